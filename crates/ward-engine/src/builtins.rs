@@ -1,0 +1,740 @@
+//! The behaviour of the built-in functions (their names and arities are in
+//! `ward_lang::functions`).
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+use std::rc::Rc;
+
+use serde_json::Value;
+use ward_lang::functions::Builtin;
+use ward_lang::ir::Ir;
+
+use crate::eval::{Env, EvalError, EvalResult, Frame, Truth, apply, truth, values_equal};
+use crate::value::{Path, Text, V, Val, format_number};
+
+fn err<T>(msg: impl Into<String>) -> Result<T, EvalError> {
+    Err(EvalError(msg.into()))
+}
+
+fn list_of<'a>(b: Builtin, v: &Val<'a>) -> Result<Vec<Val<'a>>, EvalError> {
+    v.elements().ok_or_else(|| {
+        EvalError(format!(
+            "`{}` needs a list, found a {}{}",
+            b.name(),
+            v.kind(),
+            v.path
+                .as_ref()
+                .map(|p| format!(" at `{}`", p.render()))
+                .unwrap_or_default()
+        ))
+    })
+}
+
+/// The functions that take a `v => …` argument.
+pub fn higher_order<'a>(
+    b: Builtin,
+    list: Val<'a>,
+    slot: usize,
+    body: &Ir,
+    env: &Env<'a>,
+    frame: &mut Frame<'a>,
+) -> EvalResult<'a> {
+    if list.is_absent() {
+        frame.note(&list);
+        return Ok(list);
+    }
+    let items = list_of(b, &list)?;
+    let start = frame.evidence.len();
+    match b {
+        Builtin::Any | Builtin::All | Builtin::None => {
+            // any: true on the first true element (keep its evidence only);
+            // all: false on the first false element; none: false on the first true element.
+            let stop_on = if b == Builtin::All {
+                Truth::False
+            } else {
+                Truth::True
+            };
+            let mut absent: Option<Val<'a>> = None;
+            for item in items {
+                let mark = frame.evidence.len();
+                let v = apply(slot, body, item, env, frame)?;
+                let t = truth(&v)?;
+                if t == stop_on {
+                    // Keep only the deciding element's evidence.
+                    let decisive: Vec<_> = frame.evidence.drain(mark..).collect();
+                    frame.evidence.truncate(start);
+                    frame.evidence.extend(decisive);
+                    return Ok(Val::bool(b == Builtin::Any));
+                }
+                if matches!(t, Truth::Absent(_)) && absent.is_none() {
+                    absent = Some(v);
+                }
+            }
+            if let Some(a) = absent {
+                return Ok(a);
+            }
+            Ok(Val::bool(b != Builtin::Any))
+        }
+        Builtin::Count | Builtin::Filter => {
+            let mut kept = Vec::new();
+            let mut absent: Option<Val<'a>> = None;
+            for item in items {
+                let mark = frame.evidence.len();
+                let v = apply(slot, body, item.clone(), env, frame)?;
+                match truth(&v)? {
+                    Truth::True => kept.push(item),
+                    Truth::False => frame.evidence.truncate(mark),
+                    Truth::Absent(_) => {
+                        if absent.is_none() {
+                            absent = Some(v);
+                        }
+                    }
+                }
+            }
+            if let Some(a) = absent {
+                return Ok(a);
+            }
+            if b == Builtin::Count {
+                Ok(Val::num(kept.len() as f64))
+            } else {
+                Ok(Val::list(kept))
+            }
+        }
+        Builtin::Map => {
+            let mut out = Vec::with_capacity(items.len());
+            for item in items {
+                out.push(apply(slot, body, item, env, frame)?);
+            }
+            Ok(Val::list(out))
+        }
+        Builtin::SortBy => {
+            let mut keyed = Vec::with_capacity(items.len());
+            for item in items {
+                let key = apply(slot, body, item.clone(), env, frame)?;
+                keyed.push((key, item));
+            }
+            let mut failure = None;
+            keyed.sort_by(|(a, _), (b, _)| match (&a.v, &b.v) {
+                (V::Num(x), V::Num(y)) => x.partial_cmp(y).unwrap_or(std::cmp::Ordering::Equal),
+                (V::Str(x), V::Str(y)) => x.as_str().cmp(y.as_str()),
+                (V::Absent, V::Absent) => std::cmp::Ordering::Equal,
+                (V::Absent, _) => std::cmp::Ordering::Greater,
+                (_, V::Absent) => std::cmp::Ordering::Less,
+                _ => {
+                    failure = Some(format!("cannot sort by a {} and a {}", a.kind(), b.kind()));
+                    std::cmp::Ordering::Equal
+                }
+            });
+            if let Some(f) = failure {
+                return err(f);
+            }
+            Ok(Val::list(keyed.into_iter().map(|(_, v)| v).collect()))
+        }
+        other => err(format!("internal: `{}` takes no function", other.name())),
+    }
+}
+
+fn num_arg(b: Builtin, v: &Val<'_>) -> Result<f64, EvalError> {
+    v.as_num().ok_or_else(|| {
+        EvalError(format!(
+            "`{}` needs a number, found a {}",
+            b.name(),
+            v.kind()
+        ))
+    })
+}
+
+fn str_arg<'v>(b: Builtin, v: &'v Val<'_>) -> Result<&'v str, EvalError> {
+    v.as_str().ok_or_else(|| {
+        EvalError(format!(
+            "`{}` needs a string, found a {}{}",
+            b.name(),
+            v.kind(),
+            v.path
+                .as_ref()
+                .map(|p| format!(" at `{}`", p.render()))
+                .unwrap_or_default()
+        ))
+    })
+}
+
+/// Every other built-in, with its arguments evaluated (absent ones already handled unless
+/// the function accepts them).
+pub fn call<'a>(
+    b: Builtin,
+    args: Vec<Val<'a>>,
+    env: &Env<'a>,
+    frame: &mut Frame<'a>,
+) -> EvalResult<'a> {
+    let absent = Val::absent(None);
+    let a0 = args.first().unwrap_or(&absent);
+    let a1 = args.get(1).unwrap_or(&absent);
+    let a2 = args.get(2).unwrap_or(&absent);
+    let a3 = args.get(3).unwrap_or(&absent);
+    use Builtin as B;
+    Ok(match b {
+        B::Count => Val::num(list_of(b, a0)?.len() as f64),
+        B::First => list_of(b, a0)?.into_iter().next().unwrap_or(absent.clone()),
+        B::Last => list_of(b, a0)?.into_iter().last().unwrap_or(absent.clone()),
+        B::Flatten => {
+            let mut out = Vec::new();
+            for item in list_of(b, a0)? {
+                match item.elements() {
+                    Some(inner) => out.extend(inner),
+                    None => out.push(item),
+                }
+            }
+            Val::list(out)
+        }
+        B::Distinct => {
+            let mut out: Vec<Val<'a>> = Vec::new();
+            for item in list_of(b, a0)? {
+                if !out.iter().any(|o| values_equal(o, &item)) {
+                    out.push(item);
+                }
+            }
+            Val::list(out)
+        }
+        B::Concat => {
+            let mut out = Vec::new();
+            for a in &args {
+                out.extend(list_of(b, a)?);
+            }
+            Val::list(out)
+        }
+        B::Sum | B::Min | B::Max => {
+            let nums = list_of(b, a0)?
+                .iter()
+                .map(|v| num_arg(b, v))
+                .collect::<Result<Vec<_>, _>>()?;
+            match b {
+                B::Sum => Val::num(nums.iter().sum()),
+                B::Min => nums
+                    .into_iter()
+                    .reduce(f64::min)
+                    .map_or(absent.clone(), Val::num),
+                _ => nums
+                    .into_iter()
+                    .reduce(f64::max)
+                    .map_or(absent.clone(), Val::num),
+            }
+        }
+        B::Len => match &a0.v {
+            _ if a0.json_map().is_some() => Val::num(a0.json_map().map_or(0, |m| m.len()) as f64),
+            V::Str(t) => Val::num(t.as_str().chars().count() as f64),
+            V::Tags(t) => Val::num(t.len() as f64),
+            V::Obj(m) => Val::num(m.len() as f64),
+            _ => Val::num(list_of(b, a0)?.len() as f64),
+        },
+        B::Keys | B::Values => {
+            let pairs: Vec<(String, Val<'a>)> = match (&a0.v, a0.json_map()) {
+                (_, Some(m)) => m
+                    .iter()
+                    .map(|(k, v)| {
+                        let path = a0.child_path(&std::sync::Arc::from(k.as_str()));
+                        (k.clone(), Val::json(v, path))
+                    })
+                    .collect(),
+                (V::Tags(t), _) => t
+                    .iter()
+                    .map(|(k, v)| (k.clone(), Val::new(V::Str(Text::Borrowed(v)))))
+                    .collect(),
+                (V::Obj(m), _) => m.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+                _ => {
+                    return err(format!(
+                        "`{}` needs an object, found a {}",
+                        b.name(),
+                        a0.kind()
+                    ));
+                }
+            };
+            Val::list(
+                pairs
+                    .into_iter()
+                    .map(|(k, v)| if b == B::Keys { Val::string(k) } else { v })
+                    .collect(),
+            )
+        }
+        B::Get => crate::eval::field(a0, &std::sync::Arc::from(str_arg(b, a1)?))?,
+        B::AsList => match &a0.v {
+            V::Absent => a0.clone(),
+            _ => match a0.elements() {
+                Some(_) => a0.clone(),
+                None => Val::list(vec![a0.clone()]),
+            },
+        },
+        B::Exists => {
+            frame.note(a0);
+            Val::bool(!a0.is_absent())
+        }
+        B::Default => {
+            if a0.is_absent() {
+                a1.clone()
+            } else {
+                a0.clone()
+            }
+        }
+        B::Bool => match &a0.v {
+            V::Bool(_) => a0.clone(),
+            V::Str(t) => match t.as_str().to_ascii_lowercase().as_str() {
+                "true" => Val {
+                    v: V::Bool(true),
+                    path: a0.path.clone(),
+                },
+                "false" => Val {
+                    v: V::Bool(false),
+                    path: a0.path.clone(),
+                },
+                other => return err(format!("`bool` cannot convert `{other}`")),
+            },
+            _ => return err(format!("`bool` cannot convert a {}", a0.kind())),
+        },
+        B::Number => match &a0.v {
+            V::Num(_) => a0.clone(),
+            V::Str(t) => match t.as_str().trim().parse::<f64>() {
+                Ok(n) => Val {
+                    v: V::Num(n),
+                    path: a0.path.clone(),
+                },
+                Err(_) => return err(format!("`number` cannot convert `{}`", t.as_str())),
+            },
+            _ => return err(format!("`number` cannot convert a {}", a0.kind())),
+        },
+        B::String => match &a0.v {
+            V::Str(_) => a0.clone(),
+            V::Num(n) => Val::string(format_number(*n)),
+            _ => Val::string(a0.display()),
+        },
+        B::Lower => Val::string(str_arg(b, a0)?.to_lowercase()),
+        B::Upper => Val::string(str_arg(b, a0)?.to_uppercase()),
+        B::Trim => Val::string(str_arg(b, a0)?.trim()),
+        B::StartsWith => Val::bool(str_arg(b, a0)?.starts_with(str_arg(b, a1)?)),
+        B::EndsWith => Val::bool(str_arg(b, a0)?.ends_with(str_arg(b, a1)?)),
+        B::Contains => match a0.elements() {
+            Some(items) => Val::bool(items.iter().any(|i| values_equal(i, a1))),
+            None => Val::bool(str_arg(b, a0)?.contains(str_arg(b, a1)?)),
+        },
+        B::Split => Val::list(
+            str_arg(b, a0)?
+                .split(str_arg(b, a1)?)
+                .map(Val::string)
+                .collect(),
+        ),
+        B::Join => {
+            let sep = str_arg(b, a1)?;
+            Val::string(
+                list_of(b, a0)?
+                    .iter()
+                    .map(Val::display)
+                    .collect::<Vec<_>>()
+                    .join(sep),
+            )
+        }
+        B::Matches => {
+            let re = regex::Regex::new(str_arg(b, a1)?)
+                .map_err(|e| EvalError(format!("invalid regular expression: {e}")))?;
+            Val::bool(re.is_match(str_arg(b, a0)?))
+        }
+        B::Wildcard => Val::bool(wildcard_match(str_arg(b, a0)?, str_arg(b, a1)?)),
+        B::IsWorld => {
+            let (_, prefix) = parse_cidr(str_arg(b, a0)?)?;
+            Val::bool(prefix == 0)
+        }
+        B::CidrContains => Val::bool(cidr_contains(str_arg(b, a0)?, str_arg(b, a1)?)?),
+        B::IsPrivateCidr => Val::bool(is_private(str_arg(b, a0)?)?),
+        B::ProtocolMatches => {
+            let p = protocol_name(
+                str_arg(b, a0)
+                    .map(str::to_string)
+                    .or_else(|_| num_arg(b, a0).map(format_number))?
+                    .as_str(),
+            );
+            let want = protocol_name(str_arg(b, a1)?);
+            Val::bool(p == "all" || want == "all" || p == want)
+        }
+        B::PortInRange => {
+            let port = num_arg(b, a0)?;
+            let protocol = match &a1.v {
+                V::Absent => "all".to_string(),
+                V::Num(n) => protocol_name(&format_number(*n)),
+                _ => protocol_name(str_arg(b, a1)?),
+            };
+            for v in [a0, a1, a2, a3] {
+                frame.note(v);
+            }
+            if protocol == "all" {
+                Val::bool(true)
+            } else {
+                let from = a2.as_num();
+                let to = a3.as_num();
+                Val::bool(match (from, to) {
+                    (None, _) => true,
+                    (Some(f), _) if f < 0.0 => true,
+                    (Some(f), None) => port == f,
+                    (Some(f), Some(t)) if t < 0.0 => port >= f,
+                    (Some(f), Some(t)) => f <= port && port <= t,
+                })
+            }
+        }
+        B::RangesOverlap => {
+            let (f1, t1, f2, t2) = (
+                num_arg(b, a0)?,
+                num_arg(b, a1)?,
+                num_arg(b, a2)?,
+                num_arg(b, a3)?,
+            );
+            Val::bool(f1 <= t2 && f2 <= t1)
+        }
+        B::Statements => statements(a0)?,
+        B::ActionMatches => {
+            let action = str_arg(b, a1)?;
+            Val::bool(patterns(a0).iter().any(|p| wildcard_match(p, action)))
+        }
+        B::Allows => {
+            let stmts = statements(a0)?;
+            let action = str_arg(b, a1)?;
+            let resource = str_arg(b, a2)?;
+            let mut allowed = false;
+            for s in stmts.elements().unwrap_or_default() {
+                let effect = crate::eval::field(&s, &std::sync::Arc::from("Effect"))?;
+                let applies = statement_applies(&s, action, resource)?;
+                if !applies {
+                    continue;
+                }
+                match effect.as_str() {
+                    Some("Deny") => return Ok(Val::bool(false)),
+                    Some("Allow") => allowed = true,
+                    _ => {}
+                }
+            }
+            Val::bool(allowed)
+        }
+        B::Now => match env.now {
+            Some(t) => Val::string(t.to_string()),
+            None => absent.clone(),
+        },
+        B::AgeDays => {
+            let Some(now) = env.now else {
+                return Ok(absent);
+            };
+            let t = parse_time(str_arg(b, a0)?)?;
+            Val::num(whole_days(t, now))
+        }
+        B::DaysBetween => {
+            let a = parse_time(str_arg(b, a0)?)?;
+            let c = parse_time(str_arg(b, a1)?)?;
+            Val::num(whole_days(a, c))
+        }
+        B::Lookup => {
+            let t = str_arg(b, a0)?;
+            let id = str_arg(b, a1)?;
+            match env.inventory.get(t, id) {
+                Some(r) => Val::new(V::Resource(r)),
+                None => Val::absent(Some(Rc::new(Path::Label(format!("{t}/{id}"))))),
+            }
+        }
+        B::LookupArn => {
+            let arn = str_arg(b, a0)?;
+            match env.inventory.by_arn(arn) {
+                Some(r) => Val::new(V::Resource(r)),
+                None => Val::absent(Some(Rc::new(Path::Label(format!(
+                    "resource with ARN {arn}"
+                ))))),
+            }
+        }
+        B::Related => {
+            let t = str_arg(b, a0)?;
+            let mut out = Vec::new();
+            for rel in &env.resource.relationships {
+                if rel.resource_type != t {
+                    continue;
+                }
+                if let Some(r) = rel
+                    .resource_id
+                    .as_deref()
+                    .and_then(|id| env.inventory.get(t, id))
+                    && !out
+                        .iter()
+                        .any(|v: &Val<'a>| matches!(v.v, V::Resource(x) if std::ptr::eq(x, r)))
+                {
+                    out.push(Val::new(V::Resource(r)));
+                }
+            }
+            Val::list(out)
+        }
+        B::Resources => {
+            let t = str_arg(b, a0)?;
+            let account = env.resource.account_id.as_deref();
+            Val::list(
+                env.inventory
+                    .of_type(t)
+                    .filter(|r| r.account_id.as_deref() == account && !r.is_deleted())
+                    .map(|r| Val::new(V::Resource(r)))
+                    .collect(),
+            )
+        }
+        B::Any | B::All | B::None | B::Filter | B::Map | B::SortBy => {
+            return err(format!("`{}` needs a function argument", b.name()));
+        }
+    })
+}
+
+fn whole_days(from: jiff::Timestamp, to: jiff::Timestamp) -> f64 {
+    let secs = to.as_second() - from.as_second();
+    (secs.div_euclid(86_400)) as f64
+}
+
+/// Parses an RFC 3339 time, or a plain date (taken as midnight UTC).
+pub fn parse_time(text: &str) -> Result<jiff::Timestamp, EvalError> {
+    if let Ok(t) = text.parse::<jiff::Timestamp>() {
+        return Ok(t);
+    }
+    if let Ok(d) = text.parse::<jiff::civil::Date>()
+        && let Ok(z) = d.to_zoned(jiff::tz::TimeZone::UTC)
+    {
+        return Ok(z.timestamp());
+    }
+    if let Ok(dt) = text.parse::<jiff::civil::DateTime>()
+        && let Ok(z) = dt.to_zoned(jiff::tz::TimeZone::UTC)
+    {
+        return Ok(z.timestamp());
+    }
+    err(format!("`{text}` is not a date or an RFC 3339 time"))
+}
+
+fn protocol_name(p: &str) -> String {
+    match p.trim().to_ascii_lowercase().as_str() {
+        "-1" | "all" | "any" => "all".into(),
+        "6" | "tcp" => "tcp".into(),
+        "17" | "udp" => "udp".into(),
+        "1" | "icmp" => "icmp".into(),
+        "58" | "icmpv6" => "icmpv6".into(),
+        other => other.to_string(),
+    }
+}
+
+/// Glob match with `*` and `?`, case-insensitive (IAM semantics).
+pub fn wildcard_match(pattern: &str, text: &str) -> bool {
+    let p: Vec<char> = pattern.to_lowercase().chars().collect();
+    let t: Vec<char> = text.to_lowercase().chars().collect();
+    let (mut pi, mut ti) = (0usize, 0usize);
+    let mut star: Option<(usize, usize)> = None;
+    while ti < t.len() {
+        match p.get(pi) {
+            Some('*') => {
+                star = Some((pi, ti));
+                pi += 1;
+            }
+            Some(c) if *c == '?' || Some(c) == t.get(ti) => {
+                pi += 1;
+                ti += 1;
+            }
+            _ => match star {
+                Some((sp, st)) => {
+                    pi = sp + 1;
+                    ti = st + 1;
+                    star = Some((sp, st + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    p.get(pi..)
+        .is_some_and(|rest| rest.iter().all(|c| *c == '*'))
+}
+
+fn parse_cidr(text: &str) -> Result<(IpAddr, u8), EvalError> {
+    let text = text.trim();
+    let (addr, prefix) = match text.split_once('/') {
+        Some((a, p)) => (a, Some(p)),
+        None => (text, None),
+    };
+    let ip: IpAddr = addr
+        .parse()
+        .map_err(|_| EvalError(format!("`{text}` is not a CIDR block or IP address")))?;
+    let max = if ip.is_ipv4() { 32 } else { 128 };
+    let prefix = match prefix {
+        Some(p) => p
+            .parse::<u8>()
+            .ok()
+            .filter(|p| *p <= max)
+            .ok_or_else(|| EvalError(format!("`{text}` has an invalid prefix length")))?,
+        None => max,
+    };
+    Ok((ip, prefix))
+}
+
+fn bits(ip: IpAddr) -> (u128, u8) {
+    match ip {
+        IpAddr::V4(v4) => (u128::from(u32::from(v4)), 32),
+        IpAddr::V6(v6) => (u128::from(v6), 128),
+    }
+}
+
+fn cidr_contains(outer: &str, inner: &str) -> Result<bool, EvalError> {
+    let (oip, op) = parse_cidr(outer)?;
+    let (iip, ip) = parse_cidr(inner)?;
+    let ((ob, width), (ib, iwidth)) = (bits(oip), bits(iip));
+    if width != iwidth || op > ip {
+        return Ok(false);
+    }
+    let shift = u32::from(width - op);
+    let mask = if shift >= 128 { 0 } else { u128::MAX << shift };
+    Ok((ob & mask) == (ib & mask))
+}
+
+fn is_private(cidr: &str) -> Result<bool, EvalError> {
+    const PRIVATE: [&str; 9] = [
+        "10.0.0.0/8",
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+        "127.0.0.0/8",
+        "169.254.0.0/16",
+        "100.64.0.0/10",
+        "fc00::/7",
+        "fe80::/10",
+        "::1/128",
+    ];
+    for p in PRIVATE {
+        if cidr_contains(p, cidr)? {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// The strings of an IAM element that is a string or a list of strings.
+fn patterns(v: &Val<'_>) -> Vec<String> {
+    match v.elements() {
+        Some(items) => items
+            .iter()
+            .filter_map(|i| i.as_str().map(str::to_string))
+            .collect(),
+        None => v.as_str().map(|s| vec![s.to_string()]).unwrap_or_default(),
+    }
+}
+
+fn statement_applies(s: &Val<'_>, action: &str, resource: &str) -> Result<bool, EvalError> {
+    let get = |k: &str| crate::eval::field(s, &std::sync::Arc::from(k));
+    let action_ok = match (get("Action")?, get("NotAction")?) {
+        (a, _) if !a.is_absent() => patterns(&a).iter().any(|p| wildcard_match(p, action)),
+        (_, n) if !n.is_absent() => !patterns(&n).iter().any(|p| wildcard_match(p, action)),
+        _ => false,
+    };
+    let resource_ok = match (get("Resource")?, get("NotResource")?) {
+        (r, _) if !r.is_absent() => patterns(&r).iter().any(|p| wildcard_match(p, resource)),
+        (_, n) if !n.is_absent() => !patterns(&n).iter().any(|p| wildcard_match(p, resource)),
+        _ => true,
+    };
+    Ok(action_ok && resource_ok)
+}
+
+/// A policy document's statements, with `Action`, `NotAction`, `Resource`, `NotResource`
+/// and `Principal` as lists of strings.
+fn statements<'a>(doc: &Val<'a>) -> EvalResult<'a> {
+    let stmt = crate::eval::field(doc, &std::sync::Arc::from("Statement"))?;
+    if stmt.is_absent() {
+        return Ok(Val::list(Vec::new()));
+    }
+    let items = match stmt.elements() {
+        Some(items) => items,
+        None => vec![stmt],
+    };
+    let mut out = Vec::with_capacity(items.len());
+    for item in items {
+        let fields: Vec<(String, Val<'a>)> = match &item.v {
+            V::Json(Value::Object(m)) => m
+                .iter()
+                .map(|(k, v)| {
+                    (
+                        k.clone(),
+                        Val::json(v, item.child_path(&std::sync::Arc::from(k.as_str()))),
+                    )
+                })
+                .collect(),
+            _ => {
+                return err(format!(
+                    "a policy statement is a {}, not an object",
+                    item.kind()
+                ));
+            }
+        };
+        let mut map = BTreeMap::new();
+        for (k, v) in fields {
+            let v = match k.as_str() {
+                "Action" | "NotAction" | "Resource" | "NotResource" => match v.elements() {
+                    Some(_) => v,
+                    None if v.is_absent() => v,
+                    None => Val {
+                        v: V::List(Rc::new(vec![v.clone()])),
+                        path: v.path.clone(),
+                    },
+                },
+                "Principal" | "NotPrincipal" => principals(&v),
+                _ => v,
+            };
+            map.insert(k, v);
+        }
+        out.push(Val {
+            v: V::Obj(Rc::new(map)),
+            path: item.path.clone(),
+        });
+    }
+    Ok(Val::list(out))
+}
+
+fn principals<'a>(v: &Val<'a>) -> Val<'a> {
+    let mut out = Vec::new();
+    match &v.v {
+        V::Str(_) => out.push(v.clone()),
+        V::Json(Value::Object(m)) => {
+            for (k, inner) in m {
+                let inner = Val::json(inner, v.child_path(&std::sync::Arc::from(k.as_str())));
+                match inner.elements() {
+                    Some(items) => out.extend(items),
+                    None => out.push(inner),
+                }
+            }
+        }
+        _ => return v.clone(),
+    }
+    Val {
+        v: V::List(Rc::new(out)),
+        path: v.path.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wildcards() {
+        assert!(wildcard_match("s3:*", "S3:GetObject"));
+        assert!(wildcard_match("*", "iam:PassRole"));
+        assert!(wildcard_match("s3:Get*Acl", "s3:GetBucketAcl"));
+        assert!(!wildcard_match("s3:Get*", "s3:PutObject"));
+        assert!(wildcard_match("ec2:Describe?pcs", "ec2:DescribeVpcs"));
+    }
+
+    #[test]
+    fn cidrs() {
+        assert!(cidr_contains("10.0.0.0/8", "10.1.2.0/24").unwrap());
+        assert!(!cidr_contains("10.0.0.0/8", "11.0.0.0/24").unwrap());
+        assert!(cidr_contains("0.0.0.0/0", "8.8.8.8").unwrap());
+        assert!(cidr_contains("::/0", "2001:db8::/32").unwrap());
+        assert!(!cidr_contains("::/0", "8.8.8.8").unwrap());
+        assert!(!cidr_contains("10.1.0.0/16", "10.0.0.0/8").unwrap());
+        assert!(is_private("172.20.0.0/16").unwrap());
+        assert!(!is_private("0.0.0.0/0").unwrap());
+        assert!(parse_cidr("10.0.0.0/33").is_err());
+        assert!(parse_cidr("nonsense").is_err());
+    }
+
+    #[test]
+    fn times() {
+        let a = parse_time("2026-01-01T00:00:00Z").unwrap();
+        let b = parse_time("2026-04-01").unwrap();
+        assert_eq!(whole_days(a, b), 90.0);
+    }
+}

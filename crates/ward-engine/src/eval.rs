@@ -1,0 +1,565 @@
+//! The interpreter of compiled rules ([`ward_lang::ir`]) for one resource.
+//!
+//! Absent values follow the language reference: they propagate through comparisons,
+//! arithmetic and functions, and `and`/`or`/`not` use three-valued logic. Evidence is
+//! recorded where values are compared or tested; quantifiers keep only the evidence of the
+//! elements that decided them.
+
+use std::rc::Rc;
+use std::sync::Arc;
+
+use serde_json::Value;
+use ward_lang::Pack;
+use ward_lang::functions::Builtin;
+use ward_lang::ir::{ArithOp, CmpOp, Ir, IrArg, Message, MessagePart, RootField};
+use ward_model::{Evidence, Inventory, Resource};
+
+use crate::builtins;
+use crate::value::{Path, Text, V, Val};
+
+/// Evidence entries kept for one finding at most.
+pub const MAX_EVIDENCE: usize = 40;
+
+/// A failure of the rule itself for this resource: becomes an `ERROR` finding.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EvalError(pub String);
+
+pub type EvalResult<'a> = Result<Val<'a>, EvalError>;
+
+/// Everything one evaluation can see.
+pub struct Env<'a> {
+    pub pack: &'a Pack,
+    pub inventory: &'a Inventory,
+    pub resource: &'a Resource,
+    pub params: &'a [Option<Value>],
+    /// The evaluation time (RFC 3339), for `now()` and ages.
+    pub now: Option<jiff::Timestamp>,
+}
+
+/// Mutable state of one evaluation: locals and evidence.
+pub struct Frame<'a> {
+    pub slots: Vec<Val<'a>>,
+    pub evidence: Vec<Evidence>,
+    depth: usize,
+}
+
+impl<'a> Frame<'a> {
+    pub fn new(slots: usize) -> Self {
+        Frame {
+            slots: vec![Val::absent(None); slots],
+            evidence: Vec::new(),
+            depth: 0,
+        }
+    }
+
+    /// Records a value as evidence when it was read from a path.
+    pub fn note(&mut self, val: &Val<'a>) {
+        let Some(path) = &val.path else { return };
+        if !val.is_scalar() || self.evidence.len() >= MAX_EVIDENCE {
+            return;
+        }
+        let path = path.render();
+        if self.evidence.iter().any(|e| e.path == path) {
+            return;
+        }
+        self.evidence.push(Evidence {
+            path,
+            value: val.to_json(),
+            absent: val.is_absent(),
+        });
+    }
+}
+
+/// The three logical outcomes of a condition.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Truth {
+    True,
+    False,
+    /// Undecidable because this path is absent.
+    Absent(Option<String>),
+}
+
+const MAX_DEPTH: usize = 200;
+
+pub fn truth(val: &Val<'_>) -> Result<Truth, EvalError> {
+    match &val.v {
+        V::Bool(true) => Ok(Truth::True),
+        V::Bool(false) => Ok(Truth::False),
+        V::Absent => Ok(Truth::Absent(val.path.as_ref().map(|p| p.render()))),
+        _ => Err(EvalError(format!(
+            "expected a boolean, found a {}{}",
+            val.kind(),
+            val.path
+                .as_ref()
+                .map(|p| format!(" at `{}`", p.render()))
+                .unwrap_or_default()
+        ))),
+    }
+}
+
+pub fn eval<'a>(ir: &Ir, env: &Env<'a>, frame: &mut Frame<'a>) -> EvalResult<'a> {
+    frame.depth += 1;
+    if frame.depth > MAX_DEPTH {
+        frame.depth -= 1;
+        return Err(EvalError("expression nesting too deep".into()));
+    }
+    let out = eval_inner(ir, env, frame);
+    frame.depth -= 1;
+    out
+}
+
+fn eval_inner<'a>(ir: &Ir, env: &Env<'a>, frame: &mut Frame<'a>) -> EvalResult<'a> {
+    Ok(match ir {
+        Ir::Num(n) => Val::num(*n),
+        Ir::Str(s) => Val::string(s.as_ref()),
+        Ir::Bool(b) => Val::bool(*b),
+        Ir::Type(t) => Val::new(V::Type(t.clone())),
+        Ir::List(items) => {
+            let mut out = Vec::with_capacity(items.len());
+            for item in items {
+                out.push(eval(item, env, frame)?);
+            }
+            Val::list(out)
+        }
+        Ir::Root(field) => root_field(env.resource, *field, None),
+        Ir::Resource => Val::new(V::Resource(env.resource)),
+        Ir::Local(slot) => frame.slots.get(*slot).cloned().unwrap_or(Val::absent(None)),
+        Ir::Param(i) => match env.params.get(*i).and_then(Option::as_ref) {
+            Some(v) => Val::json(v, None),
+            None => Val::absent(None),
+        },
+        Ir::Field(inner, name) => {
+            let base = eval(inner, env, frame)?;
+            field(&base, name)?
+        }
+        Ir::Index(inner, index) => {
+            let base = eval(inner, env, frame)?;
+            let index = eval(index, env, frame)?;
+            match (&index.v, &base.v) {
+                (V::Absent, _) => index,
+                (_, V::Absent) => base,
+                (V::Str(t), _) => field(&base, &Arc::from(t.as_str()))?,
+                (V::Num(n), _) => {
+                    let items = base.elements().ok_or_else(|| {
+                        EvalError(format!("cannot index a {} by a number", base.kind()))
+                    })?;
+                    let len = items.len() as i64;
+                    let i = *n as i64;
+                    let i = if i < 0 { len + i } else { i };
+                    usize::try_from(i)
+                        .ok()
+                        .and_then(|i| items.into_iter().nth(i))
+                        .unwrap_or_else(|| {
+                            Val::absent(base.path.as_ref().map(|p| {
+                                Rc::new(Path::Index(p.clone(), usize::try_from(i).unwrap_or(0)))
+                            }))
+                        })
+                }
+                _ => return Err(EvalError(format!("cannot index by a {}", index.kind()))),
+            }
+        }
+        Ir::Not(inner) => {
+            let v = eval(inner, env, frame)?;
+            frame.note(&v);
+            match truth(&v)? {
+                Truth::True => Val::bool(false),
+                Truth::False => Val::bool(true),
+                Truth::Absent(_) => v,
+            }
+        }
+        Ir::Neg(inner) => {
+            let v = eval(inner, env, frame)?;
+            match v.v {
+                V::Num(n) => Val::num(-n),
+                V::Absent => v,
+                _ => return Err(EvalError(format!("cannot negate a {}", v.kind()))),
+            }
+        }
+        Ir::And(a, b) => {
+            let l = eval(a, env, frame)?;
+            frame.note(&l);
+            let lt = truth(&l)?;
+            if lt == Truth::False {
+                return Ok(Val::bool(false));
+            }
+            let r = eval(b, env, frame)?;
+            frame.note(&r);
+            match (lt, truth(&r)?) {
+                (_, Truth::False) => Val::bool(false),
+                (Truth::True, Truth::True) => Val::bool(true),
+                (Truth::Absent(_), _) => l,
+                (_, _) => r,
+            }
+        }
+        Ir::Or(a, b) => {
+            let l = eval(a, env, frame)?;
+            frame.note(&l);
+            let lt = truth(&l)?;
+            if lt == Truth::True {
+                return Ok(Val::bool(true));
+            }
+            let r = eval(b, env, frame)?;
+            frame.note(&r);
+            match (lt, truth(&r)?) {
+                (_, Truth::True) => Val::bool(true),
+                (Truth::False, Truth::False) => Val::bool(false),
+                (Truth::Absent(_), _) => l,
+                (_, _) => r,
+            }
+        }
+        Ir::Cmp(op, a, b) => {
+            let l = eval(a, env, frame)?;
+            let r = eval(b, env, frame)?;
+            frame.note(&l);
+            frame.note(&r);
+            if l.is_absent() {
+                return Ok(l);
+            }
+            if r.is_absent() {
+                return Ok(r);
+            }
+            Val::bool(compare(*op, &l, &r)?)
+        }
+        Ir::In {
+            needle,
+            haystack,
+            negated,
+        } => {
+            let n = eval(needle, env, frame)?;
+            let h = eval(haystack, env, frame)?;
+            frame.note(&n);
+            frame.note(&h);
+            if n.is_absent() {
+                return Ok(n);
+            }
+            if h.is_absent() {
+                return Ok(h);
+            }
+            let found = contains(&h, &n)?;
+            Val::bool(found != *negated)
+        }
+        Ir::Coalesce(a, b) => {
+            let l = eval(a, env, frame)?;
+            if l.is_absent() {
+                eval(b, env, frame)?
+            } else {
+                l
+            }
+        }
+        Ir::Arith(op, a, b) => {
+            let l = eval(a, env, frame)?;
+            let r = eval(b, env, frame)?;
+            if l.is_absent() {
+                return Ok(l);
+            }
+            if r.is_absent() {
+                return Ok(r);
+            }
+            arith(*op, &l, &r)?
+        }
+        Ir::Matches(inner, re) => {
+            let v = eval(inner, env, frame)?;
+            frame.note(&v);
+            match &v.v {
+                V::Absent => v,
+                V::Str(t) => Val::bool(re.is_match(t.as_str())),
+                _ => {
+                    return Err(EvalError(format!(
+                        "`matches` needs a string, found a {}",
+                        v.kind()
+                    )));
+                }
+            }
+        }
+        Ir::Call(builtin, args) => call(*builtin, args, env, frame)?,
+        Ir::CallDef(index, args) => {
+            let def = env
+                .pack
+                .defs
+                .get(*index)
+                .ok_or_else(|| EvalError("unknown function".into()))?;
+            let mut values = Vec::with_capacity(args.len());
+            for a in args {
+                values.push(eval(a, env, frame)?);
+            }
+            let mut slots = vec![Val::absent(None); def.slots.max(values.len())];
+            for (i, v) in values.into_iter().enumerate() {
+                if let Some(s) = slots.get_mut(i) {
+                    *s = v;
+                }
+            }
+            let saved = std::mem::replace(&mut frame.slots, slots);
+            let out = eval(&def.body, env, frame);
+            frame.slots = saved;
+            out?
+        }
+    })
+}
+
+/// A top-level field of a resource, as a value with its path.
+pub fn root_field<'a>(r: &'a Resource, field: RootField, other: Option<&'a Resource>) -> Val<'a> {
+    let path = Some(Rc::new(Path::Root {
+        other,
+        field: field.name(),
+    }));
+    let text = |s: &'a Option<String>| match s {
+        Some(s) => Val {
+            v: V::Str(Text::Borrowed(s)),
+            path: path.clone(),
+        },
+        None => Val::absent(path.clone()),
+    };
+    match field {
+        RootField::Configuration => Val::json(&r.configuration, path),
+        RootField::SupplementaryConfiguration => Val {
+            v: V::JsonMap(&r.supplementary_configuration),
+            path,
+        },
+        RootField::Tags => Val {
+            v: V::Tags(&r.tags),
+            path,
+        },
+        RootField::Relationships => {
+            let items = r
+                .relationships
+                .iter()
+                .map(|rel| {
+                    let mut m = std::collections::BTreeMap::new();
+                    m.insert(
+                        "resourceType".to_string(),
+                        Val::new(V::Str(Text::Borrowed(&rel.resource_type))),
+                    );
+                    if let Some(id) = &rel.resource_id {
+                        m.insert(
+                            "resourceId".to_string(),
+                            Val::new(V::Str(Text::Borrowed(id))),
+                        );
+                    }
+                    if let Some(name) = &rel.resource_name {
+                        m.insert(
+                            "resourceName".to_string(),
+                            Val::new(V::Str(Text::Borrowed(name))),
+                        );
+                    }
+                    m.insert(
+                        "relationshipName".to_string(),
+                        Val::new(V::Str(Text::Borrowed(&rel.relationship_name))),
+                    );
+                    Val::new(V::Obj(Rc::new(m)))
+                })
+                .collect();
+            Val {
+                v: V::List(Rc::new(items)),
+                path,
+            }
+        }
+        RootField::ResourceType => Val {
+            v: V::Str(Text::Borrowed(&r.resource_type)),
+            path,
+        },
+        RootField::ResourceId => Val {
+            v: V::Str(Text::Borrowed(&r.resource_id)),
+            path,
+        },
+        RootField::ResourceName => text(&r.resource_name),
+        RootField::Arn => text(&r.arn),
+        RootField::AccountId => text(&r.account_id),
+        RootField::AwsRegion => text(&r.aws_region),
+        RootField::AvailabilityZone => text(&r.availability_zone),
+        RootField::ConfigurationItemStatus => text(&r.configuration_item_status),
+        RootField::ConfigurationItemCaptureTime => text(&r.configuration_item_capture_time),
+        RootField::ResourceCreationTime => text(&r.resource_creation_time),
+    }
+}
+
+/// `base.name`.
+pub fn field<'a>(base: &Val<'a>, name: &Arc<str>) -> EvalResult<'a> {
+    let path = base.child_path(name);
+    if let Some(map) = base.json_map() {
+        return Ok(match map.get(name.as_ref()) {
+            Some(v) => Val::json(v, path),
+            None => Val::absent(path),
+        });
+    }
+    Ok(match &base.v {
+        V::Absent => base.clone(),
+        V::Tags(tags) => match tags.get(name.as_ref()) {
+            Some(v) => Val {
+                v: V::Str(Text::Borrowed(v)),
+                path,
+            },
+            None => Val::absent(path),
+        },
+        V::Obj(map) => match map.get(name.as_ref()) {
+            Some(v) => v.clone(),
+            None => Val::absent(path),
+        },
+        V::Resource(r) => match RootField::by_name(name) {
+            Some(f) => root_field(r, f, Some(r)),
+            None => return Err(EvalError(format!("a resource has no field `{name}`"))),
+        },
+        _ => {
+            return Err(EvalError(format!(
+                "cannot read field `{name}` of a {}{}",
+                base.kind(),
+                base.path
+                    .as_ref()
+                    .map(|p| format!(" (`{}`)", p.render()))
+                    .unwrap_or_default()
+            )));
+        }
+    })
+}
+
+fn compare(op: CmpOp, l: &Val<'_>, r: &Val<'_>) -> Result<bool, EvalError> {
+    use std::cmp::Ordering;
+    let ord: Option<Ordering> = match (&l.v, &r.v) {
+        (V::Num(a), V::Num(b)) => a.partial_cmp(b),
+        (V::Str(_) | V::Type(_), V::Str(_) | V::Type(_)) => {
+            Some(l.as_str().unwrap_or("").cmp(r.as_str().unwrap_or("")))
+        }
+        (V::Bool(a), V::Bool(b)) => Some(a.cmp(b)),
+        _ => None,
+    };
+    match op {
+        CmpOp::Eq | CmpOp::Ne => {
+            let equal = match ord {
+                Some(o) => o == Ordering::Equal,
+                None => l.to_json() == r.to_json() && l.kind() == r.kind(),
+            };
+            Ok(equal == (op == CmpOp::Eq))
+        }
+        _ => {
+            let Some(o) = ord.filter(|_| !matches!(l.v, V::Bool(_))) else {
+                return Err(EvalError(format!(
+                    "cannot order a {} and a {}",
+                    l.kind(),
+                    r.kind()
+                )));
+            };
+            Ok(match op {
+                CmpOp::Lt => o == Ordering::Less,
+                CmpOp::Le => o != Ordering::Greater,
+                CmpOp::Gt => o == Ordering::Greater,
+                _ => o != Ordering::Less,
+            })
+        }
+    }
+}
+
+pub fn values_equal(a: &Val<'_>, b: &Val<'_>) -> bool {
+    compare(CmpOp::Eq, a, b).unwrap_or(false)
+}
+
+fn contains(haystack: &Val<'_>, needle: &Val<'_>) -> Result<bool, EvalError> {
+    if let Some(items) = haystack.elements() {
+        return Ok(items.iter().any(|i| values_equal(i, needle)));
+    }
+    if let (Some(m), Some(n)) = (haystack.json_map(), needle.as_str()) {
+        return Ok(m.contains_key(n));
+    }
+    match (&haystack.v, needle.as_str()) {
+        (V::Str(h), Some(n)) => Ok(h.as_str().contains(n)),
+        (V::Tags(t), Some(n)) => Ok(t.contains_key(n)),
+        (V::Obj(m), Some(n)) => Ok(m.contains_key(n)),
+        _ => Err(EvalError(format!(
+            "cannot look for a {} in a {}",
+            needle.kind(),
+            haystack.kind()
+        ))),
+    }
+}
+
+fn arith<'a>(op: ArithOp, l: &Val<'a>, r: &Val<'a>) -> EvalResult<'a> {
+    if let (V::Num(a), V::Num(b)) = (&l.v, &r.v) {
+        let (a, b) = (*a, *b);
+        return Ok(Val::num(match op {
+            ArithOp::Add => a + b,
+            ArithOp::Sub => a - b,
+            ArithOp::Mul => a * b,
+            ArithOp::Div | ArithOp::Rem if b == 0.0 => {
+                return Err(EvalError("division by zero".into()));
+            }
+            ArithOp::Div => a / b,
+            ArithOp::Rem => a % b,
+        }));
+    }
+    if op == ArithOp::Add {
+        if let (Some(a), Some(b)) = (l.as_str(), r.as_str()) {
+            return Ok(Val::string(format!("{a}{b}")));
+        }
+        if let (Some(mut a), Some(b)) = (l.elements(), r.elements()) {
+            a.extend(b);
+            return Ok(Val::list(a));
+        }
+    }
+    Err(EvalError(format!(
+        "cannot apply arithmetic to a {} and a {}",
+        l.kind(),
+        r.kind()
+    )))
+}
+
+/// Evaluates a lambda body for one element.
+pub fn apply<'a>(
+    slot: usize,
+    body: &Ir,
+    element: Val<'a>,
+    env: &Env<'a>,
+    frame: &mut Frame<'a>,
+) -> EvalResult<'a> {
+    if let Some(s) = frame.slots.get_mut(slot) {
+        *s = element;
+    } else {
+        return Err(EvalError("internal: lambda slot out of range".into()));
+    }
+    eval(body, env, frame)
+}
+
+fn call<'a>(b: Builtin, args: &[IrArg], env: &Env<'a>, frame: &mut Frame<'a>) -> EvalResult<'a> {
+    if let Some(pos) = b.lambda_position()
+        && let Some(IrArg::Lambda { slot, body }) = args.get(pos)
+    {
+        let list = match args.first() {
+            Some(IrArg::Value(ir)) => eval(ir, env, frame)?,
+            _ => return Err(EvalError("internal: missing list argument".into())),
+        };
+        return builtins::higher_order(b, list, *slot, body, env, frame);
+    }
+    let mut values = Vec::with_capacity(args.len());
+    for a in args {
+        match a {
+            IrArg::Value(ir) => values.push(eval(ir, env, frame)?),
+            IrArg::Lambda { .. } => return Err(EvalError("internal: unexpected function".into())),
+        }
+    }
+    if !b.accepts_absent() {
+        for v in &values {
+            frame.note(v);
+        }
+        if let Some(absent) = values.iter().find(|v| v.is_absent()) {
+            return Ok(absent.clone());
+        }
+    }
+    builtins::call(b, values, env, frame)
+}
+
+/// Renders a message, interpolating its expressions.
+pub fn render<'a>(message: &Message, env: &Env<'a>, frame: &mut Frame<'a>) -> String {
+    let mut out = String::new();
+    for part in &message.parts {
+        match part {
+            MessagePart::Text(t) => out.push_str(t),
+            MessagePart::Expr(ir) => {
+                // Interpolation must not add evidence of its own.
+                let mark = frame.evidence.len();
+                match eval(ir, env, frame) {
+                    Ok(v) => out.push_str(&v.display()),
+                    Err(e) => out.push_str(&format!("<error: {}>", e.0)),
+                }
+                frame.evidence.truncate(mark);
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,343 @@
+//! Ward's evaluator: runs checked rules over an inventory and produces findings.
+//!
+//! - [`Backend`] is what every way of writing a control implements (the rule language here;
+//!   Cedar and WASM in their own crates). The engine knows no concrete backend beyond its own.
+//! - Work is split into (rule, resource) pairs, dispatched by resource type through the
+//!   inventory's index, and evaluated in parallel with rayon; the findings are then sorted,
+//!   so the output does not depend on the number of threads.
+//! - One rule's run-time failure is an `ERROR` finding for that resource only.
+
+pub mod builtins;
+pub mod eval;
+pub mod value;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use rayon::prelude::*;
+use serde_json::Value;
+use ward_lang::ir::IrStmt;
+use ward_lang::{CompiledRule, Pack};
+use ward_model::{Finding, Inventory, Resource, Status};
+
+use crate::eval::{Env, Frame, Truth, eval, render, truth};
+
+/// The name backends put in [`Finding::backend`] for the rule language.
+pub const LANG_BACKEND: &str = "ward-lang";
+
+/// Options of one evaluation.
+#[derive(Debug, Clone, Default)]
+pub struct EvalOptions {
+    /// The evaluation time (RFC 3339). Default: the latest capture time in the inventory.
+    pub as_of: Option<String>,
+    /// Parameter overrides: rule id -> parameter name -> value (JSON, or a string to convert).
+    pub params: BTreeMap<String, BTreeMap<String, Value>>,
+    /// Evaluate only these rules (all when `None`).
+    pub only: Option<BTreeSet<String>>,
+}
+
+/// A way of expressing controls that turns an inventory into findings.
+pub trait Backend: Sync {
+    /// The backend's name, recorded in each finding.
+    fn name(&self) -> &str;
+    /// The ids of the rules it holds.
+    fn rule_ids(&self) -> Vec<String>;
+    /// Evaluates every rule over the inventory.
+    fn evaluate(
+        &self,
+        inventory: &Inventory,
+        options: &EvalOptions,
+    ) -> Result<Evaluation, EngineError>;
+}
+
+/// The result of evaluating a set of rules.
+#[derive(Debug, Clone, Default)]
+pub struct Evaluation {
+    pub findings: Vec<Finding>,
+    /// Rules that selected no resource at all: reported, never a silent pass.
+    pub rules_without_resources: Vec<String>,
+    /// The evaluation time used.
+    pub as_of: Option<String>,
+}
+
+impl Evaluation {
+    /// Merges another evaluation's results, keeping the stable order.
+    pub fn merge(&mut self, other: Evaluation) {
+        self.findings.extend(other.findings);
+        sort_findings(&mut self.findings);
+        self.rules_without_resources
+            .extend(other.rules_without_resources);
+        self.rules_without_resources.sort();
+        if self.as_of.is_none() {
+            self.as_of = other.as_of;
+        }
+    }
+}
+
+/// Operational errors of the engine (never a failed control: that is a finding).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum EngineError {
+    #[error("unknown rule `{0}` in a parameter")]
+    UnknownRule(String),
+    #[error("rule `{rule}` has no parameter `{param}`")]
+    UnknownParam {
+        rule: String,
+        param: String,
+        known: Vec<String>,
+    },
+    #[error("parameter `{rule}.{param}`: {message}")]
+    BadParam {
+        rule: String,
+        param: String,
+        message: String,
+    },
+    #[error("`{0}` is not an RFC 3339 time")]
+    BadTime(String),
+}
+
+/// The rule language as a [`Backend`].
+pub struct LangBackend {
+    pack: Pack,
+}
+
+impl LangBackend {
+    pub fn new(pack: Pack) -> Self {
+        LangBackend { pack }
+    }
+
+    pub fn pack(&self) -> &Pack {
+        &self.pack
+    }
+}
+
+impl Backend for LangBackend {
+    fn name(&self) -> &str {
+        LANG_BACKEND
+    }
+
+    fn rule_ids(&self) -> Vec<String> {
+        self.pack.rules.iter().map(|r| r.id.clone()).collect()
+    }
+
+    fn evaluate(
+        &self,
+        inventory: &Inventory,
+        options: &EvalOptions,
+    ) -> Result<Evaluation, EngineError> {
+        evaluate(&self.pack, inventory, options)
+    }
+}
+
+/// Resolves each rule's parameter values: defaults, then overrides. Unknown rules and
+/// parameters, and values of the wrong type, are errors before anything is evaluated.
+pub fn resolve_params(
+    pack: &Pack,
+    overrides: &BTreeMap<String, BTreeMap<String, Value>>,
+) -> Result<Vec<Vec<Option<Value>>>, EngineError> {
+    for (rule_id, params) in overrides {
+        let rule = pack
+            .rule(rule_id)
+            .ok_or_else(|| EngineError::UnknownRule(rule_id.clone()))?;
+        for name in params.keys() {
+            if !rule.params.iter().any(|p| &p.name == name) {
+                return Err(EngineError::UnknownParam {
+                    rule: rule_id.clone(),
+                    param: name.clone(),
+                    known: rule.params.iter().map(|p| p.name.clone()).collect(),
+                });
+            }
+        }
+    }
+    pack.rules
+        .iter()
+        .map(|rule| {
+            rule.params
+                .iter()
+                .map(
+                    |p| match overrides.get(&rule.id).and_then(|o| o.get(&p.name)) {
+                        Some(v) => {
+                            p.ty.convert(v)
+                                .map(Some)
+                                .map_err(|message| EngineError::BadParam {
+                                    rule: rule.id.clone(),
+                                    param: p.name.clone(),
+                                    message,
+                                })
+                        }
+                        None => Ok(p.default.clone()),
+                    },
+                )
+                .collect()
+        })
+        .collect()
+}
+
+/// Evaluates every rule of the pack over the inventory.
+pub fn evaluate(
+    pack: &Pack,
+    inventory: &Inventory,
+    options: &EvalOptions,
+) -> Result<Evaluation, EngineError> {
+    let params = resolve_params(pack, &options.params)?;
+    let as_of = options
+        .as_of
+        .clone()
+        .or_else(|| inventory.latest_capture_time().map(str::to_string));
+    let now = match &as_of {
+        Some(t) => Some(builtins::parse_time(t).map_err(|_| EngineError::BadTime(t.clone()))?),
+        None => None,
+    };
+    let mut work: Vec<(usize, &Resource)> = Vec::new();
+    let mut without = Vec::new();
+    for (ri, rule) in pack.rules.iter().enumerate() {
+        if options
+            .only
+            .as_ref()
+            .is_some_and(|only| !only.contains(&rule.id))
+        {
+            continue;
+        }
+        let before = work.len();
+        let types: BTreeSet<&str> = rule.resource_types.iter().map(String::as_str).collect();
+        for t in types {
+            work.extend(inventory.of_type(t).map(|r| (ri, r)));
+        }
+        if work.len() == before {
+            without.push(rule.id.clone());
+        }
+    }
+    let mut findings: Vec<Finding> = work
+        .par_iter()
+        .filter_map(|(ri, resource)| {
+            let rule = pack.rules.get(*ri)?;
+            let env = Env {
+                pack,
+                inventory,
+                resource,
+                params: params.get(*ri).map(Vec::as_slice).unwrap_or(&[]),
+                now,
+            };
+            Some(evaluate_rule(rule, &env))
+        })
+        .collect();
+    sort_findings(&mut findings);
+    Ok(Evaluation {
+        findings,
+        rules_without_resources: without,
+        as_of,
+    })
+}
+
+/// The stable order of findings: rule, resource (type, id, account, region), status.
+pub fn sort_findings(findings: &mut [Finding]) {
+    findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+}
+
+/// Evaluates one rule for one resource.
+pub fn evaluate_rule(rule: &CompiledRule, env: &Env<'_>) -> Finding {
+    let resource = env.resource;
+    let make = |status: Status, message: String, evidence| {
+        let r = resource.to_ref();
+        Finding {
+            rule: rule.id.clone(),
+            backend: LANG_BACKEND.to_string(),
+            fingerprint: Finding::fingerprint_of(&rule.id, &r),
+            resource: r,
+            status,
+            message,
+            evidence,
+            citations: rule.meta.hipaa.clone(),
+            severity: rule.meta.severity,
+        }
+    };
+    if resource.is_deleted() {
+        return make(
+            Status::NotApplicable,
+            "the resource is deleted".to_string(),
+            Vec::new(),
+        );
+    }
+    let mut frame = Frame::new(rule.slots);
+    for stmt in &rule.stmts {
+        match stmt {
+            IrStmt::Let { slot, value } => match eval(value, env, &mut frame) {
+                Ok(v) => {
+                    if let Some(s) = frame.slots.get_mut(*slot) {
+                        *s = v;
+                    }
+                }
+                Err(e) => {
+                    return make(
+                        Status::Error,
+                        format!("rule error: {}", e.0),
+                        frame.evidence,
+                    );
+                }
+            },
+            IrStmt::When { cond, message } => {
+                let mark = frame.evidence.len();
+                let outcome = eval(cond, env, &mut frame).and_then(|v| {
+                    frame.note(&v);
+                    truth(&v)
+                });
+                match outcome {
+                    Ok(Truth::False) => {
+                        let text = match message {
+                            Some(m) => render(m, env, &mut frame),
+                            None => "the rule does not apply to this resource".to_string(),
+                        };
+                        return make(Status::NotApplicable, text, frame.evidence);
+                    }
+                    // Fail closed: an undecidable `when` does not exclude the resource.
+                    Ok(Truth::True | Truth::Absent(_)) => frame.evidence.truncate(mark),
+                    Err(e) => {
+                        return make(
+                            Status::Error,
+                            format!("rule error: {}", e.0),
+                            frame.evidence,
+                        );
+                    }
+                }
+            }
+            IrStmt::Assert { cond, message } => {
+                let outcome = eval(cond, env, &mut frame).and_then(|v| {
+                    frame.note(&v);
+                    truth(&v)
+                });
+                match outcome {
+                    Ok(Truth::True) => {}
+                    Ok(Truth::False) => {
+                        let text = render(message, env, &mut frame);
+                        return make(Status::NonCompliant, text, frame.evidence);
+                    }
+                    Ok(Truth::Absent(path)) => {
+                        let text = render(message, env, &mut frame);
+                        let text = match path {
+                            Some(p) => format!("{text} (cannot be verified: `{p}` is absent)"),
+                            None => {
+                                format!("{text} (cannot be verified: a value it needs is absent)")
+                            }
+                        };
+                        return make(Status::NonCompliant, text, frame.evidence);
+                    }
+                    Err(e) => {
+                        return make(
+                            Status::Error,
+                            format!("rule error: {}", e.0),
+                            frame.evidence,
+                        );
+                    }
+                }
+            }
+        }
+    }
+    make(Status::Compliant, rule.meta.title.clone(), frame.evidence)
+}
+
+/// Counts of findings by status.
+pub fn status_counts(findings: &[Finding]) -> BTreeMap<Status, usize> {
+    let mut counts = BTreeMap::new();
+    for f in findings {
+        *counts.entry(f.status).or_insert(0) += 1;
+    }
+    counts
+}

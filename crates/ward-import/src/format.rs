@@ -1,0 +1,88 @@
+//! The input formats the importer recognizes.
+
+use std::fmt;
+
+/// The format detected for one input file. Detection looks at the content (the top-level
+/// keys, and gzip's magic bytes), never at the file name; the name only tells which API
+/// operation a recorded response with no resource came from.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Format {
+    /// An AWS Config snapshot as delivered to S3: `{"fileVersion", "configSnapshotId",
+    /// "configurationItems": [...]}`, plain or gzip.
+    ConfigSnapshot,
+    /// `aws configservice get-resource-config-history` (`configurationItems`) or
+    /// `batch-get-resource-config` (`baseConfigurationItems`) output, or a boto3 recording of it.
+    ConfigApiItems,
+    /// `aws configservice select-resource-config` output: `{"Results": ["<json>", ...]}`.
+    SelectResourceConfig,
+    /// A Config rule Lambda event (`invokingEvent`), or the invoking event itself.
+    ConfigRuleEvent,
+    /// A single configuration item (an object with `resourceType`).
+    ConfigurationItem,
+    /// A JSON array of configuration items.
+    ConfigurationItemList,
+    /// Ward's own inventory snapshot (`wardInventoryVersion`).
+    WardInventory,
+    /// `ec2.DescribeSecurityGroups` output (`SecurityGroups`), plain or a placebo recording.
+    Ec2Api,
+    /// `rds.DescribeDBInstances` (`DBInstances`) or `rds.ModifyDBInstance` (`DBInstance`) output.
+    RdsApi,
+    /// `s3.ListBuckets` output (`Buckets`).
+    S3Api,
+    /// An API response recognized as describing no resource. The string names the operation
+    /// (`ec2.RevokeSecurityGroupIngress`, `s3.GetBucketLogging`, `config.PutEvaluations`,
+    /// taken from a placebo file name `<service>.<Operation>_<n>.json` when the content does
+    /// not tell) or is `aws-api-response` when nothing tells.
+    NoResources(String),
+}
+
+impl Format {
+    /// The value written to each imported resource's `source.format`.
+    pub fn source_format(&self) -> &'static str {
+        match self {
+            Format::ConfigSnapshot => "config-snapshot",
+            Format::ConfigApiItems => "config-api",
+            Format::SelectResourceConfig => "config-select",
+            Format::ConfigRuleEvent => "config-rule-event",
+            Format::ConfigurationItem | Format::ConfigurationItemList => "config-item",
+            Format::WardInventory => "ward-inventory",
+            Format::Ec2Api => "ec2-api",
+            Format::RdsApi => "rds-api",
+            Format::S3Api => "s3-api",
+            Format::NoResources(_) => "none",
+        }
+    }
+
+    /// What the user reads: `AWS Config snapshot`, `EC2 API response`, ...
+    pub fn description(&self) -> String {
+        match self {
+            Format::ConfigSnapshot => "AWS Config snapshot".into(),
+            Format::ConfigApiItems => "AWS Config API configuration items".into(),
+            Format::SelectResourceConfig => "AWS Config select-resource-config output".into(),
+            Format::ConfigRuleEvent => "AWS Config rule event".into(),
+            Format::ConfigurationItem => "AWS Config configuration item".into(),
+            Format::ConfigurationItemList => "list of AWS Config configuration items".into(),
+            Format::WardInventory => "Ward inventory snapshot".into(),
+            Format::Ec2Api => "EC2 DescribeSecurityGroups response".into(),
+            Format::RdsApi => "RDS DB instance response".into(),
+            Format::S3Api => "S3 ListBuckets response".into(),
+            Format::NoResources(op) => format!("`{op}` response (no resources)"),
+        }
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.description())
+    }
+}
+
+/// The accepted formats, for the help of an unknown-format diagnostic.
+pub(crate) const ACCEPTED: &str = "accepted inputs: an AWS Config snapshot (`configurationItems`, \
+plain or gzip), `get-resource-config-history` / `batch-get-resource-config` output \
+(`configurationItems` / `baseConfigurationItems`), `select-resource-config` output (`Results`), \
+a Config rule event (`invokingEvent`) or invoking event (`configurationItem`), a configuration \
+item (`resourceType`) or a JSON array of them, a Ward inventory (`wardInventoryVersion`), and \
+EC2/RDS/S3 API responses or their placebo recordings (`SecurityGroups`, `DBInstances`, \
+`DBInstance`, `Buckets`)";

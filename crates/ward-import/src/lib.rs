@@ -1,0 +1,103 @@
+//! Importers: AWS Config snapshots, Config API output, Config rule events, single
+//! configuration items, Ward's own inventory snapshot and boto3 (placebo) recordings of EC2,
+//! RDS and S3 responses, read into an [`Inventory`].
+//!
+//! The format of each input is detected from its content (gzip by its magic bytes, JSON by
+//! its top-level keys), see [`Format`]. Large lists are streamed item by item. Nothing stops
+//! at the first problem: each file gets a [`FileReport`] with its [`ImportDiagnostic`]s, a
+//! malformed item costs only that item, and a syntax error keeps the items read before it.
+//! Operational failures (a file that cannot be opened) are error diagnostics with
+//! [`Code::Io`] in the same report: the functions here never return `Err`.
+//!
+//! The normalization rules are listed in this crate's `README.md`.
+//!
+//! ```no_run
+//! use ward_model::Inventory;
+//! let mut inventory = Inventory::new();
+//! let report = ward_import::import_path("snapshots/".as_ref(), &mut inventory);
+//! for diagnostic in report.diagnostics() {
+//!     eprintln!("{}: {diagnostic}", diagnostic.level);
+//! }
+//! println!("{} resources, {} in the inventory", report.resources(), inventory.len());
+//! ```
+
+#![forbid(unsafe_code)]
+
+mod api;
+mod diagnostic;
+mod format;
+mod normalize;
+mod reader;
+
+use std::io::Read;
+use std::path::Path;
+
+use ward_model::Inventory;
+
+pub use diagnostic::{Code, ImportDiagnostic, Level};
+pub use format::Format;
+pub use normalize::resource_from_item;
+
+/// Imports a file, or every `*.json` / `*.json.gz` file under a directory (recursively,
+/// sorted by name, hidden entries and symlinked directories skipped), into `inventory`.
+///
+/// A file named explicitly is read whatever its name. Resources that are already in the
+/// inventory (same type and id) are replaced only by a newer capture.
+pub fn import_path(path: &Path, inventory: &mut Inventory) -> ImportReport {
+    reader::import_path(path, inventory)
+}
+
+/// Imports one input stream (plain or gzip JSON) into `inventory`. `name` is what
+/// diagnostics and each resource's `source.file` call it (a path, `-` for stdin).
+pub fn import_reader(name: &str, reader: impl Read, inventory: &mut Inventory) -> ImportReport {
+    ImportReport {
+        files: vec![reader::read_stream(name, reader, inventory)],
+    }
+}
+
+/// What happened to each input file.
+#[derive(Debug, Clone, Default)]
+pub struct ImportReport {
+    pub files: Vec<FileReport>,
+}
+
+impl ImportReport {
+    /// True when any file has an error diagnostic.
+    pub fn has_errors(&self) -> bool {
+        self.files.iter().any(FileReport::has_errors)
+    }
+
+    /// Every diagnostic of every file, in file order.
+    pub fn diagnostics(&self) -> impl Iterator<Item = &ImportDiagnostic> {
+        self.files.iter().flat_map(|f| f.diagnostics.iter())
+    }
+
+    /// How many resources were read (and handed to the inventory, where a newer capture of
+    /// the same resource may have kept its place).
+    pub fn resources(&self) -> usize {
+        self.files.iter().map(|f| f.resources).sum()
+    }
+
+    /// Appends another report (for a caller that imports several paths).
+    pub fn extend(&mut self, other: ImportReport) {
+        self.files.extend(other.files);
+    }
+}
+
+/// One input file: its detected format, how many resources it gave, and its diagnostics.
+#[derive(Debug, Clone)]
+pub struct FileReport {
+    /// The path (or reader name).
+    pub path: String,
+    /// `None` when the file could not be read or its format was not recognized.
+    pub format: Option<Format>,
+    /// Resources read from the file and handed to the inventory.
+    pub resources: usize,
+    pub diagnostics: Vec<ImportDiagnostic>,
+}
+
+impl FileReport {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(ImportDiagnostic::is_error)
+    }
+}

@@ -1,0 +1,227 @@
+//! The inventory: every imported resource, indexed by type, by id and by ARN.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::{Deserialize, Serialize};
+
+use crate::resource::{Resource, ResourceKey};
+
+/// Version of the inventory snapshot format (`ward-inventory.schema.json`).
+pub const INVENTORY_FORMAT_VERSION: &str = "1";
+
+/// The pseudo type of the account-level resource Ward synthesizes for every account it sees.
+pub const ACCOUNT_TYPE: &str = "AWS::::Account";
+
+/// The normalized inventory every backend evaluates.
+#[derive(Debug, Default, Clone)]
+pub struct Inventory {
+    resources: Vec<Resource>,
+    by_key: HashMap<ResourceKey, usize>,
+    by_type: BTreeMap<String, Vec<usize>>,
+    by_arn: HashMap<String, usize>,
+}
+
+/// What happened when a resource was added.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Insert {
+    /// A resource not seen before.
+    New,
+    /// The same type and id was already present; the newer capture replaced it.
+    ReplacedOlder,
+    /// The same type and id was already present with a newer capture; this one was dropped.
+    KeptNewer,
+}
+
+impl Inventory {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a resource. When the same type and id is already present, the item with the
+    /// later `configurationItemCaptureTime` wins (ties: the later one added).
+    pub fn insert(&mut self, resource: Resource) -> Insert {
+        let key = resource.key();
+        if let Some(&index) = self.by_key.get(&key) {
+            let Some(existing) = self.resources.get_mut(index) else {
+                return Insert::KeptNewer;
+            };
+            if capture_time_key(&existing.configuration_item_capture_time)
+                > capture_time_key(&resource.configuration_item_capture_time)
+            {
+                return Insert::KeptNewer;
+            }
+            if let Some(arn) = existing.arn.take() {
+                self.by_arn.remove(&arn);
+            }
+            if let Some(arn) = &resource.arn {
+                self.by_arn.insert(arn.clone(), index);
+            }
+            *existing = resource;
+            return Insert::ReplacedOlder;
+        }
+        let index = self.resources.len();
+        if let Some(arn) = &resource.arn {
+            self.by_arn.insert(arn.clone(), index);
+        }
+        self.by_type
+            .entry(resource.resource_type.clone())
+            .or_default()
+            .push(index);
+        self.by_key.insert(key, index);
+        self.resources.push(resource);
+        Insert::New
+    }
+
+    /// Adds an `AWS::::Account` resource for every account that has resources but no
+    /// account resource yet, so account-level rules have something to report on.
+    pub fn synthesize_accounts(&mut self) {
+        let mut accounts: BTreeMap<String, Option<String>> = BTreeMap::new();
+        for resource in &self.resources {
+            if let Some(account) = &resource.account_id {
+                let time = resource.configuration_item_capture_time.clone();
+                let entry = accounts.entry(account.clone()).or_default();
+                if capture_time_key(&time) > capture_time_key(entry) {
+                    *entry = time;
+                }
+            }
+        }
+        for (account, time) in accounts {
+            if self.get(ACCOUNT_TYPE, &account).is_some() {
+                continue;
+            }
+            let mut resource = Resource::new(ACCOUNT_TYPE, account.clone());
+            resource.account_id = Some(account);
+            resource.configuration_item_capture_time = time;
+            resource.source.format = "ward-synthesized".to_string();
+            self.insert(resource);
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.resources.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.resources.is_empty()
+    }
+
+    /// All resources in insertion order.
+    pub fn iter(&self) -> impl Iterator<Item = &Resource> {
+        self.resources.iter()
+    }
+
+    pub fn get(&self, resource_type: &str, resource_id: &str) -> Option<&Resource> {
+        let key = ResourceKey {
+            resource_type: resource_type.to_string(),
+            resource_id: resource_id.to_string(),
+        };
+        self.by_key
+            .get(&key)
+            .and_then(|&index| self.resources.get(index))
+    }
+
+    pub fn by_arn(&self, arn: &str) -> Option<&Resource> {
+        self.by_arn
+            .get(arn)
+            .and_then(|&index| self.resources.get(index))
+    }
+
+    /// Resources of one type, in insertion order.
+    pub fn of_type<'a>(&'a self, resource_type: &str) -> impl Iterator<Item = &'a Resource> + 'a {
+        self.by_type
+            .get(resource_type)
+            .into_iter()
+            .flatten()
+            .filter_map(|&index| self.resources.get(index))
+    }
+
+    /// The resource types present, sorted, with their counts.
+    pub fn type_counts(&self) -> impl Iterator<Item = (&str, usize)> {
+        self.by_type.iter().map(|(t, v)| (t.as_str(), v.len()))
+    }
+
+    /// The latest capture time of any resource: the inventory's "now" for age computations.
+    pub fn latest_capture_time(&self) -> Option<&str> {
+        self.resources
+            .iter()
+            .filter_map(|r| r.configuration_item_capture_time.as_deref())
+            .max_by_key(|t| capture_time_key(&Some((*t).to_string())))
+    }
+
+    /// The document written by `ward import` and read back by every importer.
+    pub fn to_snapshot(&self) -> InventorySnapshot {
+        InventorySnapshot {
+            ward_inventory_version: INVENTORY_FORMAT_VERSION.to_string(),
+            resources: self.resources.clone(),
+        }
+    }
+}
+
+/// Sortable form of an RFC 3339 time: all Config timestamps are UTC with `Z`, and their
+/// fractional parts vary in length, so compare the seconds part and the fraction apart.
+fn capture_time_key(time: &Option<String>) -> (String, String) {
+    match time {
+        None => (String::new(), String::new()),
+        Some(t) => {
+            let t = t.trim_end_matches('Z');
+            match t.split_once('.') {
+                Some((secs, frac)) => (secs.to_string(), frac.to_string()),
+                None => (t.to_string(), String::new()),
+            }
+        }
+    }
+}
+
+/// Ward's own inventory snapshot file format (version [`INVENTORY_FORMAT_VERSION`]).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InventorySnapshot {
+    pub ward_inventory_version: String,
+    pub resources: Vec<Resource>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sg(id: &str, time: &str) -> Resource {
+        let mut r = Resource::new("AWS::EC2::SecurityGroup", id);
+        r.configuration_item_capture_time = Some(time.to_string());
+        r.account_id = Some("111122223333".into());
+        r
+    }
+
+    #[test]
+    fn newer_capture_wins() {
+        let mut inv = Inventory::new();
+        assert_eq!(
+            inv.insert(sg("sg-1", "2024-01-02T00:00:00.5Z")),
+            Insert::New
+        );
+        assert_eq!(
+            inv.insert(sg("sg-1", "2024-01-01T00:00:00Z")),
+            Insert::KeptNewer
+        );
+        assert_eq!(
+            inv.insert(sg("sg-1", "2024-01-02T00:00:00.51Z")),
+            Insert::ReplacedOlder
+        );
+        assert_eq!(inv.len(), 1);
+        assert_eq!(inv.of_type("AWS::EC2::SecurityGroup").count(), 1);
+    }
+
+    #[test]
+    fn accounts_are_synthesized_once() {
+        let mut inv = Inventory::new();
+        inv.insert(sg("sg-1", "2024-01-02T00:00:00Z"));
+        inv.insert(sg("sg-2", "2024-01-03T00:00:00Z"));
+        inv.synthesize_accounts();
+        inv.synthesize_accounts();
+        let accounts: Vec<_> = inv.of_type(ACCOUNT_TYPE).collect();
+        assert_eq!(accounts.len(), 1);
+        assert_eq!(
+            accounts[0].configuration_item_capture_time.as_deref(),
+            Some("2024-01-03T00:00:00Z")
+        );
+    }
+}

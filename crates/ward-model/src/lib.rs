@@ -1,0 +1,15 @@
+//! Ward's contracts: the normalized inventory every importer produces, and the findings
+//! every backend produces and every reporter reads. No I/O lives here.
+//!
+//! The inventory model mirrors AWS Config's configuration item, so a rule written against
+//! Config's documentation works unchanged. See `docs/inventory-format.md`.
+
+pub mod finding;
+pub mod inventory;
+pub mod resource;
+pub mod shape;
+
+pub use finding::{Evidence, FINDINGS_FORMAT_VERSION, Finding, Severity, Status};
+pub use inventory::{ACCOUNT_TYPE, INVENTORY_FORMAT_VERSION, Insert, Inventory, InventorySnapshot};
+pub use resource::{Relationship, Resource, ResourceKey, ResourceRef, Source};
+pub use shape::{ResourceCatalog, ResourceShape, Shape};

@@ -1,0 +1,155 @@
+//! One resource of the normalized inventory.
+//!
+//! The field names follow AWS Config's configuration item (CI v1.3 API spelling), so a
+//! rule author who knows Config knows this model. Importers normalize every other
+//! spelling (`awsAccountId`/`ARN`, JSON-string `configuration`, EC2 API PascalCase) into it.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// A resource as Ward sees it, whatever file or API it came from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Resource {
+    /// AWS Config resource type, e.g. `AWS::EC2::SecurityGroup`, or a Ward pseudo type
+    /// such as `AWS::::Account`.
+    pub resource_type: String,
+    /// The resource id as AWS Config reports it (`sg-…`, a bucket name, a DB identifier).
+    pub resource_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arn: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aws_region: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub availability_zone: Option<String>,
+    /// `OK`, `ResourceDiscovered`, `ResourceNotRecorded`, `ResourceDeleted`,
+    /// `ResourceDeletedNotRecorded`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub configuration_item_status: Option<String>,
+    /// RFC 3339 time at which the item was captured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub configuration_item_capture_time: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_creation_time: Option<String>,
+    /// The resource's configuration, always a JSON object (or `null` when Config recorded none).
+    #[serde(default)]
+    pub configuration: Value,
+    /// Supplementary configuration, every value decoded to JSON (Config sends some as strings).
+    #[serde(default)]
+    pub supplementary_configuration: Map<String, Value>,
+    /// Tags as a flat key/value map.
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+    #[serde(default)]
+    pub relationships: Vec<Relationship>,
+    /// Where the resource came from.
+    #[serde(default)]
+    pub source: Source,
+}
+
+impl Resource {
+    /// A resource with the given type and id and nothing else.
+    pub fn new(resource_type: impl Into<String>, resource_id: impl Into<String>) -> Self {
+        Resource {
+            resource_type: resource_type.into(),
+            resource_id: resource_id.into(),
+            resource_name: None,
+            arn: None,
+            account_id: None,
+            aws_region: None,
+            availability_zone: None,
+            configuration_item_status: None,
+            configuration_item_capture_time: None,
+            resource_creation_time: None,
+            configuration: Value::Object(Map::new()),
+            supplementary_configuration: Map::new(),
+            tags: BTreeMap::new(),
+            relationships: Vec::new(),
+            source: Source::default(),
+        }
+    }
+
+    /// The key under which the inventory indexes this resource.
+    pub fn key(&self) -> ResourceKey {
+        ResourceKey {
+            resource_type: self.resource_type.clone(),
+            resource_id: self.resource_id.clone(),
+        }
+    }
+
+    /// True when AWS Config reports the resource as deleted.
+    pub fn is_deleted(&self) -> bool {
+        matches!(
+            self.configuration_item_status.as_deref(),
+            Some("ResourceDeleted" | "ResourceDeletedNotRecorded")
+        )
+    }
+
+    /// The short reference that findings carry.
+    pub fn to_ref(&self) -> ResourceRef {
+        ResourceRef {
+            resource_type: self.resource_type.clone(),
+            id: self.resource_id.clone(),
+            arn: self.arn.clone(),
+            account: self.account_id.clone(),
+            region: self.aws_region.clone(),
+        }
+    }
+}
+
+/// Identity of a resource inside one inventory: its type and id.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResourceKey {
+    pub resource_type: String,
+    pub resource_id: String,
+}
+
+/// A Config relationship: this resource relates to another by type and id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Relationship {
+    pub resource_type: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_name: Option<String>,
+    /// Config's `relationshipName` (older items say `name`), e.g. `Is contained in Vpc`.
+    #[serde(default)]
+    pub relationship_name: String,
+}
+
+/// Provenance of a resource: the importer, the file and the position in it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Source {
+    /// The input format, e.g. `config-snapshot`, `config-history`, `config-rule-event`.
+    #[serde(default)]
+    pub format: String,
+    /// The file (or API endpoint) it was read from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    /// Zero-based index of the item inside the file's item list.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub index: Option<usize>,
+}
+
+/// The resource fields that a finding carries.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct ResourceRef {
+    #[serde(rename = "type")]
+    pub resource_type: String,
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arn: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+}

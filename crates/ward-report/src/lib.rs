@@ -1,0 +1,289 @@
+//! Reporters: they read only `ward-model` types, never evaluator internals.
+//!
+//! - [`FindingsDocument`]: the findings JSON document (`docs/findings-format.md`), versioned
+//!   by [`FINDINGS_FORMAT_VERSION`].
+//! - [`render_text`]: a report for a person, grouped by rule, optionally coloured.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use anstyle::{AnsiColor, Style};
+use serde::{Deserialize, Serialize};
+use ward_model::{FINDINGS_FORMAT_VERSION, Finding, Status};
+
+/// One problem met while reading the input, as reported in the document.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InputProblem {
+    pub severity: String,
+    pub file: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_id: Option<String>,
+    pub message: String,
+}
+
+/// Per-rule counts.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RuleSummary {
+    pub rule: String,
+    pub compliant: usize,
+    pub non_compliant: usize,
+    pub not_applicable: usize,
+    pub error: usize,
+}
+
+/// Totals of a run.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    pub resources: usize,
+    pub rules: usize,
+    pub findings: usize,
+    pub compliant: usize,
+    pub non_compliant: usize,
+    pub not_applicable: usize,
+    pub error: usize,
+    /// Rules that selected no resource in the inventory.
+    pub rules_without_resources: Vec<String>,
+    pub by_rule: Vec<RuleSummary>,
+}
+
+/// The findings JSON document: `ward check --format json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FindingsDocument {
+    pub ward_version: String,
+    pub format_version: String,
+    /// The evaluation time: ages and expiries are measured from it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub as_of: Option<String>,
+    pub findings: Vec<Finding>,
+    pub summary: Summary,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub input_problems: Vec<InputProblem>,
+}
+
+impl FindingsDocument {
+    pub fn new(
+        ward_version: &str,
+        as_of: Option<String>,
+        findings: Vec<Finding>,
+        rule_ids: &[String],
+        resources: usize,
+        rules_without_resources: Vec<String>,
+        input_problems: Vec<InputProblem>,
+    ) -> Self {
+        let summary = summarize(&findings, rule_ids, resources, rules_without_resources);
+        FindingsDocument {
+            ward_version: ward_version.to_string(),
+            format_version: FINDINGS_FORMAT_VERSION.to_string(),
+            as_of,
+            findings,
+            summary,
+            input_problems,
+        }
+    }
+
+    pub fn to_json(&self) -> String {
+        let mut text = serde_json::to_string_pretty(self)
+            .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+        text.push('\n');
+        text
+    }
+}
+
+fn summarize(
+    findings: &[Finding],
+    rule_ids: &[String],
+    resources: usize,
+    without: Vec<String>,
+) -> Summary {
+    let mut by_rule: BTreeMap<&str, RuleSummary> = BTreeMap::new();
+    for id in rule_ids {
+        by_rule.insert(
+            id,
+            RuleSummary {
+                rule: id.clone(),
+                ..RuleSummary::default()
+            },
+        );
+    }
+    let mut s = Summary {
+        resources,
+        rules: rule_ids.len(),
+        findings: findings.len(),
+        rules_without_resources: without,
+        ..Summary::default()
+    };
+    for f in findings {
+        let r = by_rule.entry(&f.rule).or_insert_with(|| RuleSummary {
+            rule: f.rule.clone(),
+            ..RuleSummary::default()
+        });
+        match f.status {
+            Status::Compliant => {
+                s.compliant += 1;
+                r.compliant += 1;
+            }
+            Status::NonCompliant => {
+                s.non_compliant += 1;
+                r.non_compliant += 1;
+            }
+            Status::NotApplicable => {
+                s.not_applicable += 1;
+                r.not_applicable += 1;
+            }
+            Status::Error => {
+                s.error += 1;
+                r.error += 1;
+            }
+        }
+    }
+    s.by_rule = by_rule.into_values().collect();
+    s
+}
+
+fn paint(on: bool, style: Style, text: &str) -> String {
+    if on {
+        format!("{style}{text}{style:#}")
+    } else {
+        text.to_string()
+    }
+}
+
+fn status_style(status: Status) -> Style {
+    let color = match status {
+        Status::Compliant => AnsiColor::Green,
+        Status::NonCompliant => AnsiColor::Red,
+        Status::NotApplicable => AnsiColor::BrightBlack,
+        Status::Error => AnsiColor::Magenta,
+    };
+    Style::new().fg_color(Some(color.into())).bold()
+}
+
+/// A report for a person: per rule, the non-compliant and error findings with their
+/// evidence, then counts. `verbose` lists compliant and not-applicable findings too.
+pub fn render_text(doc: &FindingsDocument, color: bool, verbose: bool) -> String {
+    let mut out = String::new();
+    let bold = Style::new().bold();
+    let dim = Style::new().dimmed();
+    let mut by_rule: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
+    for f in &doc.findings {
+        by_rule.entry(&f.rule).or_default().push(f);
+    }
+    for (rule, findings) in &by_rule {
+        let failing = findings
+            .iter()
+            .filter(|f| matches!(f.status, Status::NonCompliant | Status::Error))
+            .count();
+        let head = findings.first();
+        let mark = if failing > 0 {
+            paint(color, status_style(Status::NonCompliant), "✗")
+        } else {
+            paint(color, status_style(Status::Compliant), "✓")
+        };
+        let _ = writeln!(
+            out,
+            "{mark} {} {}",
+            paint(color, bold, rule),
+            paint(
+                color,
+                dim,
+                &format!(
+                    "[{}] {}",
+                    head.map(|f| f.severity.as_str()).unwrap_or(""),
+                    head.map(|f| f.citations.join(", ")).unwrap_or_default()
+                )
+            )
+        );
+        for f in findings {
+            let show = verbose || matches!(f.status, Status::NonCompliant | Status::Error);
+            if !show {
+                continue;
+            }
+            let _ = writeln!(
+                out,
+                "    {} {} {}",
+                paint(color, status_style(f.status), f.status.as_str()),
+                f.resource.resource_type,
+                paint(color, bold, &f.resource.id)
+            );
+            let _ = writeln!(out, "        {}", f.message);
+            for e in &f.evidence {
+                let value = if e.absent {
+                    "<absent>".to_string()
+                } else {
+                    e.value.to_string()
+                };
+                let _ = writeln!(
+                    out,
+                    "        {} {}",
+                    paint(color, dim, &format!("{} =", e.path)),
+                    value
+                );
+            }
+        }
+        let counts = |s: Status| findings.iter().filter(|f| f.status == s).count();
+        let _ = writeln!(
+            out,
+            "    {}",
+            paint(
+                color,
+                dim,
+                &format!(
+                    "{} compliant, {} non-compliant, {} not applicable, {} error",
+                    counts(Status::Compliant),
+                    counts(Status::NonCompliant),
+                    counts(Status::NotApplicable),
+                    counts(Status::Error)
+                )
+            )
+        );
+    }
+    for rule in &doc.summary.rules_without_resources {
+        let _ = writeln!(
+            out,
+            "{} {} {}",
+            paint(color, dim, "-"),
+            paint(color, bold, rule),
+            paint(color, dim, "no resource of its types in the inventory")
+        );
+    }
+    for p in &doc.input_problems {
+        let at = match (&p.item, &p.resource_id) {
+            (Some(i), Some(id)) => format!(" item {i} ({id})"),
+            (Some(i), None) => format!(" item {i}"),
+            _ => String::new(),
+        };
+        let _ = writeln!(
+            out,
+            "{} {}{at}: {}",
+            paint(
+                color,
+                status_style(Status::Error),
+                &format!("input {}:", p.severity)
+            ),
+            p.file,
+            p.message
+        );
+    }
+    let s = &doc.summary;
+    let _ = writeln!(
+        out,
+        "\n{} resources, {} rules: {} compliant, {} non-compliant, {} not applicable, {} error",
+        s.resources,
+        s.rules,
+        paint(
+            color,
+            status_style(Status::Compliant),
+            &s.compliant.to_string()
+        ),
+        paint(
+            color,
+            status_style(Status::NonCompliant),
+            &s.non_compliant.to_string()
+        ),
+        s.not_applicable,
+        paint(color, status_style(Status::Error), &s.error.to_string()),
+    );
+    out
+}
