@@ -1,6 +1,13 @@
 //! End-to-end tests of the `ward` binary over the data in `tests/data/`, the shipped example
 //! and the real AWS samples in `../shared/reference/`.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 use std::path::PathBuf;
 use std::process::{Command, Output};
 

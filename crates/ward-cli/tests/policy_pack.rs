@@ -1,6 +1,13 @@
 //! The HIPAA pack's own tests (`policies/**/NAME.tests.yaml`), run by `cargo test` exactly as
 //! `ward test policies` runs them.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 use std::path::PathBuf;
 
 fn workspace_root() -> PathBuf {

@@ -57,9 +57,10 @@ pub fn higher_order<'a>(
             let mut absent: Option<Val<'a>> = None;
             for item in items {
                 let mark = frame.evidence.len();
-                let v = apply(slot, body, item, env, frame)?;
+                let v = apply(slot, body, item.clone(), env, frame)?;
                 let t = truth(&v)?;
                 if t == stop_on {
+                    frame.note(&item);
                     // Keep only the deciding element's evidence.
                     let decisive: Vec<_> = frame.evidence.drain(mark..).collect();
                     frame.evidence.truncate(start);
@@ -82,7 +83,10 @@ pub fn higher_order<'a>(
                 let mark = frame.evidence.len();
                 let v = apply(slot, body, item.clone(), env, frame)?;
                 match truth(&v)? {
-                    Truth::True => kept.push(item),
+                    Truth::True => {
+                        frame.note(&item);
+                        kept.push(item);
+                    }
                     Truth::False => frame.evidence.truncate(mark),
                     Truth::Absent(_) => {
                         if absent.is_none() {

@@ -272,6 +272,15 @@ fn eval_inner<'a>(ir: &Ir, env: &Env<'a>, frame: &mut Frame<'a>) -> EvalResult<'
             }
         }
         Ir::Call(builtin, args) => call(*builtin, args, env, frame)?,
+        Ir::If(cond, a, b) => {
+            let c = eval(cond, env, frame)?;
+            frame.note(&c);
+            match truth(&c)? {
+                Truth::True => eval(a, env, frame)?,
+                Truth::False => eval(b, env, frame)?,
+                Truth::Absent(_) => c,
+            }
+        }
         Ir::CallDef(index, args) => {
             let def = env
                 .pack

@@ -139,6 +139,8 @@ pub enum ExprKind {
     Call(Ident, Vec<Arg>),
     Unary(UnaryOp, Box<Expr>),
     Binary(BinaryOp, Box<Expr>, Box<Expr>),
+    /// `if cond then a else b`: only the chosen branch is evaluated.
+    If(Box<Expr>, Box<Expr>, Box<Expr>),
 }
 
 #[derive(Debug, Clone)]

@@ -531,6 +531,22 @@ fn check_meta(
     Some((meta, types?))
 }
 
+/// The offset of the `}` that closes an interpolation, skipping `}` inside quoted strings.
+fn closing_brace(text: &str) -> Option<usize> {
+    let mut in_string = false;
+    let mut escaped = false;
+    for (i, c) in text.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' if in_string => escaped = true,
+            '"' => in_string = !in_string,
+            '}' if !in_string => return Some(i),
+            _ => {}
+        }
+    }
+    None
+}
+
 /// A constant expression's JSON value (parameter defaults).
 fn const_value(e: &Expr) -> Option<Value> {
     match &e.kind {
@@ -633,7 +649,7 @@ impl Checker<'_> {
                 text.push('}');
                 i += 2;
             } else if c == b'{' {
-                let Some(close) = raw.get(i + 1..).and_then(|r| r.find('}')) else {
+                let Some(close) = raw.get(i + 1..).and_then(closing_brace) else {
                     self.diags.push(
                         LangDiagnostic::new(
                             self.file,
@@ -761,6 +777,20 @@ impl Checker<'_> {
             }
             ExprKind::Binary(op, lhs, rhs) => self.binary(*op, lhs, rhs),
             ExprKind::Call(name, args) => self.call(name, args, e.span),
+            ExprKind::If(cond, a, b) => {
+                let (ci, ct) = self.expr(cond);
+                self.expect_bool(&ct, cond.span, "`if`");
+                let (ai, at) = self.expr(a);
+                let (bi, bt) = self.expr(b);
+                let ty = if at == bt || bt.is_any() {
+                    at
+                } else if at.is_any() {
+                    bt
+                } else {
+                    Ty::Any
+                };
+                (Ir::If(Box::new(ci), Box::new(ai), Box::new(bi)), ty)
+            }
         }
     }
 

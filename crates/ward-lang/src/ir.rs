@@ -125,6 +125,8 @@ pub enum Ir {
     Call(Builtin, Vec<IrArg>),
     /// `matches(x, "literal")` with the expression compiled once.
     Matches(Box<Ir>, Arc<Regex>),
+    /// `if cond then a else b`.
+    If(Box<Ir>, Box<Ir>, Box<Ir>),
     /// A call of a `def`, by index in [`crate::Pack::defs`].
     CallDef(usize, Vec<Ir>),
 }

@@ -286,6 +286,11 @@ fn check_recursion(
             }
             Ir::List(items) => items.iter().for_each(|a| calls(a, out)),
             Ir::Field(a, _) | Ir::Not(a) | Ir::Neg(a) | Ir::Matches(a, _) => calls(a, out),
+            Ir::If(c, a, b) => {
+                calls(c, out);
+                calls(a, out);
+                calls(b, out);
+            }
             Ir::Index(a, b)
             | Ir::And(a, b)
             | Ir::Or(a, b)

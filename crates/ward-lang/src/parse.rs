@@ -73,6 +73,11 @@ fn shift(e: &mut Expr, offset: usize) {
             shift(b, offset);
         }
         ExprKind::Unary(_, a) => shift(a, offset),
+        ExprKind::If(c, a, b) => {
+            shift(c, offset);
+            shift(a, offset);
+            shift(b, offset);
+        }
         ExprKind::Call(name, args) => {
             name.span = Span::new(name.span.start + offset, name.span.end + offset);
             for arg in args {
@@ -210,6 +215,8 @@ fn describe(rule: R) -> Option<String> {
             R::field_access => "`.`",
             R::index_access => "`[`",
             R::lambda => "a function (`x => …`)",
+            R::if_expr | R::kw_if => "`if`",
+            R::kw_then => "`then`",
             _ => return None,
         }
         .to_string(),
@@ -534,6 +541,16 @@ fn primary(pair: Pair<R>) -> Expr {
         R::type_name => ExprKind::Type(pair.as_str().to_string()),
         R::ident => ExprKind::Name(pair.as_str().to_string()),
         R::list_lit => ExprKind::List(pair.into_inner().map(expr).collect()),
+        R::if_expr => {
+            let mut parts = pair
+                .into_inner()
+                .filter(|p| p.as_rule() == R::expr)
+                .map(expr);
+            match (parts.next(), parts.next(), parts.next()) {
+                (Some(c), Some(a), Some(b)) => ExprKind::If(Box::new(c), Box::new(a), Box::new(b)),
+                _ => ExprKind::Bool(false),
+            }
+        }
         R::call => {
             let mut inner = pair.into_inner();
             let name = inner.next().map(ident).unwrap_or(Ident {
@@ -612,6 +629,27 @@ mod tests {
             panic!("{value:?}")
         };
         assert!(matches!(rhs.kind, ExprKind::Binary(BinaryOp::Mul, _, _)));
+    }
+
+    #[test]
+    fn if_then_else_is_an_expression() {
+        let m = parse(r#"rule r { assert if a then b else c else "m" }"#).unwrap();
+        let Stmt::Assert { cond, .. } = &m.rules[0].stmts[0] else {
+            panic!()
+        };
+        assert!(matches!(cond.kind, ExprKind::If(..)));
+    }
+
+    #[test]
+    fn strings_inside_interpolations() {
+        let m = parse(r#"rule r { assert x else "open to {join(xs, ", ")} and {{literal}}" }"#)
+            .unwrap();
+        let Stmt::Assert { message, .. } = &m.rules[0].stmts[0] else {
+            panic!()
+        };
+        assert_eq!(message.raw, r#"open to {join(xs, ", ")} and {{literal}}"#);
+        // An unbalanced brace is just a character outside messages.
+        assert!(parse(r#"rule r { title: "a { b" assert x else "m" }"#).is_ok());
     }
 
     #[test]
