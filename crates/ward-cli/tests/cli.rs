@@ -453,3 +453,39 @@ fn reference_samples_agree_with_the_managed_rules() {
         Some("NON_COMPLIANT")
     );
 }
+
+/// The example's findings match `examples/clinic/expected-statuses.json`, the machine-readable
+/// form of the expected-results table in `examples/clinic/README.md` (reviewed against each
+/// managed rule's AWS documentation).
+#[test]
+fn example_estate_matches_its_expected_results() {
+    let out = ward(&[
+        "check",
+        "--snapshot",
+        "examples/clinic/snapshot.json",
+        "--format",
+        "json",
+    ]);
+    let doc = json_of(&out);
+    let expected: Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("examples/clinic/expected-statuses.json")).unwrap(),
+    )
+    .unwrap();
+    let mut wrong = Vec::new();
+    let mut count = 0;
+    for (rule, resources) in expected.as_object().unwrap() {
+        for (id, status) in resources.as_object().unwrap() {
+            count += 1;
+            let got = status_of(&doc, rule, id);
+            if got.as_deref() != status.as_str() {
+                wrong.push(format!("{rule} {id}: expected {status}, got {got:?}"));
+            }
+        }
+    }
+    assert_eq!(
+        count,
+        doc["findings"].as_array().unwrap().len(),
+        "every finding is expected"
+    );
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
