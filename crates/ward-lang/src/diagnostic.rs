@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use miette::{Diagnostic, NamedSource, SourceSpan};
+use miette::{Diagnostic, LabeledSpan, NamedSource, SourceSpan};
 
 use crate::ast::Span;
 
@@ -44,21 +44,41 @@ impl SourceFile {
 }
 
 /// One problem in a rule file.
-#[derive(Debug, Clone, thiserror::Error, Diagnostic)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[error("{message}")]
 pub struct LangDiagnostic {
     pub message: String,
-    #[diagnostic(code)]
+    /// `ward::unknown-field`, `ward::syntax`, …
     pub code: String,
-    #[help]
     pub help: Option<String>,
-    #[source_code]
     pub source_code: NamedSource<Arc<str>>,
-    #[label("{label}")]
     pub span: SourceSpan,
     pub label: String,
     /// `file:line:column`, for plain-text listings.
     pub location: String,
+}
+
+impl Diagnostic for LangDiagnostic {
+    fn code<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        Some(Box::new(&self.code))
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn std::fmt::Display>)
+    }
+
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        Some(&self.source_code)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        Some(Box::new(std::iter::once(LabeledSpan::new_with_span(
+            Some(self.label.clone()),
+            self.span,
+        ))))
+    }
 }
 
 impl LangDiagnostic {
