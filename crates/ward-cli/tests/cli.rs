@@ -26,6 +26,17 @@ fn ward(args: &[&str]) -> Output {
         .expect("run ward")
 }
 
+/// `ward check` of the shipped example, as JSON.
+fn check_example_json() -> Output {
+    ward(&[
+        "check",
+        "--snapshot",
+        "examples/clinic/snapshot.json",
+        "--format",
+        "json",
+    ])
+}
+
 fn json_of(out: &Output) -> Value {
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
         panic!(
@@ -64,13 +75,7 @@ fn reference_dir() -> Option<PathBuf> {
 
 #[test]
 fn example_estate_gives_findings_for_every_rule() {
-    let out = ward(&[
-        "check",
-        "--snapshot",
-        "examples/clinic/snapshot.json",
-        "--format",
-        "json",
-    ]);
+    let out = check_example_json();
     assert_eq!(
         out.status.code(),
         Some(1),
@@ -136,20 +141,8 @@ fn example_estate_gives_findings_for_every_rule() {
 
 #[test]
 fn output_is_deterministic() {
-    let a = ward(&[
-        "check",
-        "--snapshot",
-        "examples/clinic/snapshot.json",
-        "--format",
-        "json",
-    ]);
-    let b = ward(&[
-        "check",
-        "--snapshot",
-        "examples/clinic/snapshot.json",
-        "--format",
-        "json",
-    ]);
+    let a = check_example_json();
+    let b = check_example_json();
     assert_eq!(a.stdout, b.stdout);
 }
 
@@ -459,13 +452,7 @@ fn reference_samples_agree_with_the_managed_rules() {
 /// managed rule's AWS documentation).
 #[test]
 fn example_estate_matches_its_expected_results() {
-    let out = ward(&[
-        "check",
-        "--snapshot",
-        "examples/clinic/snapshot.json",
-        "--format",
-        "json",
-    ]);
+    let out = check_example_json();
     let doc = json_of(&out);
     let expected: Value = serde_json::from_str(
         &std::fs::read_to_string(root().join("examples/clinic/expected-statuses.json")).unwrap(),

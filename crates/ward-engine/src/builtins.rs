@@ -16,16 +16,21 @@ fn err<T>(msg: impl Into<String>) -> Result<T, EvalError> {
     Err(EvalError(msg.into()))
 }
 
+/// ` at `path`` when the value was read from one, for error messages.
+fn at_path(v: &Val<'_>) -> String {
+    v.path
+        .as_ref()
+        .map(|p| format!(" at `{}`", p.render()))
+        .unwrap_or_default()
+}
+
 fn list_of<'a>(b: Builtin, v: &Val<'a>) -> Result<Vec<Val<'a>>, EvalError> {
     v.elements().ok_or_else(|| {
         EvalError(format!(
             "`{}` needs a list, found a {}{}",
             b.name(),
             v.kind(),
-            v.path
-                .as_ref()
-                .map(|p| format!(" at `{}`", p.render()))
-                .unwrap_or_default()
+            at_path(v)
         ))
     })
 }
@@ -154,10 +159,7 @@ fn str_arg<'v>(b: Builtin, v: &'v Val<'_>) -> Result<&'v str, EvalError> {
             "`{}` needs a string, found a {}{}",
             b.name(),
             v.kind(),
-            v.path
-                .as_ref()
-                .map(|p| format!(" at `{}`", p.render()))
-                .unwrap_or_default()
+            at_path(v)
         ))
     })
 }

@@ -303,30 +303,13 @@ fn rule(pair: Pair<R>) -> Rule {
                 }
             }
             R::when_stmt => {
-                let mut cond = None;
-                let mut message = None;
-                for q in p.into_inner() {
-                    match q.as_rule() {
-                        R::expr => cond = Some(expr(q)),
-                        R::string => message = Some(str_lit(&q)),
-                        _ => {}
-                    }
-                }
+                let (cond, message) = condition_and_message(p);
                 if let Some(cond) = cond {
                     out.stmts.push(Stmt::When { cond, message });
                 }
             }
             R::assert_stmt => {
-                let mut cond = None;
-                let mut message = None;
-                for q in p.into_inner() {
-                    match q.as_rule() {
-                        R::expr => cond = Some(expr(q)),
-                        R::string => message = Some(str_lit(&q)),
-                        _ => {}
-                    }
-                }
-                if let (Some(cond), Some(message)) = (cond, message) {
+                if let (Some(cond), Some(message)) = condition_and_message(p) {
                     out.stmts.push(Stmt::Assert { cond, message });
                 }
             }
@@ -343,6 +326,20 @@ fn rule(pair: Pair<R>) -> Rule {
         }
     }
     out
+}
+
+/// The expression and the `else` message of a `when` or `assert`.
+fn condition_and_message(pair: Pair<R>) -> (Option<Expr>, Option<StrLit>) {
+    let mut cond = None;
+    let mut message = None;
+    for q in pair.into_inner() {
+        match q.as_rule() {
+            R::expr => cond = Some(expr(q)),
+            R::string => message = Some(str_lit(&q)),
+            _ => {}
+        }
+    }
+    (cond, message)
 }
 
 fn meta_entry(pair: Pair<R>) -> MetaEntry {
