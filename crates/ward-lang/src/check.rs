@@ -57,6 +57,17 @@ impl Ty {
         }
     }
 
+    /// The type of a value that is one of two: either, when they agree (or one is unknown).
+    fn join(a: Ty, b: Ty) -> Ty {
+        if a == b || b.is_any() {
+            a
+        } else if a.is_any() {
+            b
+        } else {
+            Ty::Any
+        }
+    }
+
     fn element(&self) -> Option<Ty> {
         match self {
             Ty::List(t) => Some((**t).clone()),
@@ -782,13 +793,7 @@ impl Checker<'_> {
                 self.expect_bool(&ct, cond.span, "`if`");
                 let (ai, at) = self.expr(a);
                 let (bi, bt) = self.expr(b);
-                let ty = if at == bt || bt.is_any() {
-                    at
-                } else if at.is_any() {
-                    bt
-                } else {
-                    Ty::Any
-                };
+                let ty = Ty::join(at, bt);
                 (Ir::If(Box::new(ci), Box::new(ai), Box::new(bi)), ty)
             }
         }
@@ -1037,16 +1042,7 @@ impl Checker<'_> {
                     Ty::Bool,
                 )
             }
-            BinaryOp::Coalesce => {
-                let ty = if lt == rt || rt.is_any() {
-                    lt
-                } else if lt.is_any() {
-                    rt
-                } else {
-                    Ty::Any
-                };
-                (Ir::Coalesce(lb, rb), ty)
-            }
+            BinaryOp::Coalesce => (Ir::Coalesce(lb, rb), Ty::join(lt, rt)),
             BinaryOp::Add => {
                 let ty = match (&lt, &rt) {
                     (Ty::Num, Ty::Num) => Ty::Num,
@@ -1417,16 +1413,7 @@ impl Checker<'_> {
                 other => Ty::List(Box::new(other)),
             },
             B::Get => Ty::Any,
-            B::Default => {
-                let second = tys.get(1).cloned().unwrap_or(Ty::Any);
-                if first == second || second.is_any() {
-                    first
-                } else if first.is_any() {
-                    second
-                } else {
-                    Ty::Any
-                }
-            }
+            B::Default => Ty::join(first, tys.get(1).cloned().unwrap_or(Ty::Any)),
             B::String | B::Lower | B::Upper | B::Trim | B::Join | B::Now => Ty::Str,
             B::Lookup => Ty::Resource(type_arg()),
             B::LookupArn => Ty::Resource(Vec::new()),
