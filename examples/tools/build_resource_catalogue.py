@@ -42,6 +42,30 @@ def jackson_style(name):        # DNSName -> dnsname, LBCookie... -> lbcookie...
 SCALARS = {'string': 'string', 'integer': 'number', 'long': 'number', 'double': 'number',
            'float': 'number', 'boolean': 'boolean', 'timestamp': 'any', 'blob': 'any'}
 
+# ---------- Ward's account-level pseudo types (docs/inventory-format.md) ----------
+def pseudo_types():
+    def ward(conf):
+        return {'configuration': conf, 'supplementaryConfiguration': {}}
+    # Credential report columns (aws iam get-credential-report), snake_case -> camelCase.
+    report = {'user': 'string', 'arn': 'string', 'userCreationTime': 'string', 'passwordEnabled': 'boolean',
+              'passwordLastUsed': 'string', 'passwordLastChanged': 'string', 'passwordNextRotation': 'string',
+              'mfaActive': 'boolean'}
+    for k in ('1', '2'):
+        report.update({'accessKey%sActive' % k: 'boolean', 'accessKey%sLastRotated' % k: 'string',
+                       'accessKey%sLastUsedDate' % k: 'string', 'accessKey%sLastUsedRegion' % k: 'string',
+                       'accessKey%sLastUsedService' % k: 'string', 'cert%sActive' % k: 'boolean',
+                       'cert%sLastRotated' % k: 'string'})
+    return {
+        'Ward::IAM::CredentialReportUser': ward(report),
+        'Ward::IAM::AccountPasswordPolicy': ward(from_model('iam', 'PasswordPolicy')),
+        'Ward::IAM::AccountSummary': ward({'*': 'number'}),
+        'Ward::IAM::VirtualMFADevices': ward({'virtualMFADevices': [from_model('iam', 'VirtualMFADevice')]}),
+        'Ward::EC2::EbsEncryptionByDefault': ward({k: v for k, v in from_model('ec2', 'GetEbsEncryptionByDefaultResult').items()}),
+        'Ward::GuardDuty::Detectors': ward({'detectorIds': ['string'], 'detectors': [{'detectorId': 'string', 'status': 'string'}]}),
+        'Ward::SecurityHub::Hub': ward(from_model('securityhub', 'DescribeHubResponse')),
+        'Ward::Config::RecorderStatus': ward(from_model('config', 'DescribeConfigurationRecorderStatusResponse')),
+    }
+
 def from_model(svc, shape_name, styles=(field_style,), depth=0, stack=()):
     shapes = model(svc)['shapes']
     s = shapes[shape_name]
@@ -340,10 +364,11 @@ def main():
             supp = merge(ss, supp, prefer_a_names=True)
         types[t] = {'configuration': nulls_to_any(conf), 'supplementaryConfiguration': nulls_to_any(supp)}
     types['AWS::::Account'] = {'configuration': {'*': 'any'}, 'supplementaryConfiguration': {'*': 'any'}}
+    types.update(pseudo_types())
     doc = {
         'sources': [
             'Type names: the ResourceType enum of the AWS Config API model (botocore %s, data/config/2014-11-12/service-2.json), %d names; '
-            'plus every ComplianceResourceTypes entry of Operational-Best-Practices-for-HIPAA-Security.yaml (%d, all in the enum); plus AWS::::Account (Ward pseudo type).' % (botocore.__version__, len(set(enum)), len(pack_types)),
+            'plus every ComplianceResourceTypes entry of Operational-Best-Practices-for-HIPAA-Security.yaml (%d, all in the enum); plus AWS::::Account and the Ward:: account-fact pseudo types (shapes from the botocore IAM, EC2, Security Hub and Config models; credential report columns by hand).' % (botocore.__version__, len(set(enum)), len(pack_types)),
             'Full shapes: the describe-API shapes of the botocore EC2, RDS, ELB, ELBv2, CloudTrail, IAM (GetAccountAuthorizationDetails), KMS and Lambda models, '
             'renamed as AWS Config serializes them (first letter lower-cased: DBInstanceIdentifier -> dBInstanceIdentifier; classic ELB items lower-case the whole leading capital run: DNSName -> dnsname), '
             'merged with the union of the fields seen in the real configuration items under shared/reference (config-items/, c7n-placebo/), whose spelling wins.',

@@ -79,10 +79,7 @@ pub fn load_policies(dirs: &[PathBuf]) -> Result<Pack, PackError> {
 /// Imports every input into one inventory (adding the account-level pseudo resources).
 pub fn import_inputs(paths: &[PathBuf]) -> (Inventory, ImportReport) {
     let mut inventory = Inventory::new();
-    let mut report = ImportReport::default();
-    for p in paths {
-        report.extend(ward_import::import_path(p, &mut inventory));
-    }
+    let report = ward_import::import_paths(paths, &mut inventory);
     inventory.synthesize_accounts();
     (inventory, report)
 }

@@ -62,6 +62,8 @@ pub enum Code {
     Inferred,
     /// A Ward inventory file with a missing or unsupported `wardInventoryVersion`.
     Version,
+    /// An account-level fact whose account (or Region) cannot be told from the inventory.
+    Unattributed,
 }
 
 impl Code {
@@ -76,6 +78,7 @@ impl Code {
             Code::Incomplete => "ward::import::incomplete",
             Code::Inferred => "ward::import::inferred",
             Code::Version => "ward::import::version",
+            Code::Unattributed => "ward::import::unattributed",
         }
     }
 }

@@ -35,6 +35,12 @@ pub enum Format {
     /// taken from a placebo file name `<service>.<Operation>_<n>.json` when the content does
     /// not tell) or is `aws-api-response` when nothing tells.
     NoResources(String),
+    /// An account-level fact: the response of the named AWS CLI operation
+    /// (`iam get-account-password-policy`, `iam get-credential-report`, ...), imported as
+    /// a `Ward::` pseudo resource.
+    AccountFacts(&'static str),
+    /// The IAM credential report as CSV (the decoded `Content` of `get-credential-report`).
+    CredentialReportCsv,
 }
 
 impl Format {
@@ -51,6 +57,8 @@ impl Format {
             Format::RdsApi => "rds-api",
             Format::S3Api => "s3-api",
             Format::NoResources(_) => "none",
+            Format::AccountFacts(_) => "aws-account-facts",
+            Format::CredentialReportCsv => "iam-credential-report",
         }
     }
 
@@ -68,6 +76,8 @@ impl Format {
             Format::RdsApi => "RDS DB instance response".into(),
             Format::S3Api => "S3 ListBuckets response".into(),
             Format::NoResources(op) => format!("`{op}` response (no resources)"),
+            Format::AccountFacts(op) => format!("`aws {op}` output (account-level facts)"),
+            Format::CredentialReportCsv => "IAM credential report (CSV)".into(),
         }
     }
 }
@@ -85,4 +95,7 @@ plain or gzip), `get-resource-config-history` / `batch-get-resource-config` outp
 a Config rule event (`invokingEvent`) or invoking event (`configurationItem`), a configuration \
 item (`resourceType`) or a JSON array of them, a Ward inventory (`wardInventoryVersion`), and \
 EC2/RDS/S3 API responses or their placebo recordings (`SecurityGroups`, `DBInstances`, \
-`DBInstance`, `Buckets`)";
+`DBInstance`, `Buckets`), and account-level facts: the IAM credential report (CSV, or the \
+`get-credential-report` JSON), `get-account-password-policy`, `get-account-summary`, \
+`list-virtual-mfa-devices`, `get-ebs-encryption-by-default`, GuardDuty `list-detectors`, \
+Security Hub `describe-hub` and `describe-configuration-recorder-status` output";

@@ -23,6 +23,7 @@
 
 #![forbid(unsafe_code)]
 
+mod account_facts;
 mod api;
 mod diagnostic;
 mod format;
@@ -30,10 +31,11 @@ mod normalize;
 mod reader;
 
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use ward_model::Inventory;
 
+pub use account_facts::PSEUDO_TYPES;
 pub use diagnostic::{Code, ImportDiagnostic, Level};
 pub use format::Format;
 pub use normalize::resource_from_item;
@@ -45,6 +47,18 @@ pub use normalize::resource_from_item;
 /// inventory (same type and id) are replaced only by a newer capture.
 pub fn import_path(path: &Path, inventory: &mut Inventory) -> ImportReport {
     reader::import_path(path, inventory)
+}
+
+/// Imports every path (see [`import_path`]), then attributes the account-level facts that do
+/// not name their account (see [`ImportReport::attribute_facts`]). This is what a caller with
+/// several inputs wants.
+pub fn import_paths(paths: &[PathBuf], inventory: &mut Inventory) -> ImportReport {
+    let mut report = ImportReport::default();
+    for path in paths {
+        report.extend(import_path(path, inventory));
+    }
+    report.attribute_facts(inventory);
+    report
 }
 
 /// Imports one input stream (plain or gzip JSON) into `inventory`. `name` is what
@@ -82,6 +96,30 @@ impl ImportReport {
     pub fn extend(&mut self, other: ImportReport) {
         self.files.extend(other.files);
     }
+
+    /// Account-level facts read so far that do not name their account (or Region) and wait
+    /// for [`ImportReport::attribute_facts`].
+    pub fn pending_facts(&self) -> usize {
+        self.files.iter().map(|f| f.pending.len()).sum()
+    }
+
+    /// Inserts the account-level facts that did not name their account (a password policy,
+    /// an account summary, EBS encryption by default, ...) once every input is read: each
+    /// goes to the inventory's only account (and, for a regional fact, that account's only
+    /// Region). When the inventory leaves a doubt, the fact is dropped with an error
+    /// diagnostic on its file: a fact is never attributed to a guessed account.
+    pub fn attribute_facts(&mut self, inventory: &mut Inventory) {
+        for file in &mut self.files {
+            let pending = std::mem::take(&mut file.pending);
+            if pending.is_empty() {
+                continue;
+            }
+            let waiting = pending.len();
+            let (imported, diagnostics) = account_facts::attribute(pending, &file.path, inventory);
+            file.resources = file.resources + imported - waiting;
+            file.diagnostics.extend(diagnostics);
+        }
+    }
 }
 
 /// One input file: its detected format, how many resources it gave, and its diagnostics.
@@ -94,6 +132,8 @@ pub struct FileReport {
     /// Resources read from the file and handed to the inventory.
     pub resources: usize,
     pub diagnostics: Vec<ImportDiagnostic>,
+    /// Account facts waiting for their account (see [`ImportReport::attribute_facts`]).
+    pending: Vec<account_facts::PendingFact>,
 }
 
 impl FileReport {

@@ -19,6 +19,7 @@ use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess,
 use serde_json::{Map, Value};
 use ward_model::{Inventory, Resource, Source};
 
+use crate::account_facts::{self, PendingFact};
 use crate::api::{self, ApiKind};
 use crate::diagnostic::{Code, ImportDiagnostic};
 use crate::format::{ACCEPTED, Format};
@@ -59,6 +60,7 @@ fn io_report(path: &Path, what: &str, err: &io::Error) -> FileReport {
         path: name,
         format: None,
         resources: 0,
+        pending: Vec::new(),
     }
 }
 
@@ -88,8 +90,9 @@ fn collect_files(dir: &Path, out: &mut Vec<PathBuf>, report: &mut ImportReport) 
             collect_files(&path, out, report);
         } else {
             let lower = name.to_ascii_lowercase();
-            let is_json = lower.ends_with(".json") || lower.ends_with(".json.gz");
-            if is_json && fs::metadata(&path).is_ok_and(|m| m.is_file()) {
+            let is_input =
+                lower.ends_with(".json") || lower.ends_with(".json.gz") || lower.ends_with(".csv");
+            if is_input && fs::metadata(&path).is_ok_and(|m| m.is_file()) {
                 out.push(path);
             }
         }
@@ -119,6 +122,10 @@ pub(crate) fn read_stream<R: Read>(name: &str, reader: R, inventory: &mut Invent
         }
     };
     let gzip = head.starts_with(&[0x1f, 0x8b]);
+    if head.starts_with(b"us") {
+        // No JSON text starts with `us`: the credential report CSV (`user,arn,...`).
+        return read_csv(&mut state, head, reader, inventory);
+    }
     let raw = io::Cursor::new(head).chain(reader);
     let decoded = if gzip {
         Decoded::Gzip(Box::new(MultiGzDecoder::new(BufReader::new(raw))))
@@ -148,6 +155,42 @@ pub(crate) fn read_stream<R: Read>(name: &str, reader: R, inventory: &mut Invent
         state.json_error(&err, &mut capture, gzip);
     }
     state.finish(inventory)
+}
+
+/// The credential report as CSV.
+fn read_csv<R: Read>(
+    state: &mut FileState,
+    head: Vec<u8>,
+    reader: R,
+    inventory: &mut Inventory,
+) -> FileReport {
+    let mut bytes = Vec::new();
+    let read = io::Cursor::new(head)
+        .chain(reader)
+        .take(account_facts::CSV_LIMIT + 1)
+        .read_to_end(&mut bytes);
+    let name = state.name.clone();
+    let mut done = std::mem::replace(state, FileState::new(&name));
+    match read {
+        Err(err) => done
+            .diagnostics
+            .push(done.error(Code::Io, format!("could not read `{name}`: {err}"))),
+        Ok(_) if bytes.len() as u64 > account_facts::CSV_LIMIT => {
+            done.diagnostics.push(done.error(
+                Code::Io,
+                format!(
+                    "`{name}` is larger than {} MiB; a credential report that large is not read",
+                    account_facts::CSV_LIMIT / (1024 * 1024)
+                ),
+            ))
+        }
+        Ok(_) => {
+            let read = account_facts::read_credential_report_csv(&bytes, None, &name);
+            done.format = Some(Format::CredentialReportCsv);
+            done.take_facts(read);
+        }
+    }
+    done.finish(inventory)
 }
 
 /// The first two bytes (fewer at the end of input), enough to recognize gzip.
@@ -265,6 +308,8 @@ struct FileState {
     resources: Vec<Resource>,
     diagnostics: Vec<ImportDiagnostic>,
     format: Option<Format>,
+    /// Account facts that wait for their account to be known.
+    pending: Vec<PendingFact>,
 }
 
 impl FileState {
@@ -274,7 +319,14 @@ impl FileState {
             resources: Vec::new(),
             diagnostics: Vec::new(),
             format: None,
+            pending: Vec::new(),
         }
+    }
+
+    fn take_facts(&mut self, read: account_facts::Read) {
+        self.resources.extend(read.resources);
+        self.pending.extend(read.pending);
+        self.diagnostics.extend(read.diagnostics);
     }
 
     fn source(&self, index: Option<usize>) -> Source {
@@ -522,6 +574,11 @@ impl FileState {
             self.patch_api_resources(start, &rest);
             return Detected::Format(Format::RdsApi);
         }
+        if let Some(recognized) = account_facts::recognize(&rest) {
+            let read = account_facts::read_object(&recognized, rest, &self.name);
+            self.take_facts(read);
+            return Detected::Format(Format::AccountFacts(recognized.operation));
+        }
         let is_event = [
             "invokingEvent",
             "configurationItem",
@@ -744,7 +801,7 @@ impl FileState {
             .as_ref()
             .map(Format::source_format)
             .unwrap_or("unknown");
-        let count = self.resources.len();
+        let count = self.resources.len() + self.pending.len();
         for mut resource in self.resources {
             if resource.source.format.is_empty() {
                 resource.source.format = format_name.to_string();
@@ -756,6 +813,7 @@ impl FileState {
             format: self.format,
             resources: count,
             diagnostics: self.diagnostics,
+            pending: self.pending,
         }
     }
 }

@@ -1,0 +1,362 @@
+//! Account-level facts (credential report, password policy, account summary, ...): each
+//! AWS CLI output becomes `Ward::` pseudo resources, attributed to the right account and
+//! Region, or refused with a diagnostic when the inventory leaves a doubt.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use base64::Engine as _;
+use serde_json::{Value, json};
+use ward_import::{Code, Format, ImportReport, import_paths};
+use ward_model::Inventory;
+
+const REPORT_CSV: &str = "\
+user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,access_key_1_last_used_date,access_key_1_last_used_region,access_key_1_last_used_service,access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,access_key_2_last_used_region,access_key_2_last_used_service,cert_1_active,cert_1_last_rotated,cert_2_active,cert_2_last_rotated
+<root_account>,arn:aws:iam::111122223333:root,2019-01-01T00:00:00+00:00,not_supported,2024-02-01T10:00:00+00:00,not_supported,not_supported,true,false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A
+alice,arn:aws:iam::111122223333:user/alice,2020-03-01T00:00:00+00:00,true,no_information,2024-01-01T00:00:00+00:00,N/A,false,true,2023-01-01T00:00:00+00:00,2024-02-09T00:00:00+00:00,us-east-1,s3,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A
+";
+
+fn snapshot_item(account: &str, region: &str, id: &str) -> Value {
+    json!({
+        "configurationItemCaptureTime": "2024-03-01T10:00:00.000Z",
+        "awsAccountId": account,
+        "configurationItemStatus": "OK",
+        "resourceType": "AWS::EC2::SecurityGroup",
+        "resourceId": id,
+        "awsRegion": region,
+        "configuration": {"groupId": id},
+    })
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    fs::write(&path, text).unwrap();
+    path
+}
+
+fn snapshot(dir: &Path, name: &str, items: &[Value]) -> PathBuf {
+    let text =
+        serde_json::to_string(&json!({"fileVersion": "1.0", "configurationItems": items})).unwrap();
+    write(dir, name, &text)
+}
+
+fn import(paths: &[PathBuf]) -> (Inventory, ImportReport) {
+    let mut inventory = Inventory::new();
+    let report = import_paths(paths, &mut inventory);
+    (inventory, report)
+}
+
+fn codes(report: &ImportReport) -> Vec<Code> {
+    report
+        .diagnostics()
+        .filter(|d| d.is_error())
+        .map(|d| d.code)
+        .collect()
+}
+
+#[test]
+fn credential_report_csv_becomes_one_resource_per_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = write(dir.path(), "credential-report.csv", REPORT_CSV);
+    let (inventory, report) = import(&[csv]);
+    assert!(codes(&report).is_empty(), "{:?}", report.files);
+    assert_eq!(report.files[0].format, Some(Format::CredentialReportCsv));
+    let users: Vec<_> = inventory
+        .of_type("Ward::IAM::CredentialReportUser")
+        .collect();
+    assert_eq!(users.len(), 2);
+
+    let root = inventory
+        .get(
+            "Ward::IAM::CredentialReportUser",
+            "arn:aws:iam::111122223333:root",
+        )
+        .unwrap();
+    assert_eq!(root.resource_name.as_deref(), Some("<root_account>"));
+    assert_eq!(root.account_id.as_deref(), Some("111122223333"));
+    assert_eq!(root.configuration["mfaActive"], json!(true));
+    // `not_supported` and `N/A` are no value.
+    assert_eq!(root.configuration["passwordEnabled"], Value::Null);
+    assert_eq!(root.configuration["accessKey1LastRotated"], Value::Null);
+
+    let alice = inventory
+        .get(
+            "Ward::IAM::CredentialReportUser",
+            "arn:aws:iam::111122223333:user/alice",
+        )
+        .unwrap();
+    assert_eq!(alice.configuration["passwordEnabled"], json!(true));
+    assert_eq!(alice.configuration["passwordLastUsed"], Value::Null);
+    assert_eq!(
+        alice.configuration["accessKey1LastRotated"],
+        json!("2023-01-01T00:00:00+00:00")
+    );
+    assert_eq!(
+        alice.configuration["accessKey1LastUsedService"],
+        json!("s3")
+    );
+}
+
+#[test]
+fn credential_report_json_is_decoded_and_keeps_its_generation_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let content = base64::engine::general_purpose::STANDARD.encode(REPORT_CSV);
+    let response = json!({
+        "Content": content,
+        "ReportFormat": "text/csv",
+        "GeneratedTime": "2024-03-01T09:00:00+00:00"
+    });
+    let file = write(dir.path(), "credential-report.json", &response.to_string());
+    let (inventory, report) = import(&[file]);
+    assert!(codes(&report).is_empty(), "{:?}", report.files);
+    let alice = inventory
+        .get(
+            "Ward::IAM::CredentialReportUser",
+            "arn:aws:iam::111122223333:user/alice",
+        )
+        .unwrap();
+    assert_eq!(
+        alice.configuration_item_capture_time.as_deref(),
+        Some("2024-03-01T09:00:00+00:00")
+    );
+}
+
+#[test]
+fn a_bad_credential_report_row_costs_only_that_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let broken = format!(
+        "{REPORT_CSV}bob,not-an-arn,2020-01-01T00:00:00+00:00,true,N/A,N/A,N/A,false,false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A\nshort,row\n"
+    );
+    let csv = write(dir.path(), "credential-report.csv", &broken);
+    let (inventory, report) = import(&[csv]);
+    let errors: Vec<_> = report.diagnostics().filter(|d| d.is_error()).collect();
+    assert_eq!(errors.len(), 2, "{errors:?}");
+    assert!(
+        errors[0].message.contains("not-an-arn"),
+        "{}",
+        errors[0].message
+    );
+    assert_eq!(errors[0].resource_id.as_deref(), Some("bob"));
+    assert!(errors[1].message.contains("line"), "{}", errors[1].message);
+    assert_eq!(
+        inventory.of_type("Ward::IAM::CredentialReportUser").count(),
+        2
+    );
+}
+
+#[test]
+fn password_policy_and_summary_go_to_the_only_account() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = write(
+        dir.path(),
+        "a-password-policy.json",
+        r#"{"PasswordPolicy": {"MinimumPasswordLength": 8, "RequireSymbols": false, "ExpirePasswords": false}}"#,
+    );
+    let summary = write(
+        dir.path(),
+        "b-summary.json",
+        r#"{"SummaryMap": {"AccountMFAEnabled": 1, "AccountAccessKeysPresent": 0, "Users": 3}}"#,
+    );
+    // The snapshot comes after the facts: attribution waits for every input.
+    let snap = snapshot(
+        dir.path(),
+        "c-snapshot.json",
+        &[snapshot_item("111122223333", "eu-west-1", "sg-1")],
+    );
+    let ebs = write(
+        dir.path(),
+        "d-ebs.json",
+        r#"{"EbsEncryptionByDefault": true, "SseType": "sse-ebs"}"#,
+    );
+    let (inventory, report) = import(&[policy, summary, snap, ebs]);
+    assert!(codes(&report).is_empty(), "{:?}", report.files);
+
+    let policy = inventory
+        .get("Ward::IAM::AccountPasswordPolicy", "111122223333")
+        .unwrap();
+    assert_eq!(policy.configuration["minimumPasswordLength"], json!(8));
+    assert_eq!(policy.account_id.as_deref(), Some("111122223333"));
+    let summary = inventory
+        .get("Ward::IAM::AccountSummary", "111122223333")
+        .unwrap();
+    assert_eq!(summary.configuration["accountMFAEnabled"], json!(1));
+    let ebs = inventory
+        .get(
+            "Ward::EC2::EbsEncryptionByDefault",
+            "111122223333/eu-west-1",
+        )
+        .unwrap();
+    assert_eq!(ebs.aws_region.as_deref(), Some("eu-west-1"));
+    assert_eq!(ebs.configuration["ebsEncryptionByDefault"], json!(true));
+    assert_eq!(report.resources(), 4);
+    assert_eq!(report.files[0].resources, 1);
+}
+
+#[test]
+fn a_fact_is_never_given_to_a_guessed_account() {
+    let dir = tempfile::tempdir().unwrap();
+    let snap = snapshot(
+        dir.path(),
+        "snapshot.json",
+        &[
+            snapshot_item("111122223333", "us-east-1", "sg-1"),
+            snapshot_item("444455556666", "us-east-1", "sg-2"),
+        ],
+    );
+    let policy = write(
+        dir.path(),
+        "password-policy.json",
+        r#"{"PasswordPolicy": {"MinimumPasswordLength": 14}}"#,
+    );
+    let (inventory, report) = import(&[snap, policy]);
+    assert_eq!(codes(&report), vec![Code::Unattributed]);
+    let error = report.diagnostics().find(|d| d.is_error()).unwrap();
+    assert!(
+        error
+            .message
+            .contains("2 accounts (111122223333, 444455556666)"),
+        "{}",
+        error.message
+    );
+    assert_eq!(error.file, report.files[1].path);
+    assert_eq!(
+        inventory
+            .of_type("Ward::IAM::AccountPasswordPolicy")
+            .count(),
+        0
+    );
+    // The snapshot lost nothing.
+    assert_eq!(inventory.of_type("AWS::EC2::SecurityGroup").count(), 2);
+    assert_eq!(report.files[1].resources, 0);
+}
+
+#[test]
+fn a_regional_fact_needs_one_region() {
+    let dir = tempfile::tempdir().unwrap();
+    let snap = snapshot(
+        dir.path(),
+        "snapshot.json",
+        &[
+            snapshot_item("111122223333", "us-east-1", "sg-1"),
+            snapshot_item("111122223333", "eu-west-1", "sg-2"),
+        ],
+    );
+    let detectors = write(dir.path(), "guardduty.json", r#"{"DetectorIds": []}"#);
+    let (_, report) = import(&[snap, detectors]);
+    let error = report.diagnostics().find(|d| d.is_error()).unwrap();
+    assert_eq!(error.code, Code::Unattributed);
+    assert!(
+        error.message.contains("2 Regions (eu-west-1, us-east-1)"),
+        "{}",
+        error.message
+    );
+}
+
+#[test]
+fn directories_named_like_config_delivery_say_account_and_region() {
+    let dir = tempfile::tempdir().unwrap();
+    let snap = snapshot(
+        dir.path(),
+        "snapshot.json",
+        &[
+            snapshot_item("111122223333", "us-east-1", "sg-1"),
+            snapshot_item("444455556666", "eu-west-1", "sg-2"),
+        ],
+    );
+    write(
+        dir.path(),
+        "facts/AWSLogs/444455556666/eu-west-1/guardduty.json",
+        r#"{"DetectorIds": ["abc123"]}"#,
+    );
+    write(
+        dir.path(),
+        "facts/AWSLogs/444455556666/password-policy.json",
+        r#"{"PasswordPolicy": {"MinimumPasswordLength": 14}}"#,
+    );
+    let (inventory, report) = import(&[snap, dir.path().join("facts")]);
+    assert!(codes(&report).is_empty(), "{:?}", report.files);
+    let detectors = inventory
+        .get("Ward::GuardDuty::Detectors", "444455556666/eu-west-1")
+        .unwrap();
+    assert_eq!(detectors.configuration["detectorIds"], json!(["abc123"]));
+    assert!(
+        inventory
+            .get("Ward::IAM::AccountPasswordPolicy", "444455556666")
+            .is_some()
+    );
+}
+
+#[test]
+fn security_hub_and_virtual_mfa_devices_name_their_account() {
+    let dir = tempfile::tempdir().unwrap();
+    let hub = write(
+        dir.path(),
+        "hub.json",
+        r#"{"HubArn": "arn:aws:securityhub:eu-west-1:444455556666:hub/default", "SubscribedAt": "2024-01-01T00:00:00.000Z", "AutoEnableControls": true}"#,
+    );
+    let mfa = write(
+        dir.path(),
+        "mfa.json",
+        r#"{"VirtualMFADevices": [{"SerialNumber": "arn:aws:iam::444455556666:mfa/root-account-mfa-device", "User": {"Arn": "arn:aws:iam::444455556666:root", "UserName": "root"}, "EnableDate": "2024-01-01T00:00:00Z"}]}"#,
+    );
+    let recorder = write(
+        dir.path(),
+        "recorder.json",
+        r#"{"ConfigurationRecordersStatus": [{"name": "default", "recording": true, "lastStatus": "SUCCESS"}]}"#,
+    );
+    // Nothing else in the inventory: the hub and the devices know their account, and the
+    // hub its Region, which then leaves no doubt about the recorder status either.
+    let (inventory, report) = import(&[hub, mfa, recorder]);
+    assert!(codes(&report).is_empty(), "{:?}", report.files);
+    let hub = inventory
+        .get(
+            "Ward::SecurityHub::Hub",
+            "arn:aws:securityhub:eu-west-1:444455556666:hub/default",
+        )
+        .unwrap();
+    assert_eq!(hub.aws_region.as_deref(), Some("eu-west-1"));
+    assert_eq!(hub.configuration["autoEnableControls"], json!(true));
+    let devices = inventory
+        .get("Ward::IAM::VirtualMFADevices", "444455556666")
+        .unwrap();
+    assert_eq!(
+        devices.configuration["virtualMFADevices"][0]["user"]["arn"],
+        json!("arn:aws:iam::444455556666:root")
+    );
+    let recorder = inventory
+        .get("Ward::Config::RecorderStatus", "444455556666/eu-west-1")
+        .unwrap();
+    assert_eq!(
+        recorder.configuration["configurationRecordersStatus"][0]["recording"],
+        json!(true)
+    );
+}
+
+#[test]
+fn malformed_facts_are_errors_with_their_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad_policy = write(dir.path(), "policy.json", r#"{"PasswordPolicy": "strict"}"#);
+    let bad_report = write(
+        dir.path(),
+        "report.json",
+        r#"{"Content": "%%%not base64%%%", "ReportFormat": "text/csv"}"#,
+    );
+    let (_, report) = import(&[bad_policy, bad_report]);
+    let errors: Vec<_> = report.diagnostics().filter(|d| d.is_error()).collect();
+    assert_eq!(errors.len(), 2, "{errors:?}");
+    assert!(
+        errors[0]
+            .message
+            .contains("`PasswordPolicy` is not a JSON object")
+    );
+    assert!(errors[1].message.contains("not valid base64"));
+    assert!(errors[1].file.ends_with("report.json"));
+}
