@@ -10,6 +10,7 @@ use ward_import::ImportReport;
 use ward_lang::{Pack, PackError, SourceFile};
 use ward_model::Inventory;
 use ward_report::InputProblem;
+use ward_report::controls::{CitationCatalogue, RuleCitations};
 
 mod embedded {
     include!(concat!(env!("OUT_DIR"), "/embedded_pack.rs"));
@@ -46,6 +47,67 @@ pub fn builtin_pack() -> Result<Pack, PackError> {
         }
     };
     ward_lang::load_pack_sources(sources, &mut read)
+}
+
+/// The built-in pack's citation catalogue (`policies/hipaa/citations.yaml`).
+pub const BUILTIN_CITATIONS: &str = include_str!("../../../policies/hipaa/citations.yaml");
+
+/// The name of a pack's citation catalogue, at the root of a policies directory.
+pub const CITATIONS_FILE: &str = "citations.yaml";
+
+/// The citation catalogue for a run: `explicit` when given; else the `citations.yaml` at the
+/// root of the first policies directory that has one; else the built-in HIPAA catalogue.
+pub fn load_catalogue(
+    policies: &[PathBuf],
+    explicit: Option<&Path>,
+) -> Result<CitationCatalogue, String> {
+    let found = explicit.map(Path::to_path_buf).or_else(|| {
+        policies
+            .iter()
+            .map(|d| d.join(CITATIONS_FILE))
+            .find(|p| p.is_file())
+    });
+    match found {
+        Some(path) => {
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+            CitationCatalogue::from_yaml(&text, &path.display().to_string())
+                .map_err(|e| e.to_string())
+        }
+        None => CitationCatalogue::from_yaml(
+            BUILTIN_CITATIONS,
+            &format!("{BUILTIN_PREFIX}/{CITATIONS_FILE}"),
+        )
+        .map_err(|e| e.to_string()),
+    }
+}
+
+/// Each rule of the pack with its title and citations.
+pub fn rule_citations(pack: &Pack) -> Vec<RuleCitations> {
+    pack.rules
+        .iter()
+        .map(|r| RuleCitations {
+            rule: r.id.clone(),
+            title: r.meta.title.clone(),
+            citations: r.meta.hipaa.clone(),
+        })
+        .collect()
+}
+
+/// `rule cites X, which is not in the catalogue` for every such citation.
+pub fn uncatalogued_citations(pack: &Pack, catalogue: &CitationCatalogue) -> Vec<String> {
+    let mut out = Vec::new();
+    for r in &pack.rules {
+        for c in &r.meta.hipaa {
+            if catalogue.get(c).is_none() {
+                out.push(format!(
+                    "rule `{}` cites `{c}`, which is not in the citation catalogue `{}`",
+                    r.id, catalogue.title
+                ));
+            }
+        }
+    }
+    out
 }
 
 /// Whether the binary carries a built-in pack at all.

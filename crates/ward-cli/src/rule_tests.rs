@@ -115,6 +115,13 @@ pub fn run(dirs: &[PathBuf]) -> Result<TestRun, PackError> {
         collect_tests(d, &mut files);
     }
     let mut run = TestRun::default();
+    // Every citation must be in the pack's catalogue (or the built-in HIPAA one).
+    match crate::load_catalogue(dirs, None) {
+        Ok(catalogue) => run
+            .errors
+            .extend(crate::uncatalogued_citations(&pack, &catalogue)),
+        Err(e) => run.errors.push(e),
+    }
     for file in files {
         run_file(&pack, &file, &mut run);
     }

@@ -176,7 +176,11 @@ fn a_rule_with_typos_is_rejected_with_pointed_diagnostics() {
     assert!(err.contains("did you mean `ipPermissions`?"), "{err}");
     assert!(err.contains("unknown function `is_wrold`"), "{err}");
     assert!(
-        err.contains("typo-rule.ward:10:3"),
+        err.contains("`assert` needs a condition followed by `else \"message\"`"),
+        "{err}"
+    );
+    assert!(
+        err.contains("typo-rule.ward:11:3"),
         "location of the typo: {err}"
     );
     assert!(out.stdout.is_empty(), "nothing evaluated");

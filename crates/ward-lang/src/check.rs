@@ -256,6 +256,22 @@ pub(crate) fn check_rule(
                 let message = cx.message(message);
                 stmts.push(IrStmt::Assert { cond: ir, message });
             }
+            Stmt::Unknown { keyword, .. } if keyword.name == "assert" => {
+                // Counted, so the rule is not also reported as having no assert.
+                asserts += 1;
+                cx.diags.push(
+                    LangDiagnostic::new(
+                        file,
+                        keyword.span,
+                        "incomplete-statement",
+                        "`assert` needs a condition followed by `else \"message\"`",
+                    )
+                    .with_label("this assert has no `else` message")
+                    .with_help(
+                        "write `assert CONDITION else \"what is wrong, shown when CONDITION is false\"`",
+                    ),
+                );
+            }
             Stmt::Unknown { keyword, .. } => {
                 let mut candidates: Vec<&str> = STATEMENT_KEYWORDS.to_vec();
                 candidates.extend(META_KEYS);

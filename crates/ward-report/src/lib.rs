@@ -3,6 +3,10 @@
 //! - [`FindingsDocument`]: the findings JSON document (`docs/findings-format.md`), versioned
 //!   by [`FINDINGS_FORMAT_VERSION`].
 //! - [`render_text`]: a report for a person, grouped by rule, optionally coloured.
+//! - [`controls::ControlsReport`]: the per-citation view of a run (`ward controls`), from the
+//!   pack's citation catalogue.
+
+pub mod controls;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
