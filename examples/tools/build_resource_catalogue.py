@@ -357,7 +357,7 @@ def main():
     # Types AWS Config records (awslabs/aws-config-resource-schema has their properties
     # files) that the Config API model's ResourceType enum does not list yet, and that
     # managed rules of the HIPAA pack evaluate.
-    names |= {'AWS::SageMaker::NotebookInstance', 'AWS::SageMaker::EndpointConfig'}
+    names |= {'AWS::SageMaker::NotebookInstance', 'AWS::SageMaker::EndpointConfig', 'AWS::DMS::ReplicationInstance'}
     full = build_full()
     types = {n: None for n in names}
     for t, (conf, supp) in full.items():
@@ -372,7 +372,7 @@ def main():
     doc = {
         'sources': [
             'Type names: the ResourceType enum of the AWS Config API model (botocore %s, data/config/2014-11-12/service-2.json), %d names; '
-            'plus every ComplianceResourceTypes entry of Operational-Best-Practices-for-HIPAA-Security.yaml (%d, all in the enum); plus AWS::SageMaker::NotebookInstance and AWS::SageMaker::EndpointConfig (recorded by Config per awslabs/aws-config-resource-schema, absent from the enum); plus AWS::::Account and the Ward:: account-fact pseudo types (shapes from the botocore IAM, EC2, Security Hub and Config models; credential report columns by hand).' % (botocore.__version__, len(set(enum)), len(pack_types)),
+            'plus every ComplianceResourceTypes entry of Operational-Best-Practices-for-HIPAA-Security.yaml (%d, all in the enum); plus AWS::SageMaker::NotebookInstance, AWS::SageMaker::EndpointConfig and AWS::DMS::ReplicationInstance (recorded by Config per awslabs/aws-config-resource-schema, absent from the enum); plus AWS::::Account and the Ward:: account-fact pseudo types (shapes from the botocore IAM, EC2, Security Hub and Config models; credential report columns by hand).' % (botocore.__version__, len(set(enum)), len(pack_types)),
             'Full shapes: the describe-API shapes of the botocore EC2, RDS, ELB, ELBv2, CloudTrail, IAM (GetAccountAuthorizationDetails), KMS and Lambda models, '
             'renamed as AWS Config serializes them (first letter lower-cased: DBInstanceIdentifier -> dBInstanceIdentifier; classic ELB items lower-case the whole leading capital run: DNSName -> dnsname), '
             'merged with the union of the fields seen in the real configuration items under shared/reference (config-items/, c7n-placebo/), whose spelling wins.',
