@@ -64,6 +64,17 @@ def pseudo_types():
         'Ward::GuardDuty::Detectors': ward({'detectorIds': ['string'], 'detectors': [{'detectorId': 'string', 'status': 'string'}]}),
         'Ward::SecurityHub::Hub': ward(from_model('securityhub', 'DescribeHubResponse')),
         'Ward::Config::RecorderStatus': ward(from_model('config', 'DescribeConfigurationRecorderStatusResponse')),
+        # Service facts (crates/ward-import/src/service_facts.rs).
+        'Ward::ElastiCache::CacheCluster': ward(from_model('elasticache', 'CacheCluster')),
+        'Ward::ElastiCache::ReplicationGroup': ward(from_model('elasticache', 'ReplicationGroup')),
+        'Ward::DynamoDB::AccountLimits': ward(from_model('dynamodb', 'DescribeLimitsOutput')),
+        'Ward::ApplicationAutoScaling::ScalableTarget': ward(from_model('application-autoscaling', 'ScalableTarget')),
+        'Ward::ApplicationAutoScaling::ScalingPolicy': ward(from_model('application-autoscaling', 'ScalingPolicy')),
+        'Ward::EMR::Cluster': ward(from_model('emr', 'Cluster')),
+        'Ward::EMR::SecurityConfiguration': ward(dict(from_model('emr', 'DescribeSecurityConfigurationOutput'), securityConfiguration='any')),
+        'Ward::WAFv2::LoggingConfiguration': ward(from_model('wafv2', 'LoggingConfiguration')),
+        'Ward::ElasticBeanstalk::ConfigurationSettings': ward(from_model('elasticbeanstalk', 'ConfigurationSettingsDescription')),
+        'Ward::EC2::SnapshotCreateVolumePermissions': ward(from_model('ec2', 'DescribeSnapshotAttributeResult')),
     }
 
 def from_model(svc, shape_name, styles=(field_style,), depth=0, stack=()):
@@ -372,7 +383,7 @@ def main():
     doc = {
         'sources': [
             'Type names: the ResourceType enum of the AWS Config API model (botocore %s, data/config/2014-11-12/service-2.json), %d names; '
-            'plus every ComplianceResourceTypes entry of Operational-Best-Practices-for-HIPAA-Security.yaml (%d, all in the enum); plus AWS::SageMaker::NotebookInstance, AWS::SageMaker::EndpointConfig and AWS::DMS::ReplicationInstance (recorded by Config per awslabs/aws-config-resource-schema, absent from the enum); plus AWS::::Account and the Ward:: account-fact pseudo types (shapes from the botocore IAM, EC2, Security Hub and Config models; credential report columns by hand).' % (botocore.__version__, len(set(enum)), len(pack_types)),
+            'plus every ComplianceResourceTypes entry of Operational-Best-Practices-for-HIPAA-Security.yaml (%d, all in the enum); plus AWS::SageMaker::NotebookInstance, AWS::SageMaker::EndpointConfig and AWS::DMS::ReplicationInstance (recorded by Config per awslabs/aws-config-resource-schema, absent from the enum); plus AWS::::Account and the Ward:: account-fact and service-fact pseudo types (shapes from the botocore IAM, EC2, Security Hub, Config, ElastiCache, DynamoDB, Application Auto Scaling, EMR, WAFv2 and Elastic Beanstalk models; credential report columns by hand).' % (botocore.__version__, len(set(enum)), len(pack_types)),
             'Full shapes: the describe-API shapes of the botocore EC2, RDS, ELB, ELBv2, CloudTrail, IAM (GetAccountAuthorizationDetails), KMS and Lambda models, '
             'renamed as AWS Config serializes them (first letter lower-cased: DBInstanceIdentifier -> dBInstanceIdentifier; classic ELB items lower-case the whole leading capital run: DNSName -> dnsname), '
             'merged with the union of the fields seen in the real configuration items under shared/reference (config-items/, c7n-placebo/), whose spelling wins.',

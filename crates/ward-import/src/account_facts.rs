@@ -51,6 +51,8 @@ pub(crate) enum Scope {
     Account,
     /// One per account and Region: the id is `ACCOUNT/REGION`.
     Regional,
+    /// Named within an account and Region: the id is `ACCOUNT/REGION/NAME`.
+    RegionalNamed,
 }
 
 /// A fact read from a response that does not name its account (or Region).
@@ -227,7 +229,7 @@ fn without_envelope(mut rest: Map<String, Value>) -> Map<String, Value> {
 }
 
 /// `(account, region)` of an ARN `arn:PARTITION:SERVICE:REGION:ACCOUNT:...`.
-fn arn_parts(arn: &str) -> Option<(String, Option<String>)> {
+pub(crate) fn arn_parts(arn: &str) -> Option<(String, Option<String>)> {
     let mut parts = arn.splitn(6, ':');
     if parts.next()? != "arn" {
         return None;
@@ -467,7 +469,7 @@ pub(crate) fn attribute(
             Scope::Account => {
                 resource.resource_id = account;
             }
-            Scope::Regional => {
+            Scope::Regional | Scope::RegionalNamed => {
                 let region = match resource.aws_region.clone().or_else(|| path_region.clone()) {
                     Some(region) => region,
                     None => {
@@ -498,7 +500,9 @@ pub(crate) fn attribute(
                         }
                     }
                 };
-                if resource.resource_id.is_empty() {
+                if scope == Scope::RegionalNamed {
+                    resource.resource_id = format!("{account}/{region}/{}", resource.resource_id);
+                } else if resource.resource_id.is_empty() {
                     resource.resource_id = format!("{account}/{region}");
                 }
                 resource.aws_region = Some(region);

@@ -39,6 +39,10 @@ pub enum Format {
     /// (`iam get-account-password-policy`, `iam get-credential-report`, ...), imported as
     /// a `Ward::` pseudo resource.
     AccountFacts(&'static str),
+    /// A service fact AWS Config does not record (ElastiCache clusters, EMR clusters, WAFv2
+    /// logging, ...): the response of the named AWS CLI operation, imported as `Ward::`
+    /// pseudo resources.
+    ServiceFacts(&'static str),
     /// The IAM credential report as CSV (the decoded `Content` of `get-credential-report`).
     CredentialReportCsv,
 }
@@ -58,6 +62,7 @@ impl Format {
             Format::S3Api => "s3-api",
             Format::NoResources(_) => "none",
             Format::AccountFacts(_) => "aws-account-facts",
+            Format::ServiceFacts(_) => "aws-service-facts",
             Format::CredentialReportCsv => "iam-credential-report",
         }
     }
@@ -77,6 +82,7 @@ impl Format {
             Format::S3Api => "S3 ListBuckets response".into(),
             Format::NoResources(op) => format!("`{op}` response (no resources)"),
             Format::AccountFacts(op) => format!("`aws {op}` output (account-level facts)"),
+            Format::ServiceFacts(op) => format!("`aws {op}` output (service facts)"),
             Format::CredentialReportCsv => "IAM credential report (CSV)".into(),
         }
     }
@@ -98,4 +104,10 @@ EC2/RDS/S3 API responses or their placebo recordings (`SecurityGroups`, `DBInsta
 `DBInstance`, `Buckets`), and account-level facts: the IAM credential report (CSV, or the \
 `get-credential-report` JSON), `get-account-password-policy`, `get-account-summary`, \
 `list-virtual-mfa-devices`, `get-ebs-encryption-by-default`, GuardDuty `list-detectors`, \
-Security Hub `describe-hub` and `describe-configuration-recorder-status` output";
+Security Hub `describe-hub` and `describe-configuration-recorder-status` output; and service \
+facts Config does not record: ElastiCache `describe-cache-clusters` / \
+`describe-replication-groups`, DynamoDB `describe-limits`, Application Auto Scaling \
+`describe-scalable-targets` / `describe-scaling-policies`, EMR `describe-cluster` / \
+`describe-security-configuration`, WAFv2 `get-logging-configuration` / \
+`list-logging-configurations`, Elastic Beanstalk `describe-configuration-settings` and EC2 \
+`describe-snapshot-attribute`";

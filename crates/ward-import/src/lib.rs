@@ -29,16 +29,18 @@ mod diagnostic;
 mod format;
 mod normalize;
 mod reader;
+mod service_facts;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use ward_model::Inventory;
 
-pub use account_facts::PSEUDO_TYPES;
+pub use account_facts::PSEUDO_TYPES as ACCOUNT_FACT_TYPES;
 pub use diagnostic::{Code, ImportDiagnostic, Level};
 pub use format::Format;
 pub use normalize::resource_from_item;
+pub use service_facts::PSEUDO_TYPES as SERVICE_FACT_TYPES;
 
 /// Imports a file, or every `*.json` / `*.json.gz` file under a directory (recursively,
 /// sorted by name, hidden entries and symlinked directories skipped), into `inventory`.

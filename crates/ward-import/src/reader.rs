@@ -24,6 +24,7 @@ use crate::api::{self, ApiKind};
 use crate::diagnostic::{Code, ImportDiagnostic};
 use crate::format::{ACCEPTED, Format};
 use crate::normalize::{self, json_kind, normalize_item, truncate};
+use crate::service_facts;
 use crate::{FileReport, ImportReport};
 
 /// Files whose (decompressed) text is at most this big keep their text for diagnostics,
@@ -578,6 +579,11 @@ impl FileState {
             let read = account_facts::read_object(&recognized, rest, &self.name);
             self.take_facts(read);
             return Detected::Format(Format::AccountFacts(recognized.operation));
+        }
+        if let Some(spec) = service_facts::recognize(&rest) {
+            let read = service_facts::read(&spec, rest, &self.name);
+            self.take_facts(read);
+            return Detected::Format(Format::ServiceFacts(spec.operation));
         }
         let is_event = [
             "invokingEvent",

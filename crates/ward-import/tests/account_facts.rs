@@ -360,3 +360,190 @@ fn malformed_facts_are_errors_with_their_file() {
     assert!(errors[1].message.contains("not valid base64"));
     assert!(errors[1].file.ends_with("report.json"));
 }
+
+// ---- Service facts: responses of services AWS Config does not record ----
+
+#[test]
+fn elasticache_clusters_are_named_by_their_arn() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "cache-clusters.json",
+        r#"{"CacheClusters": [
+            {"CacheClusterId": "sessions-001", "ARN": "arn:aws:elasticache:us-east-1:111122223333:cluster:sessions-001",
+             "Engine": "redis", "SnapshotRetentionLimit": 0, "ReplicationGroupId": "sessions"},
+            {"CacheClusterId": "nameless"}
+        ]}"#,
+    );
+    let (inventory, report) = import(&[file]);
+    assert_eq!(
+        report.files[0].format,
+        Some(Format::ServiceFacts("elasticache describe-cache-clusters"))
+    );
+    let cluster = inventory
+        .get(
+            "Ward::ElastiCache::CacheCluster",
+            "arn:aws:elasticache:us-east-1:111122223333:cluster:sessions-001",
+        )
+        .unwrap();
+    assert_eq!(cluster.account_id.as_deref(), Some("111122223333"));
+    assert_eq!(cluster.aws_region.as_deref(), Some("us-east-1"));
+    assert_eq!(cluster.resource_name.as_deref(), Some("sessions-001"));
+    assert_eq!(cluster.configuration["snapshotRetentionLimit"], json!(0));
+    // The element without an ARN is named by its id and attributed to the only account
+    // and Region the inventory holds.
+    assert!(codes(&report).is_empty(), "{:?}", report.files);
+    assert!(
+        inventory
+            .get(
+                "Ward::ElastiCache::CacheCluster",
+                "111122223333/us-east-1/nameless"
+            )
+            .is_some()
+    );
+}
+
+#[test]
+fn responses_without_arns_are_attributed_and_qualified() {
+    let dir = tempfile::tempdir().unwrap();
+    let snap = snapshot(
+        dir.path(),
+        "snapshot.json",
+        &[snapshot_item("111122223333", "eu-west-1", "sg-1")],
+    );
+    let limits = write(
+        dir.path(),
+        "limits.json",
+        r#"{"AccountMaxReadCapacityUnits": 80000, "AccountMaxWriteCapacityUnits": 80000, "TableMaxReadCapacityUnits": 40000, "TableMaxWriteCapacityUnits": 40000}"#,
+    );
+    let targets = write(
+        dir.path(),
+        "targets.json",
+        r#"{"ScalableTargets": [{"ServiceNamespace": "dynamodb", "ResourceId": "table/patients", "ScalableDimension": "dynamodb:table:ReadCapacityUnits", "MinCapacity": 5, "MaxCapacity": 100}]}"#,
+    );
+    let emr = write(
+        dir.path(),
+        "emr-security.json",
+        r#"{"Name": "kerberos", "SecurityConfiguration": "{\"AuthenticationConfiguration\": {\"KerberosConfiguration\": {\"Provider\": \"ClusterDedicatedKdc\"}}}", "CreationDateTime": "2024-01-01T00:00:00Z"}"#,
+    );
+    let snapshot_attr = write(
+        dir.path(),
+        "snapshot-attr.json",
+        r#"{"SnapshotId": "snap-0123", "CreateVolumePermissions": [{"Group": "all"}]}"#,
+    );
+    let (inventory, report) = import(&[snap, limits, targets, emr, snapshot_attr]);
+    assert!(codes(&report).is_empty(), "{:?}", report.files);
+    let limits = inventory
+        .get("Ward::DynamoDB::AccountLimits", "111122223333/eu-west-1")
+        .unwrap();
+    assert_eq!(
+        limits.configuration["accountMaxReadCapacityUnits"],
+        json!(80000)
+    );
+    let target = inventory
+        .get(
+            "Ward::ApplicationAutoScaling::ScalableTarget",
+            "111122223333/eu-west-1/dynamodb/table/patients/dynamodb:table:ReadCapacityUnits",
+        )
+        .unwrap();
+    assert_eq!(target.configuration["maxCapacity"], json!(100));
+    let security = inventory
+        .get(
+            "Ward::EMR::SecurityConfiguration",
+            "111122223333/eu-west-1/kerberos",
+        )
+        .unwrap();
+    // The embedded JSON text is decoded.
+    assert_eq!(
+        security.configuration["securityConfiguration"]["authenticationConfiguration"]["kerberosConfiguration"]
+            ["provider"],
+        json!("ClusterDedicatedKdc")
+    );
+    let permissions = inventory
+        .get(
+            "Ward::EC2::SnapshotCreateVolumePermissions",
+            "111122223333/eu-west-1/snap-0123",
+        )
+        .unwrap();
+    assert_eq!(
+        permissions.configuration["createVolumePermissions"][0]["group"],
+        json!("all")
+    );
+}
+
+#[test]
+fn waf_logging_and_emr_clusters_name_their_resource() {
+    let dir = tempfile::tempdir().unwrap();
+    let waf = write(
+        dir.path(),
+        "waf-logging.json",
+        r#"{"LoggingConfiguration": {"ResourceArn": "arn:aws:wafv2:us-east-1:111122223333:regional/webacl/portal/abc", "LogDestinationConfigs": ["arn:aws:logs:us-east-1:111122223333:log-group:aws-waf-logs-portal"]}}"#,
+    );
+    let emr = write(
+        dir.path(),
+        "emr-cluster.json",
+        r#"{"Cluster": {"Id": "j-ABC", "Name": "etl", "ClusterArn": "arn:aws:elasticmapreduce:us-east-1:111122223333:cluster/j-ABC", "SecurityConfiguration": "kerberos", "MasterPublicDnsName": "ec2-1-2-3-4.compute-1.amazonaws.com", "Status": {"State": "WAITING"}}}"#,
+    );
+    let (inventory, report) = import(&[waf, emr]);
+    assert!(codes(&report).is_empty(), "{:?}", report.files);
+    let logging = inventory
+        .get(
+            "Ward::WAFv2::LoggingConfiguration",
+            "arn:aws:wafv2:us-east-1:111122223333:regional/webacl/portal/abc",
+        )
+        .unwrap();
+    assert_eq!(
+        logging.configuration["logDestinationConfigs"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    let cluster = inventory
+        .get(
+            "Ward::EMR::Cluster",
+            "arn:aws:elasticmapreduce:us-east-1:111122223333:cluster/j-ABC",
+        )
+        .unwrap();
+    assert_eq!(cluster.configuration["status"]["state"], json!("WAITING"));
+}
+
+#[test]
+fn a_malformed_service_response_is_an_error_and_costs_only_itself() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = write(
+        dir.path(),
+        "a.json",
+        r#"{"CacheClusters": {"not": "a list"}}"#,
+    );
+    let paged = write(
+        dir.path(),
+        "b.json",
+        r#"{"ReplicationGroups": [{"ReplicationGroupId": "g", "ARN": "arn:aws:elasticache:us-east-1:111122223333:replicationgroup:g"}], "Marker": "next"}"#,
+    );
+    let (inventory, report) = import(&[bad, paged]);
+    let errors: Vec<_> = report.diagnostics().filter(|d| d.is_error()).collect();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(
+        errors[0]
+            .message
+            .contains("`CacheClusters` is an object, expected a list"),
+        "{}",
+        errors[0].message
+    );
+    let warning = report
+        .diagnostics()
+        .find(|d| d.code == Code::Incomplete)
+        .unwrap();
+    assert!(
+        warning.message.contains("only one page"),
+        "{}",
+        warning.message
+    );
+    assert_eq!(
+        inventory
+            .of_type("Ward::ElastiCache::ReplicationGroup")
+            .count(),
+        1
+    );
+}
