@@ -110,6 +110,45 @@ pub fn uncatalogued_citations(pack: &Pack, catalogue: &CitationCatalogue) -> Vec
     out
 }
 
+/// The pack's rules as a Markdown table (`ward rules --format markdown`; the pack README
+/// embeds it).
+pub fn rules_markdown(pack: &Pack) -> String {
+    let cell = |text: &str| text.replace('|', "\\|").replace('\n', " ");
+    let mut out = String::from(
+        "| rule id | title | severity | resource types | parameters | HIPAA citations |\n|---|---|---|---|---|---|\n",
+    );
+    let mut rules: Vec<_> = pack.rules.iter().collect();
+    rules.sort_by(|a, b| a.id.cmp(&b.id));
+    for r in rules {
+        let params = if r.params.is_empty() {
+            "—".to_string()
+        } else {
+            r.params
+                .iter()
+                .map(|p| match &p.default {
+                    Some(d) => format!("`{}: {} = {}`", p.name, p.ty, d),
+                    None => format!("`{}: {}?`", p.name, p.ty),
+                })
+                .collect::<Vec<_>>()
+                .join("<br>")
+        };
+        out.push_str(&format!(
+            "| `{}` | {} | {} | {} | {} | {} |\n",
+            r.id,
+            cell(&r.meta.title),
+            r.meta.severity.as_str(),
+            r.resource_types
+                .iter()
+                .map(|t| format!("`{t}`"))
+                .collect::<Vec<_>>()
+                .join("<br>"),
+            cell(&params),
+            r.meta.hipaa.join("<br>")
+        ));
+    }
+    out
+}
+
 /// Whether the binary carries a built-in pack at all.
 pub fn has_builtin_pack() -> bool {
     !embedded::EMBEDDED_PACK.is_empty()

@@ -69,6 +69,9 @@ ward check --snapshot snap.json --format json > run.json; ward controls --findin
         /// Rule directories (default: the built-in HIPAA pack)
         #[arg(long = "policies", value_name = "DIR")]
         policies: Vec<PathBuf>,
+        /// Output format: one line per rule, or a Markdown table
+        #[arg(long, value_enum, default_value_t = RulesFormat::Text)]
+        format: RulesFormat,
     },
 }
 
@@ -98,6 +101,12 @@ struct ControlsArgs {
     /// Output format
     #[arg(long, value_enum, default_value_t = ControlsFormat::Text)]
     format: ControlsFormat,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum RulesFormat {
+    Text,
+    Markdown,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -142,7 +151,7 @@ fn main() -> ExitCode {
         Command::Controls(args) => controls(args),
         Command::Test { dirs } => test(&dirs),
         Command::Explain { rule, policies } => explain(&rule, &policies),
-        Command::Rules { policies } => list_rules(&policies),
+        Command::Rules { policies, format } => list_rules(&policies, format),
     }
 }
 
@@ -415,11 +424,17 @@ fn explain(rule_id: &str, policies: &[PathBuf]) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn list_rules(policies: &[PathBuf]) -> ExitCode {
+fn list_rules(policies: &[PathBuf], format: RulesFormat) -> ExitCode {
     let pack = match load_policies(policies) {
         Ok(p) => p,
         Err(e) => return report_pack_error(e),
     };
+    if let RulesFormat::Markdown = format {
+        return match write_stdout(&ward_cli::rules_markdown(&pack)) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(code) => code,
+        };
+    }
     for r in &pack.rules {
         println!(
             "{:<48} {:<8} {}",

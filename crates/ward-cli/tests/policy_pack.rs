@@ -72,3 +72,144 @@ fn the_builtin_pack_is_the_policies_directory() {
     let ids = |p: &ward_lang::Pack| p.rules.iter().map(|r| r.id.clone()).collect::<Vec<_>>();
     assert_eq!(ids(&builtin), ids(&on_disk));
 }
+
+fn readme() -> String {
+    std::fs::read_to_string(workspace_root().join("policies/hipaa/README.md")).unwrap()
+}
+
+/// The first column of the table that follows `heading` (a line starting with it).
+fn first_column_after(text: &str, heading: &str) -> Vec<String> {
+    let start = text
+        .find(heading)
+        .unwrap_or_else(|| panic!("no `{heading}`"));
+    text[start..]
+        .lines()
+        .skip_while(|l| !l.starts_with('|'))
+        .take_while(|l| l.starts_with('|'))
+        .skip(2)
+        .filter_map(|l| l.split('|').nth(1))
+        .map(|c| c.trim().trim_matches('`').to_string())
+        .collect()
+}
+
+#[test]
+fn every_rule_has_compliant_non_compliant_and_not_applicable_cases() {
+    let dir = workspace_root().join("policies/hipaa");
+    let mut missing = Vec::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+            continue;
+        };
+        let Some(rule) = name.strip_suffix(".tests.yaml") else {
+            continue;
+        };
+        let text = std::fs::read_to_string(&path).unwrap();
+        let doc: serde_json::Value = serde_yaml_ng::from_str(&text).unwrap();
+        let statuses: std::collections::BTreeSet<&str> = doc["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|c| c["expect"].as_object().unwrap().values())
+            .filter_map(|v| v.as_str())
+            .collect();
+        for wanted in ["COMPLIANT", "NON_COMPLIANT", "NOT_APPLICABLE"] {
+            // An account-level rule has no NOT_APPLICABLE outcome; its file says so first.
+            let exempt =
+                wanted == "NOT_APPLICABLE" && text.starts_with("# no NOT_APPLICABLE case: ");
+            if !statuses.contains(wanted) && !exempt {
+                missing.push(format!("{rule}: no {wanted} case"));
+            }
+        }
+    }
+    assert!(missing.is_empty(), "{}", missing.join("\n"));
+}
+
+#[test]
+fn the_readme_table_is_the_pack() {
+    let pack = ward_cli::builtin_pack().unwrap();
+    let generated = ward_cli::rules_markdown(&pack);
+    let text = readme();
+    let begin = "<!-- BEGIN ward rules --format markdown -->\n";
+    let start = text.find(begin).unwrap() + begin.len();
+    let end = text
+        .find("<!-- END ward rules --format markdown -->")
+        .unwrap();
+    assert!(
+        text[start..end] == generated,
+        "policies/hipaa/README.md's rules table is stale: run examples/tools/update_pack_readme.py"
+    );
+}
+
+#[test]
+fn the_readme_accounts_for_every_rule_of_the_conformance_pack() {
+    let pack = ward_cli::builtin_pack().unwrap();
+    let ids: std::collections::BTreeSet<String> = pack.rules.iter().map(|r| r.id.clone()).collect();
+    let text = readme();
+    let left_out = first_column_after(&text, "| conformance pack rule | why |");
+    assert!(left_out.contains(&"annual-risk-assessment-performed".to_string()));
+    for id in &left_out {
+        assert!(
+            !ids.contains(id),
+            "{id} is listed as not implemented but is in the pack"
+        );
+    }
+    let outside = ["nacl-no-unrestricted-ssh-rdp", "desired-instance-tenancy"];
+    let ward_controls = ids.iter().filter(|id| id.starts_with("ward-")).count();
+    let from_pack = ids.len() - ward_controls - outside.len();
+    let claim = format!(
+        "**{from_pack} of the {} rules**",
+        from_pack + left_out.len()
+    );
+    assert!(text.contains(&claim), "README should say {claim}");
+    assert!(text.contains(&format!("**{} rules**", ids.len())));
+    assert!(text.contains(&format!("**{ward_controls} Ward controls**")));
+
+    // With the reference data, the pack's YAML itself: every rule is implemented under its
+    // id or listed as not implemented, and the total is the YAML's.
+    let reference = std::env::var_os("WARD_REFERENCE_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("../shared/reference"));
+    let yaml = reference
+        .join("aws-config-conformance-packs/Operational-Best-Practices-for-HIPAA-Security.yaml");
+    let Ok(yaml) = std::fs::read_to_string(&yaml) else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "reference data missing in CI"
+        );
+        eprintln!("note: conformance pack YAML not found; skipped");
+        return;
+    };
+    let doc: serde_json::Value = serde_yaml_ng::from_str(&yaml).unwrap();
+    let names: Vec<String> = doc["Resources"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|r| {
+            r["Properties"]["ConfigRuleName"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(
+        names.len(),
+        from_pack + left_out.len(),
+        "the pack's rule count"
+    );
+    for name in &names {
+        assert!(
+            ids.contains(name) || left_out.contains(name),
+            "conformance pack rule {name} is neither implemented nor listed as left out"
+        );
+    }
+    for id in ids
+        .iter()
+        .filter(|id| !id.starts_with("ward-") && !outside.contains(&id.as_str()))
+    {
+        assert!(
+            names.contains(id),
+            "{id} is not a rule of the conformance pack"
+        );
+    }
+}
