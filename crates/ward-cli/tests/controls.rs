@@ -66,6 +66,8 @@ fn every_citation_of_the_catalogue_is_reported_and_the_uncovered_ones_are_attest
         if covered.contains(id) {
             assert_ne!(status, "ATTESTATION", "{id} has rules");
             assert!(!c["rules"].as_array().unwrap().is_empty(), "{id}");
+            let process = catalogue.get(id).unwrap().process;
+            assert_eq!(c.get("attestation").is_some(), process, "{id}");
         } else {
             assert_eq!(status, "ATTESTATION", "{id} has no rule");
             assert!(
@@ -88,11 +90,22 @@ fn every_citation_of_the_catalogue_is_reported_and_the_uncovered_ones_are_attest
         .unwrap();
     assert_eq!(transmission["status"], "NOT_MET");
     assert!(transmission["resources"]["failing"].as_u64().unwrap() > 0);
+    // Risk analysis is a process: whatever rules cite it, its attestation is listed.
     let risk_analysis = reported
         .iter()
         .find(|c| c["id"] == "164.308(a)(1)(ii)(A)")
         .unwrap();
-    assert_eq!(risk_analysis["status"], "ATTESTATION");
+    assert!(
+        risk_analysis["attestation"]
+            .as_str()
+            .unwrap()
+            .contains("risk analysis")
+    );
+    let sanctions = reported
+        .iter()
+        .find(|c| c["id"] == "164.308(a)(1)(ii)(C)")
+        .unwrap();
+    assert_eq!(sanctions["status"], "ATTESTATION");
 }
 
 #[test]
@@ -109,7 +122,7 @@ fn text_and_markdown_name_citations_rules_and_attestations() {
     );
     assert!(text.contains("restricted-ssh"), "{text}");
     assert!(
-        text.contains("Attestations to collect (no automated rule)"),
+        text.contains("Attestations to collect (no automated rule, or a process meets"),
         "{text}"
     );
     assert!(

@@ -39,6 +39,10 @@ pub struct Citation {
     /// What to collect when no configuration check shows it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attestation: Option<String>,
+    /// A process meets it (risk analysis, training, contracts...): rules citing it add
+    /// evidence, but its attestation is always to be collected.
+    #[serde(default)]
+    pub process: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -155,6 +159,8 @@ impl CitationStatus {
 pub struct RuleOutcome {
     pub rule: String,
     pub title: String,
+    /// False when the inventory held no resource of the rule's types.
+    pub evaluated: bool,
     pub compliant: usize,
     pub non_compliant: usize,
     pub not_applicable: usize,
@@ -181,9 +187,17 @@ pub struct CitationReport {
     pub status: CitationStatus,
     pub resources: ResourceCounts,
     pub rules: Vec<RuleOutcome>,
-    /// For an `ATTESTATION` citation: the evidence to collect.
+    /// For an `ATTESTATION` citation, and for a citation a process meets whatever its rules
+    /// say: the evidence to collect.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attestation: Option<String>,
+}
+
+impl CitationReport {
+    /// Whether an attestation is to be collected for it.
+    pub fn needs_attestation(&self) -> bool {
+        self.attestation.is_some() || self.status == CitationStatus::Attestation
+    }
 }
 
 /// A citation some rule uses that the catalogue does not list.
@@ -264,6 +278,11 @@ impl ControlsReport {
                 let mut outcome = RuleOutcome {
                     rule: rule.to_string(),
                     title: titles.get(rule).map(|t| t.to_string()).unwrap_or_default(),
+                    evaluated: !doc
+                        .summary
+                        .rules_without_resources
+                        .iter()
+                        .any(|r| r == rule),
                     ..RuleOutcome::default()
                 };
                 for f in findings_by_rule.get(rule).into_iter().flatten() {
@@ -319,7 +338,7 @@ impl ControlsReport {
                 status,
                 resources: counts,
                 rules: outcomes,
-                attestation: (status == CitationStatus::Attestation)
+                attestation: (status == CitationStatus::Attestation || c.process)
                     .then(|| c.attestation.clone())
                     .flatten(),
             });
@@ -440,23 +459,32 @@ impl ControlsReport {
         let attestations: Vec<&CitationReport> = self
             .citations
             .iter()
-            .filter(|c| c.status == CitationStatus::Attestation)
+            .filter(|c| c.needs_attestation())
             .collect();
         if !attestations.is_empty() {
             let _ = writeln!(
                 out,
                 "\n{}",
-                paint(bold, "Attestations to collect (no automated rule)")
+                paint(
+                    bold,
+                    "Attestations to collect (no automated rule, or a process meets the citation)"
+                )
             );
             for c in attestations {
+                let note = if c.rules.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (rules add evidence: {})", c.status.as_str())
+                };
                 let _ = writeln!(
                     out,
-                    "  {} {}: {}",
+                    "  {} {}: {}{}",
                     paint(bold, &c.id),
                     c.title,
                     c.attestation
                         .as_deref()
-                        .unwrap_or("evidence of the process")
+                        .unwrap_or("evidence of the process"),
+                    paint(dim, &note)
                 );
             }
         }
@@ -534,25 +562,31 @@ impl ControlsReport {
         let attestations: Vec<&CitationReport> = self
             .citations
             .iter()
-            .filter(|c| c.status == CitationStatus::Attestation)
+            .filter(|c| c.needs_attestation())
             .collect();
         if !attestations.is_empty() {
             let _ = writeln!(out, "## Attestations to collect\n");
             let _ = writeln!(
                 out,
-                "No configuration check can show these; collect the evidence named.\n"
+                "No configuration check can show these, or a process meets them and rules only add evidence; collect the evidence named.\n"
             );
             for c in attestations {
+                let note = if c.rules.is_empty() {
+                    String::new()
+                } else {
+                    format!(" *(rules add evidence: {})*", c.status.as_str())
+                };
                 let _ = writeln!(
                     out,
-                    "- **{}** {}: {}",
+                    "- **{}** {}: {}{}",
                     c.id,
                     escape(&c.title),
                     escape(
                         c.attestation
                             .as_deref()
                             .unwrap_or("evidence of the process")
-                    )
+                    ),
+                    note
                 );
             }
             out.push('\n');
