@@ -419,18 +419,38 @@ pub fn call<'a>(
             Some(t) => Val::string(t.to_string()),
             None => absent.clone(),
         },
-        B::AgeDays => {
+        B::AgeDays | B::AgeHours => {
             let Some(now) = env.now else {
                 return Ok(absent);
             };
-            let t = parse_time(str_arg(b, a0)?)?;
-            Val::num(whole_days(t, now))
+            let t = time_arg(b, a0)?;
+            Val::num(if b == B::AgeDays {
+                whole_days(t, now)
+            } else {
+                whole_hours(t, now)
+            })
         }
-        B::DaysBetween => {
-            let a = parse_time(str_arg(b, a0)?)?;
-            let c = parse_time(str_arg(b, a1)?)?;
-            Val::num(whole_days(a, c))
+        B::DaysBetween | B::HoursBetween => {
+            let a = time_arg(b, a0)?;
+            let c = time_arg(b, a1)?;
+            Val::num(if b == B::DaysBetween {
+                whole_days(a, c)
+            } else {
+                whole_hours(a, c)
+            })
         }
+        B::TypeOf => Val::string(match a0.kind() {
+            "boolean" => "bool",
+            other => other,
+        }),
+        B::ParseJson => match &a0.v {
+            V::Str(text) => match serde_json::from_str::<serde_json::Value>(text.as_str()) {
+                Ok(value) => owned_json(&value),
+                Err(e) => return err(format!("`parse_json`: not JSON{}: {e}", at_path(a0))),
+            },
+            // Already structured (Config decodes some JSON strings itself): as is.
+            _ => a0.clone(),
+        },
         B::Lookup => {
             let t = str_arg(b, a0)?;
             let id = str_arg(b, a1)?;
@@ -483,6 +503,44 @@ pub fn call<'a>(
             return err(format!("`{}` needs a function argument", b.name()));
         }
     })
+}
+
+fn whole_hours(from: jiff::Timestamp, to: jiff::Timestamp) -> f64 {
+    let secs = to.as_second() - from.as_second();
+    (secs.div_euclid(3_600)) as f64
+}
+
+/// A time argument: an RFC 3339 string or date, or a number of milliseconds since the epoch
+/// (AWS Config writes some timestamps that way).
+fn time_arg(b: Builtin, v: &Val<'_>) -> Result<jiff::Timestamp, EvalError> {
+    match &v.v {
+        V::Num(ms) if ms.is_finite() => {
+            jiff::Timestamp::from_millisecond(*ms as i64).map_err(|e| {
+                EvalError(format!(
+                    "`{}`: {ms} is not a time{}: {e}",
+                    b.name(),
+                    at_path(v)
+                ))
+            })
+        }
+        _ => parse_time(str_arg(b, v)?),
+    }
+}
+
+/// A JSON value decoded at run time, as a run-time value.
+fn owned_json<'a>(value: &serde_json::Value) -> Val<'a> {
+    match value {
+        serde_json::Value::Null => Val::absent(None),
+        serde_json::Value::Bool(b) => Val::bool(*b),
+        serde_json::Value::Number(n) => n.as_f64().map_or(Val::absent(None), Val::num),
+        serde_json::Value::String(s) => Val::string(s.as_str()),
+        serde_json::Value::Array(items) => Val::list(items.iter().map(owned_json).collect()),
+        serde_json::Value::Object(map) => Val::new(V::Obj(Rc::new(
+            map.iter()
+                .map(|(k, v)| (k.clone(), owned_json(v)))
+                .collect(),
+        ))),
+    }
 }
 
 fn whole_days(from: jiff::Timestamp, to: jiff::Timestamp) -> f64 {

@@ -1320,9 +1320,8 @@ impl Checker<'_> {
                     | B::IsWorld
                     | B::CidrContains
                     | B::IsPrivateCidr
-                    | B::AgeDays
-                    | B::DaysBetween
                     | B::LookupArn
+                    | B::ParseJson
                     | B::ProtocolMatches,
                     _,
                 ) => Ty::Str,
@@ -1388,7 +1387,9 @@ impl Checker<'_> {
             | B::Len
             | B::Number
             | B::AgeDays
-            | B::DaysBetween => Ty::Num,
+            | B::DaysBetween
+            | B::AgeHours
+            | B::HoursBetween => Ty::Num,
             B::Any
             | B::All
             | B::None
@@ -1428,7 +1429,8 @@ impl Checker<'_> {
                 Ty::Any => Ty::List(Box::new(Ty::Any)),
                 other => Ty::List(Box::new(other)),
             },
-            B::Get => Ty::Any,
+            B::Get | B::ParseJson => Ty::Any,
+            B::TypeOf => Ty::Str,
             B::Default => Ty::join(first, tys.get(1).cloned().unwrap_or(Ty::Any)),
             B::String | B::Lower | B::Upper | B::Trim | B::Join | B::Now => Ty::Str,
             B::Lookup => Ty::Resource(type_arg()),

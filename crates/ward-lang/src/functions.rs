@@ -77,6 +77,10 @@ builtins! {
     Now = "now", 0, 0, Option::None;
     AgeDays = "age_days", 1, 1, Option::None;
     DaysBetween = "days_between", 2, 2, Option::None;
+    AgeHours = "age_hours", 1, 1, Option::None;
+    HoursBetween = "hours_between", 2, 2, Option::None;
+    TypeOf = "type_of", 1, 1, Option::None;
+    ParseJson = "parse_json", 1, 1, Option::None;
     Lookup = "lookup", 2, 2, Option::None;
     LookupArn = "lookup_arn", 1, 1, Option::None;
     Related = "related", 1, 1, Option::None;
