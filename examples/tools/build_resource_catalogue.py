@@ -257,7 +257,9 @@ def build_full():
     full['AWS::EC2::FlowLog'] = (from_model('ec2', 'FlowLog'), {})
     # RDS
     full['AWS::RDS::DBInstance'] = (from_model('rds', 'DBInstance'), {'Tags': KV})
-    full['AWS::RDS::DBCluster'] = (from_model('rds', 'DBCluster'), {'Tags': KV})
+    # DBCluster items lower-case the whole leading capital run (dbclusterIdentifier, iamdatabaseAuthenticationEnabled),
+    # as the aws-config-rdk sample item AWS_RDS_DBCluster.json and aws-config-resource-schema show.
+    full['AWS::RDS::DBCluster'] = (from_model('rds', 'DBCluster', styles=(jackson_style,)), {'Tags': KV})
     # S3
     grant = {'grantee': 'any', 'permission': 'string'}
     owner = {'displayName': 'string', 'id': 'string'}

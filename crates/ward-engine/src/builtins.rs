@@ -563,6 +563,13 @@ pub fn parse_time(text: &str) -> Result<jiff::Timestamp, EvalError> {
     {
         return Ok(z.timestamp());
     }
+    // AWS Config renders some timestamps the way Java's DateFormat does, in UTC:
+    // `Feb 21, 2022 6:37:48 PM`.
+    if let Ok(dt) = jiff::civil::DateTime::strptime("%b %d, %Y %I:%M:%S %p", text.trim())
+        && let Ok(z) = dt.to_zoned(jiff::tz::TimeZone::UTC)
+    {
+        return Ok(z.timestamp());
+    }
     err(format!("`{text}` is not a date or an RFC 3339 time"))
 }
 
@@ -771,6 +778,14 @@ fn principals<'a>(v: &Val<'a>) -> Val<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn config_java_style_times_are_read_as_utc() {
+        let t = super::parse_time("Feb 21, 2022 6:37:48 PM").unwrap();
+        assert_eq!(t.to_string(), "2022-02-21T18:37:48Z");
+        let t = super::parse_time("Dec 1, 2023 12:05:00 AM").unwrap();
+        assert_eq!(t.to_string(), "2023-12-01T00:05:00Z");
+    }
 
     #[test]
     fn wildcards() {
