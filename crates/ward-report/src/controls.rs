@@ -198,6 +198,21 @@ impl CitationReport {
     pub fn needs_attestation(&self) -> bool {
         self.attestation.is_some() || self.status == CitationStatus::Attestation
     }
+
+    fn attestation_text(&self) -> &str {
+        self.attestation
+            .as_deref()
+            .unwrap_or("evidence of the process")
+    }
+
+    /// ` (rules add evidence: STATUS)` when rules cite it too, else empty.
+    fn evidence_note(&self) -> String {
+        if self.rules.is_empty() {
+            String::new()
+        } else {
+            format!(" (rules add evidence: {})", self.status.as_str())
+        }
+    }
 }
 
 /// A citation some rule uses that the catalogue does not list.
@@ -369,6 +384,14 @@ impl ControlsReport {
         text
     }
 
+    /// The citations to collect an attestation for, in catalogue order.
+    pub fn attestations(&self) -> Vec<&CitationReport> {
+        self.citations
+            .iter()
+            .filter(|c| c.needs_attestation())
+            .collect()
+    }
+
     /// Citations grouped by safeguard, in catalogue order.
     fn by_safeguard(&self) -> Vec<(&str, Vec<&CitationReport>)> {
         let mut groups: Vec<(&str, Vec<&CitationReport>)> = Vec::new();
@@ -456,11 +479,7 @@ impl ControlsReport {
                 }
             }
         }
-        let attestations: Vec<&CitationReport> = self
-            .citations
-            .iter()
-            .filter(|c| c.needs_attestation())
-            .collect();
+        let attestations = self.attestations();
         if !attestations.is_empty() {
             let _ = writeln!(
                 out,
@@ -471,20 +490,13 @@ impl ControlsReport {
                 )
             );
             for c in attestations {
-                let note = if c.rules.is_empty() {
-                    String::new()
-                } else {
-                    format!(" (rules add evidence: {})", c.status.as_str())
-                };
                 let _ = writeln!(
                     out,
                     "  {} {}: {}{}",
                     paint(bold, &c.id),
                     c.title,
-                    c.attestation
-                        .as_deref()
-                        .unwrap_or("evidence of the process"),
-                    paint(dim, &note)
+                    c.attestation_text(),
+                    paint(dim, &c.evidence_note())
                 );
             }
         }
@@ -559,11 +571,7 @@ impl ControlsReport {
             }
             out.push('\n');
         }
-        let attestations: Vec<&CitationReport> = self
-            .citations
-            .iter()
-            .filter(|c| c.needs_attestation())
-            .collect();
+        let attestations = self.attestations();
         if !attestations.is_empty() {
             let _ = writeln!(out, "## Attestations to collect\n");
             let _ = writeln!(
@@ -571,22 +579,18 @@ impl ControlsReport {
                 "No configuration check can show these, or a process meets them and rules only add evidence; collect the evidence named.\n"
             );
             for c in attestations {
-                let note = if c.rules.is_empty() {
-                    String::new()
-                } else {
-                    format!(" *(rules add evidence: {})*", c.status.as_str())
-                };
+                let note = c.evidence_note();
                 let _ = writeln!(
                     out,
                     "- **{}** {}: {}{}",
                     c.id,
                     escape(&c.title),
-                    escape(
-                        c.attestation
-                            .as_deref()
-                            .unwrap_or("evidence of the process")
-                    ),
-                    note
+                    escape(c.attestation_text()),
+                    if note.is_empty() {
+                        note
+                    } else {
+                        format!(" *{}*", note.trim())
+                    }
                 );
             }
             out.push('\n');
