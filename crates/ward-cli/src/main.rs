@@ -27,7 +27,7 @@ const VERSION: &str = env!("CARGO_PKG_VERSION");
     long_about = "Ward evaluates HIPAA controls, written as rules, over an inventory of AWS \
 resources (AWS Config snapshots, Config API output, Config rule events) and reports, resource \
 by resource, what is compliant, with the evidence that decided it.\n\n\
-Start with the shipped example:\n  ward check --snapshot examples/clinic/snapshot.json",
+Start with the shipped example:\n  ward check --snapshot examples/clinic/estate",
     after_help = "Exit codes: 0 nothing non-compliant, 1 findings, 2 usage or input error."
 )]
 struct Cli {
@@ -45,7 +45,7 @@ ward check --snapshot snap.json --param restricted-common-ports.blockedPorts=22,
     /// Report per HIPAA citation: the rules behind it, resources passing and failing, and the
     /// attestations to collect for citations no rule covers
     #[command(
-        after_help = "Examples:\n  ward controls --snapshot examples/clinic/snapshot.json\n  \
+        after_help = "Examples:\n  ward controls --snapshot examples/clinic/estate\n  \
 ward controls --snapshot exports/ --format markdown > controls.md\n  \
 ward check --snapshot snap.json --format json > run.json; ward controls --findings run.json"
     )]

@@ -55,7 +55,7 @@ fn pack_citations() -> BTreeSet<String> {
 
 #[test]
 fn every_citation_of_the_catalogue_is_reported_and_the_uncovered_ones_are_attestations() {
-    let doc = controls_json(&["--snapshot", "examples/clinic/snapshot.json"]);
+    let doc = controls_json(&["--snapshot", "examples/clinic/estate"]);
     let catalogue = CitationCatalogue::from_yaml(ward_cli::BUILTIN_CITATIONS, "builtin").unwrap();
     let reported: Vec<&Value> = doc["citations"].as_array().unwrap().iter().collect();
     assert_eq!(reported.len(), catalogue.citations.len());
@@ -110,11 +110,7 @@ fn every_citation_of_the_catalogue_is_reported_and_the_uncovered_ones_are_attest
 
 #[test]
 fn text_and_markdown_name_citations_rules_and_attestations() {
-    let text = stdout(&ward(&[
-        "controls",
-        "--snapshot",
-        "examples/clinic/snapshot.json",
-    ]));
+    let text = stdout(&ward(&["controls", "--snapshot", "examples/clinic/estate"]));
     assert!(text.contains("Technical safeguards"), "{text}");
     assert!(
         text.contains("164.312(e)(1) Transmission security"),
@@ -133,7 +129,7 @@ fn text_and_markdown_name_citations_rules_and_attestations() {
     let md = stdout(&ward(&[
         "controls",
         "--snapshot",
-        "examples/clinic/snapshot.json",
+        "examples/clinic/estate",
         "--format",
         "markdown",
     ]));
@@ -153,12 +149,12 @@ fn a_saved_result_gives_the_same_report() {
     let out = ward(&[
         "check",
         "--snapshot",
-        "examples/clinic/snapshot.json",
+        "examples/clinic/estate",
         "--format",
         "json",
     ]);
     std::fs::write(&saved, &out.stdout).unwrap();
-    let fresh = controls_json(&["--snapshot", "examples/clinic/snapshot.json"]);
+    let fresh = controls_json(&["--snapshot", "examples/clinic/estate"]);
     let from_file = controls_json(&["--findings", saved.to_str().unwrap()]);
     assert_eq!(fresh, from_file);
 }
