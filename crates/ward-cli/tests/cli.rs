@@ -9,25 +9,12 @@
 )]
 
 use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::Output;
+
+mod common;
+use common::*;
 
 use serde_json::Value;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn ward(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ward"))
-        .args(args)
-        .current_dir(root())
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run ward")
-}
-
-/// The shipped example estate: a directory of Config snapshots and AWS CLI output.
-const EXAMPLE: &str = "examples/clinic/estate";
 
 /// `ward check` of the shipped example, as JSON.
 fn check_example_json() -> Output {
