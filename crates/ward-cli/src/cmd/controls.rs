@@ -1,0 +1,109 @@
+//! `ward controls`: a run (or a saved result) per HIPAA citation of the pack's catalogue.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::ValueEnum;
+use ward_cli::{load_catalogue, load_policies, rule_citations};
+use ward_report::FindingsDocument;
+use ward_report::controls::ControlsReport;
+
+use super::{RunArgs, color_enabled, report_pack_error, run, run_exit_code, write_stdout};
+
+#[derive(clap::Args)]
+pub(crate) struct ControlsArgs {
+    #[command(flatten)]
+    pub(crate) run: RunArgs,
+    /// Read a saved `ward check --format json` result instead of evaluating snapshots
+    #[arg(long, value_name = "FILE", conflicts_with = "snapshots")]
+    pub(crate) findings: Option<PathBuf>,
+    /// The citation catalogue (default: citations.yaml of the first --policies directory
+    /// that has one, else the built-in HIPAA catalogue)
+    #[arg(long, value_name = "FILE")]
+    pub(crate) citations: Option<PathBuf>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = ControlsFormat::Text)]
+    pub(crate) format: ControlsFormat,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub(crate) enum ControlsFormat {
+    Text,
+    Json,
+    Markdown,
+}
+
+/// `ward controls`: the run (or a saved result) per HIPAA citation. Exit codes as `check`.
+pub(crate) fn controls(args: ControlsArgs) -> ExitCode {
+    let catalogue = match load_catalogue(&args.run.policies, args.citations.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let (pack, doc, input_errors) = match &args.findings {
+        Some(path) => {
+            let pack = match load_policies(&args.run.policies) {
+                Ok(p) => p,
+                Err(e) => return report_pack_error(e),
+            };
+            let doc = match read_findings(path) {
+                Ok(doc) => doc,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            (pack, doc, false)
+        }
+        None => match run(&args.run) {
+            Ok(run) => (run.pack, run.doc, run.input_errors),
+            Err(code) => return code,
+        },
+    };
+    let mut rules = rule_citations(&pack);
+    // With a saved result, only the rules it ran count (a rule with no finding is still
+    // listed in its summary).
+    if args.findings.is_some() {
+        let ran: std::collections::BTreeSet<&str> = doc
+            .summary
+            .by_rule
+            .iter()
+            .map(|r| r.rule.as_str())
+            .collect();
+        rules.retain(|r| ran.contains(r.rule.as_str()));
+    } else if !args.run.rules.is_empty() {
+        rules.retain(|r| args.run.rules.contains(&r.rule));
+    }
+    let report = ControlsReport::build(&catalogue, &rules, &doc);
+    let text = match args.format {
+        ControlsFormat::Text => report.render_text(color_enabled()),
+        ControlsFormat::Json => report.to_json(),
+        ControlsFormat::Markdown => report.render_markdown(),
+    };
+    if let Err(code) = write_stdout(&text) {
+        return code;
+    }
+    run_exit_code(input_errors, &doc)
+}
+
+pub(crate) fn read_findings(path: &Path) -> Result<FindingsDocument, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+    let doc: FindingsDocument = serde_json::from_str(&text).map_err(|e| {
+        format!(
+            "`{}` is not a `ward check --format json` result: {e}",
+            path.display()
+        )
+    })?;
+    if doc.format_version != ward_model::FINDINGS_FORMAT_VERSION {
+        return Err(format!(
+            "`{}` has findings format version `{}`; this Ward reads version `{}`",
+            path.display(),
+            doc.format_version,
+            ward_model::FINDINGS_FORMAT_VERSION
+        ));
+    }
+    Ok(doc)
+}

@@ -1,0 +1,141 @@
+//! The subcommands of `ward`, one module each, and what they share: loading, importing and
+//! evaluating a run, exit codes, and output.
+
+pub(crate) mod check;
+pub(crate) mod controls;
+pub(crate) mod explain;
+pub(crate) mod rules;
+pub(crate) mod test;
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use ward_cli::{import_inputs, input_problems, load_policies, parse_param_overrides};
+use ward_engine::{EvalOptions, evaluate};
+use ward_lang::{Pack, PackError};
+use ward_report::FindingsDocument;
+
+pub(crate) const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// What to evaluate: shared by `check` and `controls`.
+#[derive(clap::Args)]
+pub(crate) struct RunArgs {
+    /// An inventory file or a directory of them: AWS Config snapshot (.json or .json.gz),
+    /// Config API output, a Config rule event, a Ward inventory, or account-level facts
+    /// (credential report CSV, password policy, account summary...). Repeatable.
+    #[arg(long = "snapshot", value_name = "FILE")]
+    pub(crate) snapshots: Vec<PathBuf>,
+    /// Rule directories (default: the built-in HIPAA pack). Repeatable.
+    #[arg(long = "policies", value_name = "DIR")]
+    pub(crate) policies: Vec<PathBuf>,
+    /// Override a rule parameter: RULE.KEY=VALUE (lists as 1,2,3 or JSON). Repeatable.
+    #[arg(long = "param", value_name = "RULE.KEY=VALUE")]
+    pub(crate) params: Vec<String>,
+    /// Evaluation time (RFC 3339) for ages; default: the snapshot's latest capture time
+    #[arg(long = "as-of", value_name = "TIME")]
+    pub(crate) as_of: Option<String>,
+    /// Only these rules (repeatable)
+    #[arg(long = "rule", value_name = "ID")]
+    pub(crate) rules: Vec<String>,
+}
+
+pub(crate) fn report_pack_error(e: PackError) -> ExitCode {
+    match e {
+        PackError::Invalid(diags) => {
+            let n = diags.len();
+            for d in diags {
+                eprintln!("{:?}", miette::Report::new(d));
+            }
+            eprintln!("error: {n} problem(s) in the rules; nothing was evaluated");
+        }
+        other => eprintln!("error: {other}"),
+    }
+    ExitCode::from(2)
+}
+
+pub(crate) fn color_enabled() -> bool {
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+}
+
+/// A finished evaluation: the document, and whether some input could not be read.
+pub(crate) struct Run {
+    pub(crate) pack: Pack,
+    pub(crate) doc: FindingsDocument,
+    pub(crate) input_errors: bool,
+}
+
+/// Loads the pack, imports the inputs and evaluates; an `Err` is the exit code after the
+/// problem was reported.
+pub(crate) fn run(args: &RunArgs) -> Result<Run, ExitCode> {
+    if args.snapshots.is_empty() {
+        eprintln!("error: give at least one --snapshot FILE (or directory) to evaluate");
+        return Err(ExitCode::from(2));
+    }
+    let pack = load_policies(&args.policies).map_err(report_pack_error)?;
+    let params = parse_param_overrides(&args.params).map_err(|e| {
+        eprintln!("error: {e}");
+        ExitCode::from(2)
+    })?;
+    for r in &args.rules {
+        if pack.rule(r).is_none() {
+            eprintln!("error: unknown rule `{r}` (see `ward rules`)");
+            return Err(ExitCode::from(2));
+        }
+    }
+    let (inventory, report) = import_inputs(&args.snapshots);
+    for d in report.diagnostics() {
+        if d.level != ward_import::Level::Info {
+            eprintln!("{:?}", miette::Report::new(d.clone()));
+        }
+    }
+    let options = EvalOptions {
+        as_of: args.as_of.clone(),
+        params,
+        only: (!args.rules.is_empty()).then(|| args.rules.iter().cloned().collect()),
+    };
+    let evaluation = evaluate(&pack, &inventory, &options).map_err(|e| {
+        eprintln!("error: {e}");
+        ExitCode::from(2)
+    })?;
+    let rule_ids: Vec<String> = pack
+        .rules
+        .iter()
+        .map(|r| r.id.clone())
+        .filter(|id| options.only.as_ref().is_none_or(|o| o.contains(id)))
+        .collect();
+    let doc = FindingsDocument::new(
+        VERSION,
+        evaluation.as_of,
+        evaluation.findings,
+        &rule_ids,
+        inventory.len(),
+        evaluation.rules_without_resources,
+        input_problems(&report),
+    );
+    Ok(Run {
+        pack,
+        doc,
+        input_errors: report.has_errors(),
+    })
+}
+
+pub(crate) fn write_stdout(text: &str) -> Result<(), ExitCode> {
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(text.as_bytes())
+        .map_err(|_| ExitCode::from(2))
+}
+
+/// 2 when some input could not be read, 1 when something failed, else 0.
+pub(crate) fn run_exit_code(input_errors: bool, doc: &FindingsDocument) -> ExitCode {
+    if input_errors {
+        eprintln!("error: some input could not be read (see above); the rest was evaluated");
+        return ExitCode::from(2);
+    }
+    if doc.summary.non_compliant > 0 || doc.summary.error > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
