@@ -247,6 +247,7 @@ pub fn evaluate_rule(rule: &CompiledRule, env: &Env<'_>) -> Finding {
             evidence,
             citations: rule.meta.hipaa.clone(),
             severity: rule.meta.severity,
+            waiver: None,
         }
     };
     if resource.is_deleted() {

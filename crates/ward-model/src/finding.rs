@@ -21,6 +21,9 @@ pub enum Status {
     /// The rule could not be evaluated for this resource (a runtime error in the rule,
     /// a plugin trap); never counted as a pass.
     Error,
+    /// NON_COMPLIANT (or ERROR), but covered by a reviewed, unexpired waiver: kept visible
+    /// with the waiver (`Finding::waiver`), and it does not fail the run.
+    Waived,
 }
 
 impl Status {
@@ -30,6 +33,7 @@ impl Status {
             Status::NonCompliant => "NON_COMPLIANT",
             Status::NotApplicable => "NOT_APPLICABLE",
             Status::Error => "ERROR",
+            Status::Waived => "WAIVED",
         }
     }
 }
@@ -115,6 +119,65 @@ pub struct Finding {
     pub severity: Severity,
     /// Stable identity of (rule, resource): the same across runs, whatever the status.
     pub fingerprint: String,
+    /// The waiver that turned this finding into `WAIVED`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waiver: Option<AppliedWaiver>,
+}
+
+/// The waiver behind a `WAIVED` finding, as the finding carries it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AppliedWaiver {
+    /// The waiver's id in its file.
+    pub id: String,
+    pub reason: String,
+    pub approver: String,
+    /// The expiry date (`YYYY-MM-DD`, inclusive).
+    pub expires: String,
+    /// The waiver file and the line the waiver starts on.
+    pub file: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+    /// The status the rule gave before the waiver applied.
+    pub original_status: Status,
+}
+
+/// What became of one waiver in a run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WaiverOutcome {
+    pub id: String,
+    pub rule: String,
+    pub state: WaiverState,
+    /// How many findings it waived (`APPLIED`) or would have waived (`EXPIRED`).
+    pub findings: usize,
+    pub reason: String,
+    pub approver: String,
+    pub expires: String,
+    pub file: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum WaiverState {
+    /// Unexpired and matched at least one failing finding.
+    Applied,
+    /// Past its expiry at the evaluation time: it no longer applies.
+    Expired,
+    /// Unexpired but matched no failing finding: the exception may be obsolete.
+    Stale,
+}
+
+/// A secret found in the input and removed before anything was evaluated or written: where
+/// it was and what kind of secret it looked like (never the value).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Redaction {
+    pub resource_type: String,
+    pub resource_id: String,
+    /// The JSON path of the redacted value, e.g. `configuration.environment.variables.DB_PASSWORD`.
+    pub path: String,
+    /// What it looked like: `password`, `aws-secret-access-key`, `private-key`, `token`, ...
+    pub kind: String,
 }
 
 impl Finding {

@@ -9,7 +9,10 @@ pub mod inventory;
 pub mod resource;
 pub mod shape;
 
-pub use finding::{Evidence, FINDINGS_FORMAT_VERSION, Finding, Severity, Status};
+pub use finding::{
+    AppliedWaiver, Evidence, FINDINGS_FORMAT_VERSION, Finding, Redaction, Severity, Status,
+    WaiverOutcome, WaiverState,
+};
 pub use inventory::{ACCOUNT_TYPE, INVENTORY_FORMAT_VERSION, Insert, Inventory, InventorySnapshot};
 pub use resource::{Relationship, Resource, ResourceKey, ResourceRef, Source};
 pub use shape::{ResourceCatalog, ResourceShape, Shape};

@@ -165,6 +165,12 @@ pub struct RuleOutcome {
     pub non_compliant: usize,
     pub not_applicable: usize,
     pub error: usize,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub waived: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// Distinct resources under a citation: a resource fails when any rule of the citation
@@ -316,6 +322,8 @@ impl ControlsReport {
                             resources.insert(key, true);
                         }
                         Status::NotApplicable => outcome.not_applicable += 1,
+                        // Waived: neither passing nor failing; counted on its own.
+                        Status::Waived => outcome.waived += 1,
                     }
                 }
                 outcomes.push(outcome);

@@ -13,7 +13,7 @@ use std::fmt::Write as _;
 
 use anstyle::{AnsiColor, Style};
 use serde::{Deserialize, Serialize};
-use ward_model::{FINDINGS_FORMAT_VERSION, Finding, Status};
+use ward_model::{FINDINGS_FORMAT_VERSION, Finding, Redaction, Status, WaiverOutcome};
 
 /// One problem met while reading the input, as reported in the document.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -35,6 +35,12 @@ pub struct RuleSummary {
     pub non_compliant: usize,
     pub not_applicable: usize,
     pub error: usize,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub waived: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// Totals of a run.
@@ -47,6 +53,9 @@ pub struct Summary {
     pub non_compliant: usize,
     pub not_applicable: usize,
     pub error: usize,
+    /// Failing findings covered by an unexpired waiver (they do not fail the run).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub waived: usize,
     /// Rules that selected no resource in the inventory.
     pub rules_without_resources: Vec<String>,
     pub by_rule: Vec<RuleSummary>,
@@ -64,6 +73,13 @@ pub struct FindingsDocument {
     pub summary: Summary,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub input_problems: Vec<InputProblem>,
+    /// What became of each waiver of the waiver files given (applied, expired, stale).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub waivers: Vec<WaiverOutcome>,
+    /// Secrets removed from the input before evaluation: where, and what kind (never the
+    /// value).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub redactions: Vec<Redaction>,
 }
 
 impl FindingsDocument {
@@ -84,7 +100,25 @@ impl FindingsDocument {
             findings,
             summary,
             input_problems,
+            waivers: Vec::new(),
+            redactions: Vec::new(),
         }
+    }
+
+    /// Counts the findings again (after waivers changed statuses), keeping the rest.
+    pub fn resummarize(&mut self) {
+        let rule_ids: Vec<String> = self
+            .summary
+            .by_rule
+            .iter()
+            .map(|r| r.rule.clone())
+            .collect();
+        self.summary = summarize(
+            &self.findings,
+            &rule_ids,
+            self.summary.resources,
+            std::mem::take(&mut self.summary.rules_without_resources),
+        );
     }
 
     pub fn to_json(&self) -> String {
@@ -140,6 +174,10 @@ fn summarize(
                 s.error += 1;
                 r.error += 1;
             }
+            Status::Waived => {
+                s.waived += 1;
+                r.waived += 1;
+            }
         }
     }
     s.by_rule = by_rule.into_values().collect();
@@ -160,6 +198,7 @@ fn status_style(status: Status) -> Style {
         Status::NonCompliant => AnsiColor::Red,
         Status::NotApplicable => AnsiColor::BrightBlack,
         Status::Error => AnsiColor::Magenta,
+        Status::Waived => AnsiColor::Yellow,
     };
     Style::new().fg_color(Some(color.into())).bold()
 }
