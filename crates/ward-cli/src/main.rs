@@ -9,9 +9,12 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use cmd::bundle::BundleArgs;
 use cmd::check::CheckArgs;
 use cmd::controls::ControlsArgs;
+use cmd::keygen::KeygenArgs;
 use cmd::rules::RulesFormat;
+use cmd::verify::VerifyArgs;
 
 #[derive(Parser)]
 #[command(
@@ -67,6 +70,23 @@ ward check --snapshot snap.json --format json > run.json; ward controls --findin
         #[arg(long, value_enum, default_value_t = RulesFormat::Text)]
         format: RulesFormat,
     },
+    /// Write an evidence bundle from a saved `ward check --format json` result
+    #[command(
+        after_help = "Examples:\n  ward check --snapshot estate/ --format json > run.json\n  \
+ward bundle --findings run.json --snapshot estate/ --out evidence.zip --sign-key ward.key\n\n\
+Or in one step: ward check --snapshot estate/ --bundle evidence.zip --sign-key ward.key"
+    )]
+    Bundle(BundleArgs),
+    /// Check an evidence bundle: every member against the manifest, and the signature
+    #[command(
+        after_help = "Examples:\n  ward verify evidence.zip --public-key ward.key.pub\n\n\
+Exit codes: 0 verified, 1 a member was added, removed or changed, or the signature does not \
+hold, 2 the bundle or key cannot be read."
+    )]
+    Verify(VerifyArgs),
+    /// Make an Ed25519 key pair for signing evidence bundles (KEY and KEY.pub)
+    #[command(after_help = "Examples:\n  ward keygen --out ward.key")]
+    Keygen(KeygenArgs),
 }
 
 fn main() -> ExitCode {
@@ -77,5 +97,8 @@ fn main() -> ExitCode {
         Command::Test { dirs } => cmd::test::test(&dirs),
         Command::Explain { rule, policies } => cmd::explain::explain(&rule, &policies),
         Command::Rules { policies, format } => cmd::rules::list_rules(&policies, format),
+        Command::Bundle(args) => cmd::bundle::bundle(args),
+        Command::Verify(args) => cmd::verify::verify(args),
+        Command::Keygen(args) => cmd::keygen::keygen(args),
     }
 }

@@ -17,6 +17,8 @@ pub(crate) struct CheckArgs {
     /// In text output, list compliant and not-applicable findings too
     #[arg(long, short)]
     pub(crate) verbose: bool,
+    #[command(flatten)]
+    pub(crate) bundle: super::bundle::BundleFlags,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -26,12 +28,39 @@ pub(crate) enum Format {
 }
 
 pub(crate) fn check(args: CheckArgs) -> ExitCode {
+    let sign_key = match super::bundle::read_sign_key(args.bundle.sign_key.as_deref()) {
+        Ok(k) => k,
+        Err(code) => return code,
+    };
     let Run {
-        doc, input_errors, ..
+        doc,
+        input_errors,
+        pack,
+        inventory,
+        input_files,
+        ..
     } = match run(&args.run) {
         Ok(run) => run,
         Err(code) => return code,
     };
+    if let Some(out) = &args.bundle.bundle {
+        let written = super::bundle::write_bundle(super::bundle::BundleSource {
+            out,
+            doc: &doc,
+            pack: &pack,
+            policies: &args.run.policies,
+            citations: None,
+            inventory: Some(&inventory),
+            no_snapshot: args.bundle.no_snapshot,
+            input_files: input_files.iter().map(std::path::PathBuf::from).collect(),
+            waiver_files: &[],
+            parameters: Some(super::bundle::run_parameters(&args.run)),
+            key: sign_key.as_ref(),
+        });
+        if let Err(code) = written {
+            return code;
+        }
+    }
     let text = match args.format {
         Format::Json => doc.to_json(),
         Format::Text => render_text(&doc, color_enabled(), args.verbose),

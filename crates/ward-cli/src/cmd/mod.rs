@@ -1,11 +1,14 @@
 //! The subcommands of `ward`, one module each, and what they share: loading, importing and
 //! evaluating a run, exit codes, and output.
 
+pub(crate) mod bundle;
 pub(crate) mod check;
 pub(crate) mod controls;
 pub(crate) mod explain;
+pub(crate) mod keygen;
 pub(crate) mod rules;
 pub(crate) mod test;
+pub(crate) mod verify;
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -63,6 +66,10 @@ pub(crate) struct Run {
     pub(crate) pack: Pack,
     pub(crate) doc: FindingsDocument,
     pub(crate) input_errors: bool,
+    /// The normalized inventory that was evaluated (for the evidence bundle).
+    pub(crate) inventory: ward_model::Inventory,
+    /// Every input file read, as the importer named it (for the evidence bundle).
+    pub(crate) input_files: Vec<String>,
 }
 
 /// Loads the pack, imports the inputs and evaluates; an `Err` is the exit code after the
@@ -117,6 +124,8 @@ pub(crate) fn run(args: &RunArgs) -> Result<Run, ExitCode> {
         pack,
         doc,
         input_errors: report.has_errors(),
+        inventory,
+        input_files: report.files.iter().map(|f| f.path.clone()).collect(),
     })
 }
 

@@ -1,0 +1,86 @@
+//! `ward keygen`: an Ed25519 key pair for signing evidence bundles.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use ward_bundle::keys;
+
+#[derive(clap::Args)]
+pub(crate) struct KeygenArgs {
+    /// The private key file to write (PKCS#8 PEM, mode 0600); the public key goes to FILE.pub
+    /// (SPKI PEM), the file to hand to auditors
+    #[arg(long, value_name = "FILE")]
+    pub(crate) out: PathBuf,
+    /// Replace existing key files
+    #[arg(long)]
+    pub(crate) force: bool,
+}
+
+fn write_file(path: &Path, text: &str, private: bool, force: bool) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true);
+    if force {
+        options.create(true).truncate(true);
+    } else {
+        options.create_new(true);
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(if private { 0o600 } else { 0o644 });
+    }
+    let mut file = options.open(path)?;
+    #[cfg(unix)]
+    if private {
+        // an existing file (--force) keeps its mode on open: narrow it
+        use std::os::unix::fs::PermissionsExt as _;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    }
+    #[cfg(not(unix))]
+    let _ = private;
+    file.write_all(text.as_bytes())
+}
+
+/// `ward keygen --out KEY`: 0 when both files were written, 2 otherwise.
+pub(crate) fn keygen(args: KeygenArgs) -> ExitCode {
+    let public_path = PathBuf::from(format!("{}.pub", args.out.display()));
+    if !args.force {
+        for path in [&args.out, &public_path] {
+            if path.exists() {
+                eprintln!("error: `{}` already exists", path.display());
+                eprintln!("  help: give --force to replace it");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let made = keys::generate().and_then(|key| {
+        Ok((
+            keys::private_key_pem(&key)?,
+            keys::public_key_pem(&key.verifying_key())?,
+            keys::fingerprint(&key.verifying_key()),
+        ))
+    });
+    let (private, public, fingerprint) = match made {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    for (path, text, is_private) in [(&args.out, &private, true), (&public_path, &public, false)] {
+        if let Err(e) = write_file(path, text, is_private, args.force) {
+            eprintln!("error: cannot write `{}`: {e}", path.display());
+            if e.kind() == std::io::ErrorKind::AlreadyExists {
+                eprintln!("  help: give --force to replace it");
+            }
+            return ExitCode::from(2);
+        }
+    }
+    println!(
+        "private key: {} (keep it secret)\npublic key:  {} (give it to auditors)\nfingerprint: {fingerprint}",
+        args.out.display(),
+        public_path.display()
+    );
+    ExitCode::SUCCESS
+}
