@@ -164,12 +164,12 @@ impl Parser<'_> {
     }
 
     /// Reports keys not in `allowed`.
-    fn unknown_keys(&mut self, map: &MarkedMappingNode, allowed: &[&str], what: &str) {
+    fn unknown_keys(&mut self, map: &MarkedMappingNode, allowed: &[&str], kind: &str, what: &str) {
         for key in map.keys() {
             if allowed.contains(&key.as_str()) {
                 continue;
             }
-            let mut help = format!("{what} fields are {}", one_of(allowed));
+            let mut help = format!("the fields of {kind} are {}", one_of(allowed));
             if let Some(near) = closest(key.as_str(), allowed.iter().copied()) {
                 help = format!("did you mean `{near}`? {help}");
             }
@@ -229,7 +229,7 @@ impl Parser<'_> {
             self.diags.push(d);
             return Vec::new();
         };
-        self.unknown_keys(top, TOP_FIELDS, "a waiver file");
+        self.unknown_keys(top, TOP_FIELDS, "a waiver file", "a waiver file");
         match self.text(top, "version", "the waiver file") {
             Some(v) if v.as_str() == WAIVERS_FORMAT_VERSION.to_string() => {}
             Some(v) => {
@@ -336,7 +336,7 @@ impl Parser<'_> {
             Some(id) => format!("waiver `{}`", id.as_str()),
             None => format!("waiver {}", index + 1),
         };
-        self.unknown_keys(map, WAIVER_FIELDS, &what);
+        self.unknown_keys(map, WAIVER_FIELDS, "a waiver", &what);
         let missing: Vec<&str> = REQUIRED_FIELDS
             .iter()
             .copied()
@@ -436,7 +436,7 @@ impl Parser<'_> {
         };
         let before = self.diags.len();
         let field_what = format!("the resource selector of {what}");
-        self.unknown_keys(map, SELECTOR_FIELDS, &field_what);
+        self.unknown_keys(map, SELECTOR_FIELDS, "a resource selector", &field_what);
         let mut selector = Selector::default();
         for field in ["id", "arn"] {
             let Some(s) = self.text(map, field, &field_what) else {
