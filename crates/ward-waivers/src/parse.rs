@@ -33,6 +33,9 @@ pub(crate) fn parse_file(
         rules,
         diags: Vec::new(),
     };
+    if let Some(d) = p.second_document(text) {
+        return Err(vec![d]);
+    }
     let options = LoaderOptions::default()
         .error_on_duplicate_keys(true)
         .prevent_coercion(true)
@@ -108,6 +111,40 @@ impl Parser<'_> {
             Node::Mapping(m) => self.at_marker(map_start(m), None),
             other => self.at_marker(other.span().start(), None),
         }
+    }
+
+    /// The loader reads the first YAML document only: a document marker (`---`, `...` at the
+    /// start of a line) after the content would silently drop the rest, so it is refused. One
+    /// `---` before any content is fine.
+    fn second_document(&self, text: &str) -> Option<WaiverDiagnostic> {
+        let mut content = false;
+        for (index, line) in text.lines().enumerate() {
+            let marker = ["---", "..."].into_iter().find(|m| {
+                line.strip_prefix(m)
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t']))
+            });
+            match marker {
+                Some("---") if !content => content = true,
+                Some(m) => {
+                    return Some(
+                        self.diag(
+                            (index + 1, 1, Some(3)),
+                            "yaml",
+                            format!("a waiver file holds one YAML document; `{m}` ends it here"),
+                            "document marker",
+                        )
+                        .with_help("put every waiver in the one `waivers:` list"),
+                    );
+                }
+                None => {
+                    let trimmed = line.trim_start();
+                    if !trimmed.is_empty() && !trimmed.starts_with('#') {
+                        content = true;
+                    }
+                }
+            }
+        }
+        None
     }
 
     fn load_error(&self, e: &LoadError) -> WaiverDiagnostic {

@@ -370,3 +370,10 @@ fn a_diagnostic_renders_with_its_source_span() {
     assert!(out.contains("expires: soon"), "{out}");
     assert!(out.contains("not a date"), "{out}");
 }
+
+#[test]
+fn one_leading_document_marker_is_fine() {
+    let s = set(&format!("# reviewed 2026-11-01\n---\n{TWO}"));
+    assert_eq!(s.waivers().len(), 2);
+    assert_eq!(s.waivers()[0].line, 5);
+}
