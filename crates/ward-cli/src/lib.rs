@@ -2,6 +2,7 @@
 //! from directories), reading inputs, and running rule tests.
 
 pub mod rule_tests;
+pub mod waivers;
 
 use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};

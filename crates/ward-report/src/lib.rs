@@ -13,7 +13,7 @@ use std::fmt::Write as _;
 
 use anstyle::{AnsiColor, Style};
 use serde::{Deserialize, Serialize};
-use ward_model::{FINDINGS_FORMAT_VERSION, Finding, Redaction, Status, WaiverOutcome};
+use ward_model::{FINDINGS_FORMAT_VERSION, Finding, Redaction, Status, WaiverOutcome, WaiverState};
 
 /// One problem met while reading the input, as reported in the document.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -239,7 +239,11 @@ pub fn render_text(doc: &FindingsDocument, color: bool, verbose: bool) -> String
             )
         );
         for f in findings {
-            let show = verbose || matches!(f.status, Status::NonCompliant | Status::Error);
+            let show = verbose
+                || matches!(
+                    f.status,
+                    Status::NonCompliant | Status::Error | Status::Waived
+                );
             if !show {
                 continue;
             }
@@ -251,6 +255,21 @@ pub fn render_text(doc: &FindingsDocument, color: bool, verbose: bool) -> String
                 paint(color, bold, &f.resource.id)
             );
             let _ = writeln!(out, "        {}", f.message);
+            if let Some(w) = &f.waiver {
+                let _ = writeln!(
+                    out,
+                    "        {} {}",
+                    paint(
+                        color,
+                        status_style(Status::Waived),
+                        &format!(
+                            "waived by `{}` (approved by {}, expires {}; was {}):",
+                            w.id, w.approver, w.expires, w.original_status
+                        )
+                    ),
+                    w.reason
+                );
+            }
             for e in &f.evidence {
                 let value = if e.absent {
                     "<absent>".to_string()
@@ -273,11 +292,15 @@ pub fn render_text(doc: &FindingsDocument, color: bool, verbose: bool) -> String
                 color,
                 dim,
                 &format!(
-                    "{} compliant, {} non-compliant, {} not applicable, {} error",
+                    "{} compliant, {} non-compliant, {} not applicable, {} error{}",
                     counts(Status::Compliant),
                     counts(Status::NonCompliant),
                     counts(Status::NotApplicable),
-                    counts(Status::Error)
+                    counts(Status::Error),
+                    match counts(Status::Waived) {
+                        0 => String::new(),
+                        n => format!(", {n} waived"),
+                    }
                 )
             )
         );
@@ -309,10 +332,11 @@ pub fn render_text(doc: &FindingsDocument, color: bool, verbose: bool) -> String
             p.message
         );
     }
+    render_waivers(&mut out, doc, color);
     let s = &doc.summary;
     let _ = writeln!(
         out,
-        "\n{} resources, {} rules: {} compliant, {} non-compliant, {} not applicable, {} error",
+        "\n{} resources, {} rules: {} compliant, {} non-compliant, {} not applicable, {} error{}",
         s.resources,
         s.rules,
         paint(
@@ -327,6 +351,63 @@ pub fn render_text(doc: &FindingsDocument, color: bool, verbose: bool) -> String
         ),
         s.not_applicable,
         paint(color, status_style(Status::Error), &s.error.to_string()),
+        match s.waived {
+            0 => String::new(),
+            n => format!(
+                ", {} waived",
+                paint(color, status_style(Status::Waived), &n.to_string())
+            ),
+        },
     );
     out
+}
+
+/// The waivers section of the text report: how many applied, and a warning per expired or
+/// stale waiver.
+fn render_waivers(out: &mut String, doc: &FindingsDocument, color: bool) {
+    if doc.waivers.is_empty() {
+        return;
+    }
+    let count = |state: WaiverState| doc.waivers.iter().filter(|w| w.state == state).count();
+    let _ = writeln!(
+        out,
+        "\n{} {} applied, {} expired, {} stale",
+        paint(color, Style::new().bold(), "waivers:"),
+        count(WaiverState::Applied),
+        count(WaiverState::Expired),
+        count(WaiverState::Stale),
+    );
+    for warning in doc.waivers.iter().filter_map(waiver_warning) {
+        let _ = writeln!(
+            out,
+            "  {} {warning}",
+            paint(color, status_style(Status::Waived), "warning:")
+        );
+    }
+}
+
+/// A warning for an expired or stale waiver (none for an applied one), as the text report
+/// and the command line print it.
+pub fn waiver_warning(o: &WaiverOutcome) -> Option<String> {
+    let at = match o.line {
+        Some(line) => format!("{}:{line}", o.file),
+        None => o.file.clone(),
+    };
+    match o.state {
+        WaiverState::Applied => None,
+        WaiverState::Expired => Some(format!(
+            "waiver `{}` ({at}, rule `{}`) expired on {}: it no longer applies{}",
+            o.id,
+            o.rule,
+            o.expires,
+            match o.findings {
+                0 => String::new(),
+                n => format!(" ({n} finding(s) it covered fail again)"),
+            }
+        )),
+        WaiverState::Stale => Some(format!(
+            "waiver `{}` ({at}, rule `{}`) is stale: it matches no failing finding",
+            o.id, o.rule
+        )),
+    }
 }

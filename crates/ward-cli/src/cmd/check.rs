@@ -53,7 +53,7 @@ pub(crate) fn check(args: CheckArgs) -> ExitCode {
             inventory: Some(&inventory),
             no_snapshot: args.bundle.no_snapshot,
             input_files: input_files.iter().map(std::path::PathBuf::from).collect(),
-            waiver_files: &[],
+            waiver_files: &args.run.waivers,
             parameters: Some(super::bundle::run_parameters(&args.run)),
             key: sign_key.as_ref(),
         });

@@ -15,7 +15,7 @@ pub(crate) struct ControlsArgs {
     #[command(flatten)]
     pub(crate) run: RunArgs,
     /// Read a saved `ward check --format json` result instead of evaluating snapshots
-    #[arg(long, value_name = "FILE", conflicts_with = "snapshots")]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["snapshots", "waivers"])]
     pub(crate) findings: Option<PathBuf>,
     /// The citation catalogue (default: citations.yaml of the first --policies directory
     /// that has one, else the built-in HIPAA catalogue)

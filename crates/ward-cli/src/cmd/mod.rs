@@ -41,6 +41,10 @@ pub(crate) struct RunArgs {
     /// Only these rules (repeatable)
     #[arg(long = "rule", value_name = "ID")]
     pub(crate) rules: Vec<String>,
+    /// A waiver file (YAML, docs/waivers.md): failing findings a reviewed, unexpired waiver
+    /// covers become WAIVED and do not fail the run. Repeatable.
+    #[arg(long = "waivers", value_name = "FILE")]
+    pub(crate) waivers: Vec<PathBuf>,
 }
 
 pub(crate) fn report_pack_error(e: PackError) -> ExitCode {
@@ -90,6 +94,20 @@ pub(crate) fn run(args: &RunArgs) -> Result<Run, ExitCode> {
             return Err(ExitCode::from(2));
         }
     }
+    let all_rules: Vec<String> = pack.rules.iter().map(|r| r.id.clone()).collect();
+    let waivers = ward_cli::waivers::load_waivers(&args.waivers, &all_rules).map_err(|e| {
+        match e {
+            ward_cli::waivers::WaiverFilesError::Invalid(diags) => {
+                let n = diags.len();
+                for d in diags {
+                    eprintln!("{:?}", miette::Report::new(d));
+                }
+                eprintln!("error: {n} problem(s) in the waiver files; nothing was evaluated");
+            }
+            other => eprintln!("error: {other}"),
+        }
+        ExitCode::from(2)
+    })?;
     let (inventory, report) = import_inputs(&args.snapshots);
     for d in report.diagnostics() {
         if d.level != ward_import::Level::Info {
@@ -111,7 +129,7 @@ pub(crate) fn run(args: &RunArgs) -> Result<Run, ExitCode> {
         .map(|r| r.id.clone())
         .filter(|id| options.only.as_ref().is_none_or(|o| o.contains(id)))
         .collect();
-    let doc = FindingsDocument::new(
+    let mut doc = FindingsDocument::new(
         VERSION,
         evaluation.as_of,
         evaluation.findings,
@@ -120,6 +138,15 @@ pub(crate) fn run(args: &RunArgs) -> Result<Run, ExitCode> {
         evaluation.rules_without_resources,
         input_problems(&report),
     );
+    if !args.waivers.is_empty() {
+        ward_cli::waivers::apply_waivers(&waivers, &mut doc, &inventory).map_err(|e| {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        })?;
+        for warning in doc.waivers.iter().filter_map(ward_report::waiver_warning) {
+            eprintln!("warning: {warning}");
+        }
+    }
     Ok(Run {
         pack,
         doc,
