@@ -4,6 +4,7 @@
 pub(crate) mod check;
 pub(crate) mod controls;
 pub(crate) mod explain;
+pub(crate) mod report;
 pub(crate) mod rules;
 pub(crate) mod test;
 
