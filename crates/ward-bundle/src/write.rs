@@ -191,8 +191,10 @@ pub fn build(evidence: &Evidence, key: Option<&SigningKey>) -> Result<Vec<u8>, B
         "controls.md".into(),
         evidence.controls.render_markdown().into_bytes(),
     )?;
-    // The self-contained HTML report joins here, one line:
-    // add("report.html".into(), ward_report::html::render(doc, evidence.controls).into_bytes())?;
+    add(
+        "report.html".into(),
+        ward_report::html::render_html(doc, evidence.controls).into_bytes(),
+    )?;
     for rule in &evidence.rules {
         add(
             format!("rules/{}", rule.name),

@@ -13,6 +13,7 @@ use cmd::bundle::BundleArgs;
 use cmd::check::CheckArgs;
 use cmd::controls::ControlsArgs;
 use cmd::keygen::KeygenArgs;
+use cmd::report::ReportArgs;
 use cmd::rules::RulesFormat;
 use cmd::verify::VerifyArgs;
 
@@ -47,6 +48,12 @@ ward controls --snapshot exports/ --format markdown > controls.md\n  \
 ward check --snapshot snap.json --format json > run.json; ward controls --findings run.json"
     )]
     Controls(ControlsArgs),
+    /// Write a self-contained HTML report for an auditor: the run per HIPAA citation, then
+    /// rule by rule each failing or waived finding with its evidence
+    #[command(after_help = "Examples:\n  \
+ward report --snapshot examples/clinic/estate --out report.html\n  \
+ward check --snapshot snap.json --format json > run.json; ward report --findings run.json --out report.html")]
+    Report(ReportArgs),
     /// Run the test cases beside each rule (NAME.tests.yaml next to NAME.ward)
     Test {
         /// Directories (or files) holding rules and their tests
@@ -94,6 +101,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Check(args) => cmd::check::check(args),
         Command::Controls(args) => cmd::controls::controls(args),
+        Command::Report(args) => cmd::report::report(args),
         Command::Test { dirs } => cmd::test::test(&dirs),
         Command::Explain { rule, policies } => cmd::explain::explain(&rule, &policies),
         Command::Rules { policies, format } => cmd::rules::list_rules(&policies, format),

@@ -159,6 +159,7 @@ fn the_bundle_holds_the_run() {
         "findings.json",
         "controls.json",
         "controls.md",
+        "report.html",
         "inputs.json",
         "inventory.json",
         "waivers.json",

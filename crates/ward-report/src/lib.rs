@@ -5,8 +5,10 @@
 //! - [`render_text`]: a report for a person, grouped by rule, optionally coloured.
 //! - [`controls::ControlsReport`]: the per-citation view of a run (`ward controls`), from the
 //!   pack's citation catalogue.
+//! - [`html::render_html`]: the self-contained `report.html` for an auditor.
 
 pub mod controls;
+pub mod html;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;

@@ -6,6 +6,7 @@ pub(crate) mod check;
 pub(crate) mod controls;
 pub(crate) mod explain;
 pub(crate) mod keygen;
+pub(crate) mod report;
 pub(crate) mod rules;
 pub(crate) mod test;
 pub(crate) mod verify;
