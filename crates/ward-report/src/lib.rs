@@ -5,8 +5,15 @@
 //! - [`render_text`]: a report for a person, grouped by rule, optionally coloured.
 //! - [`controls::ControlsReport`]: the per-citation view of a run (`ward controls`), from the
 //!   pack's citation catalogue.
+//! - [`sarif`], [`junit`], [`csv`], [`markdown`]: the formats CI tools and people read
+//!   (`docs/output-formats.md`), each a function of the document (and [`rule_info`]).
 
 pub mod controls;
+pub mod csv;
+pub mod junit;
+pub mod markdown;
+pub mod rule_info;
+pub mod sarif;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
