@@ -6,9 +6,16 @@
 //! - [`controls::ControlsReport`]: the per-citation view of a run (`ward controls`), from the
 //!   pack's citation catalogue.
 //! - [`html::render_html`]: the self-contained `report.html` for an auditor.
+//! - [`sarif`], [`junit`], [`csv`], [`markdown`]: the formats CI tools and people read
+//!   (`docs/output-formats.md`), each a function of the document (and [`rule_info`]).
 
 pub mod controls;
+pub mod csv;
 pub mod html;
+pub mod junit;
+pub mod markdown;
+pub mod rule_info;
+pub mod sarif;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
