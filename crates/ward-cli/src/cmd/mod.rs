@@ -104,7 +104,7 @@ pub(crate) fn run(args: &RunArgs) -> Result<Run, ExitCode> {
         .map(|r| r.id.clone())
         .filter(|id| options.only.as_ref().is_none_or(|o| o.contains(id)))
         .collect();
-    let doc = FindingsDocument::new(
+    let mut doc = FindingsDocument::new(
         VERSION,
         evaluation.as_of,
         evaluation.findings,
@@ -113,6 +113,8 @@ pub(crate) fn run(args: &RunArgs) -> Result<Run, ExitCode> {
         evaluation.rules_without_resources,
         input_problems(&report),
     );
+    // Secrets were replaced at import (docs/redaction.md); say where.
+    doc.redactions = report.redactions();
     Ok(Run {
         pack,
         doc,
