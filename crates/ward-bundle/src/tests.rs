@@ -113,6 +113,7 @@ fn same_evidence_same_bytes_and_sorted_members() {
             "manifest.json",
             "manifest.sig",
             "parameters.json",
+            "report.html",
             "rules/lib/x.ward",
             "rules/r1.ward",
             "waivers.json"

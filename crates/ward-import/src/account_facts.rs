@@ -426,6 +426,7 @@ pub(crate) fn attribute(
     pending: Vec<PendingFact>,
     file: &str,
     inventory: &mut Inventory,
+    redactions: &mut Vec<ward_model::Redaction>,
 ) -> (usize, Vec<ImportDiagnostic>) {
     let mut diagnostics = Vec::new();
     let mut imported = 0;
@@ -508,6 +509,8 @@ pub(crate) fn attribute(
                 resource.aws_region = Some(region);
             }
         }
+        // Secrets never enter the inventory (docs/redaction.md).
+        redactions.extend(crate::redact::redact_resource(&mut resource));
         inventory.insert(resource);
         imported += 1;
     }

@@ -12,7 +12,7 @@
 //! The normalization rules are listed in this crate's `README.md`.
 //!
 //! ```no_run
-//! use ward_model::Inventory;
+//! use ward_model::{Inventory, Redaction};
 //! let mut inventory = Inventory::new();
 //! let report = ward_import::import_path("snapshots/".as_ref(), &mut inventory);
 //! for diagnostic in report.diagnostics() {
@@ -29,17 +29,19 @@ mod diagnostic;
 mod format;
 mod normalize;
 mod reader;
+mod redact;
 mod service_facts;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use ward_model::Inventory;
+use ward_model::{Inventory, Redaction};
 
 pub use account_facts::PSEUDO_TYPES as ACCOUNT_FACT_TYPES;
 pub use diagnostic::{Code, ImportDiagnostic, Level};
 pub use format::Format;
 pub use normalize::resource_from_item;
+pub use redact::{MARKER_PREFIX, marker, redact_resource};
 pub use service_facts::PSEUDO_TYPES as SERVICE_FACT_TYPES;
 
 /// Imports a file, or every `*.json` / `*.json.gz` file under a directory (recursively,
@@ -94,6 +96,19 @@ impl ImportReport {
         self.files.iter().map(|f| f.resources).sum()
     }
 
+    /// Every secret removed from the input before it entered the inventory (see
+    /// [`redact_resource`]), sorted, without repeats.
+    pub fn redactions(&self) -> Vec<Redaction> {
+        let mut all: Vec<Redaction> = self
+            .files
+            .iter()
+            .flat_map(|f| f.redactions.iter().cloned())
+            .collect();
+        all.sort();
+        all.dedup();
+        all
+    }
+
     /// Appends another report (for a caller that imports several paths).
     pub fn extend(&mut self, other: ImportReport) {
         self.files.extend(other.files);
@@ -117,7 +132,8 @@ impl ImportReport {
                 continue;
             }
             let waiting = pending.len();
-            let (imported, diagnostics) = account_facts::attribute(pending, &file.path, inventory);
+            let (imported, diagnostics) =
+                account_facts::attribute(pending, &file.path, inventory, &mut file.redactions);
             file.resources = file.resources + imported - waiting;
             file.diagnostics.extend(diagnostics);
         }
@@ -134,6 +150,9 @@ pub struct FileReport {
     /// Resources read from the file and handed to the inventory.
     pub resources: usize,
     pub diagnostics: Vec<ImportDiagnostic>,
+    /// Secrets replaced by a marker in this file's resources, before they entered the
+    /// inventory: where, and what kind (never the value).
+    pub redactions: Vec<Redaction>,
     /// Account facts waiting for their account (see [`ImportReport::attribute_facts`]).
     pending: Vec<account_facts::PendingFact>,
 }

@@ -61,6 +61,7 @@ fn io_report(path: &Path, what: &str, err: &io::Error) -> FileReport {
         path: name,
         format: None,
         resources: 0,
+        redactions: Vec::new(),
         pending: Vec::new(),
     }
 }
@@ -808,10 +809,13 @@ impl FileState {
             .map(Format::source_format)
             .unwrap_or("unknown");
         let count = self.resources.len() + self.pending.len();
+        let mut redactions = Vec::new();
         for mut resource in self.resources {
             if resource.source.format.is_empty() {
                 resource.source.format = format_name.to_string();
             }
+            // Secrets never enter the inventory (docs/redaction.md).
+            redactions.extend(crate::redact::redact_resource(&mut resource));
             inventory.insert(resource);
         }
         FileReport {
@@ -819,6 +823,7 @@ impl FileState {
             format: self.format,
             resources: count,
             diagnostics: self.diagnostics,
+            redactions,
             pending: self.pending,
         }
     }

@@ -342,6 +342,20 @@ pub fn render_text(doc: &FindingsDocument, color: bool, verbose: bool) -> String
         );
     }
     render_waivers(&mut out, doc, color);
+    if !doc.redactions.is_empty() {
+        let _ = writeln!(
+            out,
+            "{}",
+            paint(
+                color,
+                dim,
+                &format!(
+                    "{} secret value(s) redacted from the input (see redactions in --format json)",
+                    doc.redactions.len()
+                )
+            )
+        );
+    }
     let s = &doc.summary;
     let _ = writeln!(
         out,

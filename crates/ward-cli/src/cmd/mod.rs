@@ -148,6 +148,8 @@ pub(crate) fn run(args: &RunArgs) -> Result<Run, ExitCode> {
             eprintln!("warning: {warning}");
         }
     }
+    // Secrets were replaced at import (docs/redaction.md); say where.
+    doc.redactions = report.redactions();
     Ok(Run {
         pack,
         doc,
