@@ -35,48 +35,14 @@ pub(crate) enum ControlsFormat {
 
 /// `ward controls`: the run (or a saved result) per HIPAA citation. Exit codes as `check`.
 pub(crate) fn controls(args: ControlsArgs) -> ExitCode {
-    let catalogue = match load_catalogue(&args.run.policies, args.citations.as_deref()) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
-        }
+    let (report, doc, input_errors) = match controls_of(
+        &args.run,
+        args.findings.as_deref(),
+        args.citations.as_deref(),
+    ) {
+        Ok(built) => built,
+        Err(code) => return code,
     };
-    let (pack, doc, input_errors) = match &args.findings {
-        Some(path) => {
-            let pack = match load_policies(&args.run.policies) {
-                Ok(p) => p,
-                Err(e) => return report_pack_error(e),
-            };
-            let doc = match read_findings(path) {
-                Ok(doc) => doc,
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    return ExitCode::from(2);
-                }
-            };
-            (pack, doc, false)
-        }
-        None => match run(&args.run) {
-            Ok(run) => (run.pack, run.doc, run.input_errors),
-            Err(code) => return code,
-        },
-    };
-    let mut rules = rule_citations(&pack);
-    // With a saved result, only the rules it ran count (a rule with no finding is still
-    // listed in its summary).
-    if args.findings.is_some() {
-        let ran: std::collections::BTreeSet<&str> = doc
-            .summary
-            .by_rule
-            .iter()
-            .map(|r| r.rule.as_str())
-            .collect();
-        rules.retain(|r| ran.contains(r.rule.as_str()));
-    } else if !args.run.rules.is_empty() {
-        rules.retain(|r| args.run.rules.contains(&r.rule));
-    }
-    let report = ControlsReport::build(&catalogue, &rules, &doc);
     let text = match args.format {
         ControlsFormat::Text => report.render_text(color_enabled()),
         ControlsFormat::Json => report.to_json(),
@@ -86,6 +52,44 @@ pub(crate) fn controls(args: ControlsArgs) -> ExitCode {
         return code;
     }
     run_exit_code(input_errors, &doc)
+}
+
+/// The per-citation report of a run (or of a saved result, `findings`), with the findings
+/// document and whether some input could not be read. Only the rules that ran count: those
+/// in the document's summary (the `--rule` selection, or the saved run's rules).
+pub(crate) fn controls_of(
+    run_args: &RunArgs,
+    findings: Option<&Path>,
+    citations: Option<&Path>,
+) -> Result<(ControlsReport, FindingsDocument, bool), ExitCode> {
+    let catalogue = load_catalogue(&run_args.policies, citations).map_err(|e| {
+        eprintln!("error: {e}");
+        ExitCode::from(2)
+    })?;
+    let (pack, doc, input_errors) = match findings {
+        Some(path) => {
+            let pack = load_policies(&run_args.policies).map_err(report_pack_error)?;
+            let doc = read_findings(path).map_err(|e| {
+                eprintln!("error: {e}");
+                ExitCode::from(2)
+            })?;
+            (pack, doc, false)
+        }
+        None => {
+            let run = run(run_args)?;
+            (run.pack, run.doc, run.input_errors)
+        }
+    };
+    let ran: std::collections::BTreeSet<&str> = doc
+        .summary
+        .by_rule
+        .iter()
+        .map(|r| r.rule.as_str())
+        .collect();
+    let mut rules = rule_citations(&pack);
+    rules.retain(|r| ran.contains(r.rule.as_str()));
+    let report = ControlsReport::build(&catalogue, &rules, &doc);
+    Ok((report, doc, input_errors))
 }
 
 pub(crate) fn read_findings(path: &Path) -> Result<FindingsDocument, String> {
