@@ -168,6 +168,38 @@ pub enum WaiverState {
     Stale,
 }
 
+/// `FILE:LINE` of a waiver (just `FILE` when the line is unknown).
+fn waiver_location(file: &str, line: Option<usize>) -> String {
+    match line {
+        Some(line) => format!("{file}:{line}"),
+        None => file.to_string(),
+    }
+}
+
+impl AppliedWaiver {
+    /// `FILE:LINE` of the waiver (just `FILE` when the line is unknown).
+    pub fn location(&self) -> String {
+        waiver_location(&self.file, self.line)
+    }
+}
+
+impl WaiverOutcome {
+    /// `FILE:LINE` of the waiver (just `FILE` when the line is unknown).
+    pub fn location(&self) -> String {
+        waiver_location(&self.file, self.line)
+    }
+}
+
+impl WaiverState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WaiverState::Applied => "APPLIED",
+            WaiverState::Expired => "EXPIRED",
+            WaiverState::Stale => "STALE",
+        }
+    }
+}
+
 /// A secret found in the input and removed before anything was evaluated or written: where
 /// it was and what kind of secret it looked like (never the value).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]

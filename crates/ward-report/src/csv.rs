@@ -87,11 +87,7 @@ fn row(f: &Finding) -> [String; 19] {
         w.map(|w| w.reason.clone()).unwrap_or_default(),
         w.map(|w| w.approver.clone()).unwrap_or_default(),
         w.map(|w| w.expires.clone()).unwrap_or_default(),
-        w.map(|w| match w.line {
-            Some(l) => format!("{}:{l}", w.file),
-            None => w.file.clone(),
-        })
-        .unwrap_or_default(),
+        w.map(|w| w.location()).unwrap_or_default(),
         w.map(|w| w.original_status.as_str().to_string())
             .unwrap_or_default(),
     ]

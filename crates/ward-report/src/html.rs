@@ -745,10 +745,7 @@ fn finding_card(out: &mut String, f: &Finding) {
         escape_html(&f.message)
     );
     if let Some(w) = &f.waiver {
-        let at = match w.line {
-            Some(line) => format!("{}:{line}", w.file),
-            None => w.file.clone(),
-        };
+        let at = w.location();
         let _ = writeln!(
             out,
             "<div class=\"waiver\"><b>Waived</b> by waiver <code>{}</code> (was {}): {} \
@@ -813,15 +810,13 @@ finding).</p>\n<table>\n<thead><tr><th>Waiver</th><th>Rule</th><th>State</th>\
 <th>File</th></tr></thead>\n<tbody>\n",
     );
     for w in &doc.waivers {
-        let (class, label) = match w.state {
-            WaiverState::Applied => ("s-waived", "APPLIED"),
-            WaiverState::Expired => ("s-fail", "EXPIRED"),
-            WaiverState::Stale => ("s-na", "STALE"),
+        let class = match w.state {
+            WaiverState::Applied => "s-waived",
+            WaiverState::Expired => "s-fail",
+            WaiverState::Stale => "s-na",
         };
-        let at = match w.line {
-            Some(line) => format!("{}:{line}", w.file),
-            None => w.file.clone(),
-        };
+        let label = w.state.as_str();
+        let at = w.location();
         let _ = writeln!(
             out,
             "<tr><td class=\"mono\">{}</td><td><a href=\"#{}\"><code>{}</code></a></td>\

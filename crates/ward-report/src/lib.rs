@@ -412,10 +412,7 @@ fn render_waivers(out: &mut String, doc: &FindingsDocument, color: bool) {
 /// A warning for an expired or stale waiver (none for an applied one), as the text report
 /// and the command line print it.
 pub fn waiver_warning(o: &WaiverOutcome) -> Option<String> {
-    let at = match o.line {
-        Some(line) => format!("{}:{line}", o.file),
-        None => o.file.clone(),
-    };
+    let at = o.location();
     match o.state {
         WaiverState::Applied => None,
         WaiverState::Expired => Some(format!(

@@ -143,14 +143,8 @@ pub fn render_markdown(doc: &FindingsDocument, rules: &[RuleInfo]) -> String {
         out.push_str("| waiver | rule | state | findings | approver | expires | reason | file |\n");
         out.push_str("|---|---|---|---:|---|---|---|---|\n");
         for w in &doc.waivers {
-            let state = serde_json::to_value(w.state)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default();
-            let file = match w.line {
-                Some(l) => format!("{}:{l}", w.file),
-                None => w.file.clone(),
-            };
+            let state = w.state.as_str();
+            let file = w.location();
             let _ = writeln!(
                 out,
                 "| `{}` | `{}` | {state} | {} | {} | {} | {} | {} |",

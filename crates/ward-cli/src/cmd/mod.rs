@@ -50,16 +50,22 @@ pub(crate) struct RunArgs {
 
 pub(crate) fn report_pack_error(e: PackError) -> ExitCode {
     match e {
-        PackError::Invalid(diags) => {
-            let n = diags.len();
-            for d in diags {
-                eprintln!("{:?}", miette::Report::new(d));
-            }
-            eprintln!("error: {n} problem(s) in the rules; nothing was evaluated");
-        }
+        PackError::Invalid(diags) => report_diagnostics(diags, "the rules"),
         other => eprintln!("error: {other}"),
     }
     ExitCode::from(2)
+}
+
+/// Prints every diagnostic with its source, then how many there were in `what`.
+fn report_diagnostics<D>(diags: Vec<D>, what: &str)
+where
+    D: miette::Diagnostic + Send + Sync + 'static,
+{
+    let n = diags.len();
+    for d in diags {
+        eprintln!("{:?}", miette::Report::new(d));
+    }
+    eprintln!("error: {n} problem(s) in {what}; nothing was evaluated");
 }
 
 pub(crate) fn color_enabled() -> bool {
@@ -99,11 +105,7 @@ pub(crate) fn run(args: &RunArgs) -> Result<Run, ExitCode> {
     let waivers = ward_cli::waivers::load_waivers(&args.waivers, &all_rules).map_err(|e| {
         match e {
             ward_cli::waivers::WaiverFilesError::Invalid(diags) => {
-                let n = diags.len();
-                for d in diags {
-                    eprintln!("{:?}", miette::Report::new(d));
-                }
-                eprintln!("error: {n} problem(s) in the waiver files; nothing was evaluated");
+                report_diagnostics(diags, "the waiver files")
             }
             other => eprintln!("error: {other}"),
         }
