@@ -150,8 +150,8 @@ pub(crate) fn run(args: &RunArgs) -> Result<Run, ExitCode> {
     })?;
     let rule_ids: Vec<String> = all_rules
         .iter()
+        .filter(|id| options.only.as_ref().is_none_or(|o| o.contains(*id)))
         .cloned()
-        .filter(|id| options.only.as_ref().is_none_or(|o| o.contains(id)))
         .collect();
     let mut doc = FindingsDocument::new(
         VERSION,
