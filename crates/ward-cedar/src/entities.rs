@@ -145,7 +145,14 @@ fn parents(resource: &Resource, inventory: &Inventory, schema: &WardSchema) -> V
         push(ACCOUNT_TYPE, id);
     }
     for rel in &resource.relationships {
-        if rel.resource_type == resource.resource_type
+        // Only relationships that point up (`Is contained in Vpc`, `Is associated with
+        // SecurityGroup`): Config also records the way down (`Contains Subnet`), which would
+        // make the hierarchy a cycle.
+        let upward = rel.relationship_name.starts_with("Is contained in")
+            || rel.relationship_name.starts_with("Is associated with")
+            || rel.relationship_name.starts_with("Is attached to");
+        if !upward
+            || rel.resource_type == resource.resource_type
             || !PARENT_TYPES.contains(&rel.resource_type.as_str())
             || rel.resource_type == ACCOUNT_TYPE
         {
@@ -178,14 +185,15 @@ pub struct EntityStore {
 pub fn build(inventory: &Inventory, schema: &WardSchema, phi: &PhiConfig) -> EntityStore {
     let mut failed = BTreeMap::new();
     let mut seen: HashSet<EntityUid> = HashSet::new();
-    let mut list = vec![evaluator_json()];
     let mut entities = Vec::new();
+    if let Ok(e) = Entity::from_json_value(evaluator_json(), Some(&schema.schema)) {
+        entities.push(e);
+    }
     for resource in inventory.iter() {
         let Some(v) = entity_json(resource, inventory, schema, phi) else {
             continue;
         };
-        list.push(v);
-        for v in list.drain(..) {
+        {
             match Entity::from_json_value(v, Some(&schema.schema)) {
                 Ok(e) => {
                     if seen.insert(e.uid()) {
@@ -208,8 +216,14 @@ pub fn build(inventory: &Inventory, schema: &WardSchema, phi: &PhiConfig) -> Ent
         Err(e) => {
             // Each entity was checked alone; a failure here concerns the hierarchy as a
             // whole: every resource is reported with it.
+            let mut message = e.to_string();
+            let mut source = std::error::Error::source(&e);
+            while let Some(s) = source {
+                message.push_str(&format!(": {s}"));
+                source = s.source();
+            }
             for r in inventory.iter() {
-                failed.insert(r.key_pair(), e.to_string());
+                failed.insert(r.key_pair(), message.clone());
             }
             Entities::empty()
         }

@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 use ward_engine::{Backend, EngineError, EvalOptions, Evaluation};
 use ward_lang::LangDiagnostic;
-use ward_model::Inventory;
+use ward_model::{Inventory, ParamInfo, RuleInfo, SourceLocation};
 
 pub use control::{CedarControl, CedarSource, Mode};
 pub use eval::CEDAR_BACKEND;
@@ -156,6 +156,44 @@ impl CedarBackend {
     }
 }
 
+/// The metadata of one control, as commands and reports read it.
+pub fn rule_info(c: &CedarControl) -> RuleInfo {
+    RuleInfo {
+        id: c.id.clone(),
+        backend: CEDAR_BACKEND.to_string(),
+        title: c.title.clone(),
+        severity: c.severity,
+        citations: c.citations.clone(),
+        frameworks: Vec::new(),
+        resource_types: c.resource_types.clone(),
+        params: vec![
+            ParamInfo {
+                name: "phiTagKey".into(),
+                ty: "string".into(),
+                default: Some(Value::String("phi".into())),
+            },
+            ParamInfo {
+                name: "phiTagValues".into(),
+                ty: "list<string>".into(),
+                default: Some(serde_json::json!(["true", "yes"])),
+            },
+        ],
+        description: c.description.clone(),
+        rationale: c.rationale.clone(),
+        remediation: c.remediation.clone(),
+        reference: Some(match c.mode {
+            Mode::Resource => "Ward control written in Cedar".to_string(),
+            Mode::LeastPrivilege => {
+                "Ward least-privilege control written in Cedar (docs/cedar.md)".to_string()
+            }
+        }),
+        source: Some(SourceLocation {
+            file: c.file.clone(),
+            line: c.line,
+        }),
+    }
+}
+
 fn bad(rule: &str, param: &str, message: &str) -> EngineError {
     EngineError::BadParam {
         rule: rule.to_string(),
@@ -186,8 +224,8 @@ impl Backend for CedarBackend {
         CEDAR_BACKEND
     }
 
-    fn rule_ids(&self) -> Vec<String> {
-        self.controls.iter().map(|c| c.id.clone()).collect()
+    fn rules(&self) -> Vec<RuleInfo> {
+        self.controls.iter().map(rule_info).collect()
     }
 
     fn evaluate(&self, inventory: &Inventory, options: &EvalOptions) -> Result<Evaluation, EngineError> {

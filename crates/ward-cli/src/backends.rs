@@ -76,8 +76,9 @@ impl ControlSet {
     /// built-in pack), then each other backend's.
     pub fn load(options: &LoadOptions) -> Result<ControlSet, LoadError> {
         let pack = crate::load_policies(&options.policies)?;
-        let set = ControlSet::from_pack(pack);
+        let mut set = ControlSet::from_pack(pack);
         // Other backends are added here, each with `set.add(backend, its source files)?`.
+        crate::cedar::add_cedar(&mut set, &options.policies)?;
         Ok(set)
     }
 

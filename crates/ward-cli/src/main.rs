@@ -94,6 +94,12 @@ hold, 2 the bundle or key cannot be read."
     /// Make an Ed25519 key pair for signing evidence bundles (KEY and KEY.pub)
     #[command(after_help = "Examples:\n  ward keygen --out ward.key")]
     Keygen(KeygenArgs),
+    /// The Cedar backend: `ward cedar schema` prints the schema Cedar controls are validated against
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  ward cedar schema\n  ward cedar schema --format json > ward.cedarschema.json"
+    )]
+    Cedar(cmd::cedar::CedarCommand),
 }
 
 fn main() -> ExitCode {
@@ -108,5 +114,6 @@ fn main() -> ExitCode {
         Command::Bundle(args) => cmd::bundle::bundle(args),
         Command::Verify(args) => cmd::verify::verify(args),
         Command::Keygen(args) => cmd::keygen::keygen(args),
+        Command::Cedar(command) => cmd::cedar::cedar(command),
     }
 }

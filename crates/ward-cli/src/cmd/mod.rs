@@ -2,6 +2,7 @@
 //! evaluating a run, exit codes, and output.
 
 pub(crate) mod bundle;
+pub(crate) mod cedar;
 pub(crate) mod check;
 pub(crate) mod controls;
 pub(crate) mod explain;
