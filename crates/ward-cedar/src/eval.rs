@@ -239,6 +239,7 @@ fn judge(
     let mut beyond: BTreeMap<(String, String), (Vec<String>, Value)> = BTreeMap::new();
     let mut errors = Vec::new();
     let mut intended = 0usize;
+    let mut applicable: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
     for g in &access.grants {
         let Some(action) = catalog.actions.get(g.action) else { continue };
         let name = action.full_name();
@@ -281,6 +282,7 @@ fn judge(
                 }))
             });
         entry.0.push(name);
+        applicable.entry(target).or_insert_with(|| iam::applicable_counts(g.resource, catalog));
     }
     if !errors.is_empty() {
         return finding(control, p, Status::Error, format!("cedar evaluation error for {label}: {}", errors.join("; ")), Vec::new());
@@ -288,7 +290,7 @@ fn judge(
     let mut evidence = Vec::new();
     let mut parts = Vec::new();
     for ((target, statement), (actions, mut value)) in beyond {
-        let summary = summarize(&actions, catalog);
+        let summary = summarize(&actions, applicable.get(&target));
         parts.push(format!("{summary} on {target} via {statement}"));
         if let Some(o) = value.as_object_mut() {
             o.insert("actions".into(), json!(actions));
@@ -321,8 +323,9 @@ fn judge(
     finding(control, p, Status::Compliant, format!("{label} has {intended} grant(s) on PHI-bearing resources, all intended"), Vec::new())
 }
 
-/// `s3:GetObject, s3:PutObject` or `s3:* (all 168 actions)`.
-fn summarize(actions: &[String], catalog: &ActionCatalog) -> String {
+/// `s3:GetObject, s3:PutObject`, or `s3:* (all 94 actions that apply to it)` when the list
+/// holds every action of the service that can reach the resource.
+fn summarize(actions: &[String], applicable: Option<&BTreeMap<String, usize>>) -> String {
     let mut by_service: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for a in actions {
         let service = a.split(':').next().unwrap_or("");
@@ -331,12 +334,12 @@ fn summarize(actions: &[String], catalog: &ActionCatalog) -> String {
     by_service
         .into_iter()
         .map(|(service, list)| {
-            let total = catalog.of_service(service).count();
+            let total = applicable.and_then(|a| a.get(service)).copied().unwrap_or(usize::MAX);
             let mut list = list;
             list.sort_unstable();
             list.dedup();
             if list.len() == total {
-                format!("{service}:* (all {total} actions)")
+                format!("{service}:* (all {total} {service} actions that apply to it)")
             } else if list.len() > 6 {
                 format!("{} and {} more {service} actions", list.iter().take(5).copied().collect::<Vec<_>>().join(", "), list.len() - 5)
             } else {

@@ -329,6 +329,25 @@ pub fn phi_resources<'a>(inventory: &'a Inventory, phi: &PhiConfig) -> Vec<&'a R
         .collect()
 }
 
+/// For each service that reaches `resource`, how many catalogued actions apply to it.
+pub fn applicable_counts(resource: &Resource, catalog: &ActionCatalog) -> BTreeMap<String, usize> {
+    let kinds: Vec<&str> = targets(resource).iter().map(|(k, _)| *k).collect();
+    let mut out = BTreeMap::new();
+    for (t, services) in phi_services() {
+        if *t != resource.resource_type {
+            continue;
+        }
+        for service in *services {
+            let n = catalog
+                .of_service(service)
+                .filter(|a| a.resources.iter().any(|r| kinds.contains(&r.as_str())))
+                .count();
+            out.insert(service.to_string(), n);
+        }
+    }
+    out
+}
+
 /// The effective grants of one principal on the given PHI resources.
 pub fn analyze<'a>(
     inventory: &'a Inventory,
