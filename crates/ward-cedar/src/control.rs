@@ -167,9 +167,20 @@ fn from_cedar(file: &SourceFile, code: &str, e: &dyn Diagnostic, fallback: Span)
             }
         })
         .unwrap_or(fallback);
-    let mut d = lang_diag(file, span, code, e.to_string());
+    // Cedar names policies `policy0`, `policy1`...: the span says which one it is.
+    let text = e.to_string();
+    let text = match text.strip_prefix("for policy `") {
+        Some(rest) => rest.split_once("`, ").map_or(text.clone(), |(_, m)| m.to_string()),
+        None => text,
+    };
+    let mut d = lang_diag(file, span, code, text.clone());
     if let Some(h) = e.help() {
         d = d.with_help(h.to_string());
+    }
+    if text.contains("policy is impossible") {
+        d = d.with_help(
+            "a `has` test of an attribute the schema does not declare is always false: check the names against `ward cedar schema`",
+        );
     }
     if let Some(l) = label {
         d = d.with_label(l);
