@@ -136,7 +136,10 @@ pub fn policy_spans(text: &str) -> Vec<Span> {
             b')' | b'}' | b']' => depth = depth.saturating_sub(1),
             b';' if depth == 0 => {
                 if let Some(s) = start.take() {
-                    spans.push(Span { start: s, end: i + 1 });
+                    spans.push(Span {
+                        start: s,
+                        end: i + 1,
+                    });
                 }
             }
             c if !c.is_ascii_whitespace() => {
@@ -149,7 +152,12 @@ pub fn policy_spans(text: &str) -> Vec<Span> {
     spans
 }
 
-fn lang_diag(file: &SourceFile, span: Span, code: &str, message: impl Into<String>) -> LangDiagnostic {
+fn lang_diag(
+    file: &SourceFile,
+    span: Span,
+    code: &str,
+    message: impl Into<String>,
+) -> LangDiagnostic {
     LangDiagnostic::new(file, span, code, message)
 }
 
@@ -170,7 +178,9 @@ fn from_cedar(file: &SourceFile, code: &str, e: &dyn Diagnostic, fallback: Span)
     // Cedar names policies `policy0`, `policy1`...: the span says which one it is.
     let text = e.to_string();
     let text = match text.strip_prefix("for policy `") {
-        Some(rest) => rest.split_once("`, ").map_or(text.clone(), |(_, m)| m.to_string()),
+        Some(rest) => rest
+            .split_once("`, ")
+            .map_or(text.clone(), |(_, m)| m.to_string()),
         None => text,
     };
     let mut d = lang_diag(file, span, code, text.clone());
@@ -196,12 +206,19 @@ struct Pending {
 }
 
 /// Loads, checks and validates Cedar control files. All problems are returned together.
-pub fn load(sources: &[CedarSource], schema: &WardSchema) -> Result<Vec<CedarControl>, Vec<LangDiagnostic>> {
+pub fn load(
+    sources: &[CedarSource],
+    schema: &WardSchema,
+) -> Result<Vec<CedarControl>, Vec<LangDiagnostic>> {
     let mut diags = Vec::new();
     let mut controls: Vec<CedarControl> = Vec::new();
     let validator = Validator::new(schema.schema.clone());
     for source in sources {
-        let file = SourceFile::new(&source.name, source.name.clone(), Arc::<str>::from(source.text.as_str()));
+        let file = SourceFile::new(
+            &source.name,
+            source.name.clone(),
+            Arc::<str>::from(source.text.as_str()),
+        );
         let whole = Span { start: 0, end: 0 };
         let pset: PolicySet = match source.text.parse() {
             Ok(p) => p,
@@ -224,23 +241,43 @@ pub fn load(sources: &[CedarSource], schema: &WardSchema) -> Result<Vec<CedarCon
         if pset.templates().next().is_some() {
             for t in pset.templates() {
                 diags.push(
-                    lang_diag(&file, span_of(t.id()), "cedar-template", "policy templates are not supported in Ward controls")
-                        .with_help("write a static policy: no `?principal` or `?resource` slots"),
+                    lang_diag(
+                        &file,
+                        span_of(t.id()),
+                        "cedar-template",
+                        "policy templates are not supported in Ward controls",
+                    )
+                    .with_help("write a static policy: no `?principal` or `?resource` slots"),
                 );
             }
             continue;
         }
         let result = validator.validate(&pset, ValidationMode::Strict);
         for e in result.validation_errors() {
-            diags.push(from_cedar(&file, "cedar-validation", e, span_of(e.policy_id())));
+            diags.push(from_cedar(
+                &file,
+                "cedar-validation",
+                e,
+                span_of(e.policy_id()),
+            ));
         }
         for w in result.validation_warnings() {
-            diags.push(from_cedar(&file, "cedar-validation", w, span_of(w.policy_id())));
+            diags.push(from_cedar(
+                &file,
+                "cedar-validation",
+                w,
+                span_of(w.policy_id()),
+            ));
         }
         let mut policies: Vec<&Policy> = pset.policies().collect();
         policies.sort_by_key(|p| span_of(p.id()).start);
         if policies.is_empty() {
-            diags.push(lang_diag(&file, whole, "cedar-empty", "the file holds no policy"));
+            diags.push(lang_diag(
+                &file,
+                whole,
+                "cedar-empty",
+                "the file holds no policy",
+            ));
             continue;
         }
         let mut pending: Vec<Pending> = Vec::new();
@@ -249,19 +286,30 @@ pub fn load(sources: &[CedarSource], schema: &WardSchema) -> Result<Vec<CedarCon
             for (k, _) in p.annotations() {
                 if !ANNOTATIONS.contains(&k) {
                     diags.push(
-                        lang_diag(&file, span, "cedar-annotation", format!("unknown annotation `@{k}`"))
-                            .with_help(did_you_mean(k, ANNOTATIONS)),
+                        lang_diag(
+                            &file,
+                            span,
+                            "cedar-annotation",
+                            format!("unknown annotation `@{k}`"),
+                        )
+                        .with_help(did_you_mean(k, ANNOTATIONS)),
                     );
                 }
             }
             let Some(id) = p.annotation("id") else {
                 diags.push(
                     lang_diag(&file, span, "cedar-annotation", "the policy has no `@id`")
-                        .with_help("every policy names the control it belongs to: `@id(\"my-control\")`"),
+                        .with_help(
+                            "every policy names the control it belongs to: `@id(\"my-control\")`",
+                        ),
                 );
                 continue;
             };
-            if id.is_empty() || !id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
+            if id.is_empty()
+                || !id
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            {
                 diags.push(
                     lang_diag(&file, span, "cedar-annotation", format!("`{id}` is not a control id"))
                         .with_help("control ids are lower-case letters, digits and `-`, like the rule language's"),
@@ -285,12 +333,24 @@ pub fn load(sources: &[CedarSource], schema: &WardSchema) -> Result<Vec<CedarCon
                 if let Some(v) = p.annotation(key) {
                     match entry.annotations.get(key) {
                         Some((old, line)) if old != v => diags.push(
-                            lang_diag(&file, span, "cedar-annotation", format!("`@{key}` of control `{id}` differs from the one on line {line}"))
-                                .with_help("give control annotations once, or the same value on every policy"),
+                            lang_diag(
+                                &file,
+                                span,
+                                "cedar-annotation",
+                                format!(
+                                    "`@{key}` of control `{id}` differs from the one on line {line}"
+                                ),
+                            )
+                            .with_help(
+                                "give control annotations once, or the same value on every policy",
+                            ),
                         ),
                         Some(_) => {}
                         None => {
-                            entry.annotations.insert(key.to_string(), (v.to_string(), file.line_col(span.start).0));
+                            entry.annotations.insert(
+                                key.to_string(),
+                                (v.to_string(), file.line_col(span.start).0),
+                            );
                         }
                     }
                 }
@@ -301,8 +361,15 @@ pub fn load(sources: &[CedarSource], schema: &WardSchema) -> Result<Vec<CedarCon
             match finish(&file, c, schema) {
                 Ok(control) => {
                     if let Some(other) = controls.iter().find(|o| o.id == control.id) {
-                        diags.push(lang_diag(&file, Span { start: 0, end: 0 }, "cedar-duplicate", format!(
-                            "control `{}` is also defined in {}:{}", control.id, other.file, other.line)));
+                        diags.push(lang_diag(
+                            &file,
+                            Span { start: 0, end: 0 },
+                            "cedar-duplicate",
+                            format!(
+                                "control `{}` is also defined in {}:{}",
+                                control.id, other.file, other.line
+                            ),
+                        ));
                     } else {
                         controls.push(control);
                     }
@@ -319,13 +386,26 @@ pub fn load(sources: &[CedarSource], schema: &WardSchema) -> Result<Vec<CedarCon
     }
 }
 
-fn finish(file: &SourceFile, c: Pending, schema: &WardSchema) -> Result<CedarControl, Vec<LangDiagnostic>> {
+fn finish(
+    file: &SourceFile,
+    c: Pending,
+    schema: &WardSchema,
+) -> Result<CedarControl, Vec<LangDiagnostic>> {
     let mut diags = Vec::new();
-    let first_span = c.policies.first().map(|(_, s)| *s).unwrap_or(Span { start: 0, end: 0 });
+    let first_span = c
+        .policies
+        .first()
+        .map(|(_, s)| *s)
+        .unwrap_or(Span { start: 0, end: 0 });
     let get = |k: &str| c.annotations.get(k).map(|(v, _)| v.clone());
     let missing = |k: &str, example: &str| {
-        lang_diag(file, first_span, "cedar-annotation", format!("control `{}` has no `@{k}`", c.id))
-            .with_help(format!("add `@{k}({example})` to one of its policies"))
+        lang_diag(
+            file,
+            first_span,
+            "cedar-annotation",
+            format!("control `{}` has no `@{k}`", c.id),
+        )
+        .with_help(format!("add `@{k}({example})` to one of its policies"))
     };
     let title = get("title").unwrap_or_default();
     if title.is_empty() {
@@ -340,15 +420,25 @@ fn finish(file: &SourceFile, c: Pending, schema: &WardSchema) -> Result<CedarCon
             Some(s) => s,
             None => {
                 diags.push(
-                    lang_diag(file, first_span, "cedar-annotation", format!("`{s}` is not a severity"))
-                        .with_help(did_you_mean(&s, Severity::ALL.map(Severity::as_str))),
+                    lang_diag(
+                        file,
+                        first_span,
+                        "cedar-annotation",
+                        format!("`{s}` is not a severity"),
+                    )
+                    .with_help(did_you_mean(&s, Severity::ALL.map(Severity::as_str))),
                 );
                 Severity::Medium
             }
         },
     };
     let citations: Vec<String> = get("hipaa")
-        .map(|h| h.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect())
+        .map(|h| {
+            h.split(',')
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect()
+        })
         .unwrap_or_default();
     if citations.is_empty() {
         diags.push(missing("hipaa", "\"164.312(b), 164.308(a)(1)(ii)(D)\""));
@@ -358,8 +448,13 @@ fn finish(file: &SourceFile, c: Pending, schema: &WardSchema) -> Result<CedarCon
         Some("least-privilege") => Mode::LeastPrivilege,
         Some(other) => {
             diags.push(
-                lang_diag(file, first_span, "cedar-annotation", format!("`{other}` is not a control mode"))
-                    .with_help("expected `resource` (the default) or `least-privilege`"),
+                lang_diag(
+                    file,
+                    first_span,
+                    "cedar-annotation",
+                    format!("`{other}` is not a control mode"),
+                )
+                .with_help("expected `resource` (the default) or `least-privilege`"),
             );
             Mode::Resource
         }
@@ -372,13 +467,17 @@ fn finish(file: &SourceFile, c: Pending, schema: &WardSchema) -> Result<CedarCon
         let (line, _) = file.line_col(span.start);
         let applies = match p.action_constraint() {
             ActionConstraint::Eq(a) => a.to_string() == "Ward::Action::\"applies\"",
-            ActionConstraint::In(list) => list.iter().any(|a| a.to_string() == "Ward::Action::\"applies\""),
+            ActionConstraint::In(list) => list
+                .iter()
+                .any(|a| a.to_string() == "Ward::Action::\"applies\""),
             ActionConstraint::Any => false,
         };
         if mode == Mode::Resource {
             let named = match p.action_constraint() {
                 ActionConstraint::Eq(a) => a.type_name().to_string() == "Ward::Action",
-                ActionConstraint::In(list) => list.iter().all(|a| a.type_name().to_string() == "Ward::Action"),
+                ActionConstraint::In(list) => list
+                    .iter()
+                    .all(|a| a.type_name().to_string() == "Ward::Action"),
                 ActionConstraint::Any => false,
             };
             if !named {
@@ -407,15 +506,18 @@ fn finish(file: &SourceFile, c: Pending, schema: &WardSchema) -> Result<CedarCon
         has_applies |= applies;
         let id = PolicyId::new(format!("{}:{line}", c.id));
         let policy = p.new_id(id.clone());
-        info.insert(id.clone(), PolicyInfo {
-            location: format!("{}:{line}", file.name),
-            effect: match p.effect() {
-                cedar_policy::Effect::Permit => "permit",
-                cedar_policy::Effect::Forbid => "forbid",
+        info.insert(
+            id.clone(),
+            PolicyInfo {
+                location: format!("{}:{line}", file.name),
+                effect: match p.effect() {
+                    cedar_policy::Effect::Permit => "permit",
+                    cedar_policy::Effect::Forbid => "forbid",
+                },
+                message: p.annotation("message").map(str::to_string),
+                applies,
             },
-            message: p.annotation("message").map(str::to_string),
-            applies,
-        });
+        );
         if let Err(e) = policies.add(policy) {
             diags.push(lang_diag(file, *span, "cedar-policy", e.to_string()));
         }

@@ -87,7 +87,10 @@ pub fn entity_json(
         ("accountId", &resource.account_id),
         ("awsRegion", &resource.aws_region),
         ("availabilityZone", &resource.availability_zone),
-        ("configurationItemStatus", &resource.configuration_item_status),
+        (
+            "configurationItemStatus",
+            &resource.configuration_item_status,
+        ),
         (
             "configurationItemCaptureTime",
             &resource.configuration_item_capture_time,

@@ -20,7 +20,7 @@ use cedar_policy::{
 };
 use rayon::prelude::*;
 use serde_json::{Value, json};
-use ward_engine::{Evaluation, EngineError};
+use ward_engine::{EngineError, Evaluation};
 use ward_model::{Evidence, Finding, Inventory, Resource, Status};
 
 use crate::control::{CedarControl, Mode};
@@ -36,7 +36,13 @@ fn uid(ty: &str, id: &str) -> Option<EntityUid> {
     Some(EntityUid::from_type_name_and_id(t, EntityId::new(id)))
 }
 
-fn finding(control: &CedarControl, resource: &Resource, status: Status, message: String, evidence: Vec<Evidence>) -> Finding {
+fn finding(
+    control: &CedarControl,
+    resource: &Resource,
+    status: Status,
+    message: String,
+    evidence: Vec<Evidence>,
+) -> Finding {
     let r = resource.to_ref();
     Finding {
         rule: control.id.clone(),
@@ -53,7 +59,10 @@ fn finding(control: &CedarControl, resource: &Resource, status: Status, message:
 }
 
 fn render(template: &str, resource: &Resource) -> String {
-    let name = resource.resource_name.as_deref().unwrap_or(&resource.resource_id);
+    let name = resource
+        .resource_name
+        .as_deref()
+        .unwrap_or(&resource.resource_id);
     template
         .replace("{resourceId}", &resource.resource_id)
         .replace("{resourceType}", &resource.resource_type)
@@ -99,7 +108,15 @@ pub fn evaluate_resource_control(
     resources
         .par_iter()
         .map(|resource| {
-            one_resource(control, resource, &store.entities, store, &principal, &comply, &applies)
+            one_resource(
+                control,
+                resource,
+                &store.entities,
+                store,
+                &principal,
+                &comply,
+                &applies,
+            )
         })
         .collect()
 }
@@ -114,57 +131,150 @@ fn one_resource(
     applies: &EntityUid,
 ) -> Finding {
     if resource.is_deleted() {
-        return finding(control, resource, Status::NotApplicable, "the resource is deleted".into(), Vec::new());
+        return finding(
+            control,
+            resource,
+            Status::NotApplicable,
+            "the resource is deleted".into(),
+            Vec::new(),
+        );
     }
-    if let Some(e) = store.failed.get(&(resource.resource_type.clone(), resource.resource_id.clone())) {
-        return finding(control, resource, Status::Error, format!("the resource could not become a Cedar entity: {e}"), Vec::new());
+    if let Some(e) = store
+        .failed
+        .get(&(resource.resource_type.clone(), resource.resource_id.clone()))
+    {
+        return finding(
+            control,
+            resource,
+            Status::Error,
+            format!("the resource could not become a Cedar entity: {e}"),
+            Vec::new(),
+        );
     }
-    let Some(ty) = crate::schema::WardSchema::builtin().ok().and_then(|s| s.entity_types.get(&resource.resource_type)) else {
-        return finding(control, resource, Status::Error, "the resource type has no Cedar entity type".into(), Vec::new());
+    let Some(ty) = crate::schema::WardSchema::builtin()
+        .ok()
+        .and_then(|s| s.entity_types.get(&resource.resource_type))
+    else {
+        return finding(
+            control,
+            resource,
+            Status::Error,
+            "the resource type has no Cedar entity type".into(),
+            Vec::new(),
+        );
     };
     let Some(target) = uid(ty, &uid_of(resource)) else {
-        return finding(control, resource, Status::Error, "the resource has no valid Cedar uid".into(), Vec::new());
+        return finding(
+            control,
+            resource,
+            Status::Error,
+            "the resource has no valid Cedar uid".into(),
+            Vec::new(),
+        );
     };
     let authorizer = Authorizer::new();
     let ask = |action: &EntityUid| {
-        Request::new(principal.clone(), action.clone(), target.clone(), Context::empty(), None)
-            .map(|r| authorizer.is_authorized(&r, &control.policies, entities))
-            .map_err(|e| e.to_string())
+        Request::new(
+            principal.clone(),
+            action.clone(),
+            target.clone(),
+            Context::empty(),
+            None,
+        )
+        .map(|r| authorizer.is_authorized(&r, &control.policies, entities))
+        .map_err(|e| e.to_string())
     };
     if control.has_applies {
         match ask(applies) {
-            Err(e) => return finding(control, resource, Status::Error, format!("cedar request error: {e}"), Vec::new()),
+            Err(e) => {
+                return finding(
+                    control,
+                    resource,
+                    Status::Error,
+                    format!("cedar request error: {e}"),
+                    Vec::new(),
+                );
+            }
             Ok(r) => {
                 let errors = errors_of(&r);
                 if !errors.is_empty() {
-                    return finding(control, resource, Status::Error, format!("cedar evaluation error: {}", errors.join("; ")), Vec::new());
+                    return finding(
+                        control,
+                        resource,
+                        Status::Error,
+                        format!("cedar evaluation error: {}", errors.join("; ")),
+                        Vec::new(),
+                    );
                 }
                 if r.decision() == Decision::Deny {
                     let reasons: Vec<PolicyId> = r.diagnostics().reason().cloned().collect();
-                    let msg = messages(control, &reasons, resource)
-                        .unwrap_or_else(|| "the control does not apply to this resource".to_string());
-                    return finding(control, resource, Status::NotApplicable, msg, policy_evidence(control, &reasons));
+                    let msg = messages(control, &reasons, resource).unwrap_or_else(|| {
+                        "the control does not apply to this resource".to_string()
+                    });
+                    return finding(
+                        control,
+                        resource,
+                        Status::NotApplicable,
+                        msg,
+                        policy_evidence(control, &reasons),
+                    );
                 }
             }
         }
     }
     let response = match ask(comply) {
         Ok(r) => r,
-        Err(e) => return finding(control, resource, Status::Error, format!("cedar request error: {e}"), Vec::new()),
+        Err(e) => {
+            return finding(
+                control,
+                resource,
+                Status::Error,
+                format!("cedar request error: {e}"),
+                Vec::new(),
+            );
+        }
     };
     let errors = errors_of(&response);
     if !errors.is_empty() {
-        return finding(control, resource, Status::Error, format!("cedar evaluation error: {}", errors.join("; ")), Vec::new());
+        return finding(
+            control,
+            resource,
+            Status::Error,
+            format!("cedar evaluation error: {}", errors.join("; ")),
+            Vec::new(),
+        );
     }
     let reasons: Vec<PolicyId> = response.diagnostics().reason().cloned().collect();
     match response.decision() {
         Decision::Allow => {
-            let msg = messages(control, &reasons, resource).unwrap_or_else(|| control.title.clone());
-            finding(control, resource, Status::Compliant, msg, policy_evidence(control, &reasons))
+            let msg =
+                messages(control, &reasons, resource).unwrap_or_else(|| control.title.clone());
+            finding(
+                control,
+                resource,
+                Status::Compliant,
+                msg,
+                policy_evidence(control, &reasons),
+            )
         }
         Decision::Deny if !reasons.is_empty() => {
-            let msg = messages(control, &reasons, resource).unwrap_or_else(|| format!("forbidden by {}", reasons.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")));
-            finding(control, resource, Status::NonCompliant, msg, policy_evidence(control, &reasons))
+            let msg = messages(control, &reasons, resource).unwrap_or_else(|| {
+                format!(
+                    "forbidden by {}",
+                    reasons
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            });
+            finding(
+                control,
+                resource,
+                Status::NonCompliant,
+                msg,
+                policy_evidence(control, &reasons),
+            )
         }
         Decision::Deny => {
             // No permit matched: the resource meets none of the compliant shapes.
@@ -177,7 +287,13 @@ fn one_resource(
             let msg = messages(control, &permits, resource)
                 .map(|m| format!("not satisfied: {m}"))
                 .unwrap_or_else(|| format!("not satisfied: {}", control.title));
-            finding(control, resource, Status::NonCompliant, msg, policy_evidence(control, &permits))
+            finding(
+                control,
+                resource,
+                Status::NonCompliant,
+                msg,
+                policy_evidence(control, &permits),
+            )
         }
     }
 }
@@ -210,7 +326,13 @@ pub fn evaluate_least_privilege(
         .par_iter()
         .map(|p| {
             if p.is_deleted() {
-                return finding(control, p, Status::NotApplicable, "the principal is deleted".into(), Vec::new());
+                return finding(
+                    control,
+                    p,
+                    Status::NotApplicable,
+                    "the principal is deleted".into(),
+                    Vec::new(),
+                );
             }
             let access = iam::analyze(inventory, p, &phi_resources, catalog);
             judge(control, &access, store, schema, catalog)
@@ -227,12 +349,30 @@ fn judge(
 ) -> Finding {
     let p = access.principal;
     let label = iam::principal_label(p);
-    if let Some(e) = store.failed.get(&(p.resource_type.clone(), p.resource_id.clone())) {
-        return finding(control, p, Status::Error, format!("the principal could not become a Cedar entity: {e}"), Vec::new());
+    if let Some(e) = store
+        .failed
+        .get(&(p.resource_type.clone(), p.resource_id.clone()))
+    {
+        return finding(
+            control,
+            p,
+            Status::Error,
+            format!("the principal could not become a Cedar entity: {e}"),
+            Vec::new(),
+        );
     }
-    let principal = schema.entity_types.get(&p.resource_type).and_then(|t| uid(t, &uid_of(p)));
+    let principal = schema
+        .entity_types
+        .get(&p.resource_type)
+        .and_then(|t| uid(t, &uid_of(p)));
     let Some(principal) = principal else {
-        return finding(control, p, Status::Error, "the principal has no valid Cedar uid".into(), Vec::new());
+        return finding(
+            control,
+            p,
+            Status::Error,
+            "the principal has no valid Cedar uid".into(),
+            Vec::new(),
+        );
     };
     let authorizer = Authorizer::new();
     // (resource label, statement) -> unintended actions
@@ -241,20 +381,29 @@ fn judge(
     let mut intended = 0usize;
     let mut applicable: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
     for g in &access.grants {
-        let Some(action) = catalog.actions.get(g.action) else { continue };
+        let Some(action) = catalog.actions.get(g.action) else {
+            continue;
+        };
         let name = action.full_name();
-        let resource = schema.entity_types.get(&g.resource.resource_type).and_then(|t| uid(t, &uid_of(g.resource)));
+        let resource = schema
+            .entity_types
+            .get(&g.resource.resource_type)
+            .and_then(|t| uid(t, &uid_of(g.resource)));
         let (Some(resource), Some(action_uid)) = (resource, uid("IAM::Action", &name)) else {
-            errors.push(format!("{name} on {}: no Cedar uid", g.resource.resource_id));
+            errors.push(format!(
+                "{name} on {}: no Cedar uid",
+                g.resource.resource_id
+            ));
             continue;
         };
         let context = Context::from_json_value(
             json!({"conditional": g.conditional, "policy": g.statement.policy}),
             None,
         );
-        let request = context
-            .map_err(|e| e.to_string())
-            .and_then(|c| Request::new(principal.clone(), action_uid, resource, c, None).map_err(|e| e.to_string()));
+        let request = context.map_err(|e| e.to_string()).and_then(|c| {
+            Request::new(principal.clone(), action_uid, resource, c, None)
+                .map_err(|e| e.to_string())
+        });
         let response = match request {
             Ok(r) => authorizer.is_authorized(&r, &control.policies, &store.entities),
             Err(e) => {
@@ -264,28 +413,47 @@ fn judge(
         };
         let errs = errors_of(&response);
         if !errs.is_empty() {
-            errors.push(format!("{name} on {}: {}", g.resource.resource_id, errs.join("; ")));
+            errors.push(format!(
+                "{name} on {}: {}",
+                g.resource.resource_id,
+                errs.join("; ")
+            ));
             continue;
         }
         if response.decision() == Decision::Allow {
             intended += 1;
             continue;
         }
-        let target = g.resource.resource_name.clone().unwrap_or_else(|| g.resource.resource_id.clone());
+        let target = g
+            .resource
+            .resource_name
+            .clone()
+            .unwrap_or_else(|| g.resource.resource_id.clone());
         let entry = beyond
             .entry((target.clone(), g.statement.describe()))
             .or_insert_with(|| {
-                (Vec::new(), json!({
-                    "resource": uid_of(g.resource),
-                    "statement": g.statement.describe(),
-                    "conditional": g.conditional,
-                }))
+                (
+                    Vec::new(),
+                    json!({
+                        "resource": uid_of(g.resource),
+                        "statement": g.statement.describe(),
+                        "conditional": g.conditional,
+                    }),
+                )
             });
         entry.0.push(name);
-        applicable.entry(target).or_insert_with(|| iam::applicable_counts(g.resource, catalog));
+        applicable
+            .entry(target)
+            .or_insert_with(|| iam::applicable_counts(g.resource, catalog));
     }
     if !errors.is_empty() {
-        return finding(control, p, Status::Error, format!("cedar evaluation error for {label}: {}", errors.join("; ")), Vec::new());
+        return finding(
+            control,
+            p,
+            Status::Error,
+            format!("cedar evaluation error for {label}: {}", errors.join("; ")),
+            Vec::new(),
+        );
     }
     let mut evidence = Vec::new();
     let mut parts = Vec::new();
@@ -302,25 +470,47 @@ fn judge(
         });
     }
     for u in &access.unverifiable {
-        evidence.push(Evidence { path: format!("iam:{label}"), value: json!(u), absent: true });
+        evidence.push(Evidence {
+            path: format!("iam:{label}"),
+            value: json!(u),
+            absent: true,
+        });
     }
     if !parts.is_empty() || !access.unverifiable.is_empty() {
         let mut msg = String::new();
         if !parts.is_empty() {
-            msg = format!("{label} has access to PHI-bearing resources beyond the intended: {}", parts.join("; "));
+            msg = format!(
+                "{label} has access to PHI-bearing resources beyond the intended: {}",
+                parts.join("; ")
+            );
         }
         if !access.unverifiable.is_empty() {
             if !msg.is_empty() {
                 msg.push_str("; ");
             }
-            msg.push_str(&format!("{label}'s access cannot be verified: {}", access.unverifiable.join("; ")));
+            msg.push_str(&format!(
+                "{label}'s access cannot be verified: {}",
+                access.unverifiable.join("; ")
+            ));
         }
         return finding(control, p, Status::NonCompliant, msg, evidence);
     }
     if access.grants.is_empty() {
-        return finding(control, p, Status::NotApplicable, format!("{label} has no grant on a PHI-bearing resource"), Vec::new());
+        return finding(
+            control,
+            p,
+            Status::NotApplicable,
+            format!("{label} has no grant on a PHI-bearing resource"),
+            Vec::new(),
+        );
     }
-    finding(control, p, Status::Compliant, format!("{label} has {intended} grant(s) on PHI-bearing resources, all intended"), Vec::new())
+    finding(
+        control,
+        p,
+        Status::Compliant,
+        format!("{label} has {intended} grant(s) on PHI-bearing resources, all intended"),
+        Vec::new(),
+    )
 }
 
 /// `s3:GetObject, s3:PutObject`, or `s3:* (all 94 actions that apply to it)` when the list
@@ -334,14 +524,21 @@ fn summarize(actions: &[String], applicable: Option<&BTreeMap<String, usize>>) -
     by_service
         .into_iter()
         .map(|(service, list)| {
-            let total = applicable.and_then(|a| a.get(service)).copied().unwrap_or(usize::MAX);
+            let total = applicable
+                .and_then(|a| a.get(service))
+                .copied()
+                .unwrap_or(usize::MAX);
             let mut list = list;
             list.sort_unstable();
             list.dedup();
             if list.len() == total {
                 format!("{service}:* (all {total} {service} actions that apply to it)")
             } else if list.len() > 6 {
-                format!("{} and {} more {service} actions", list.iter().take(5).copied().collect::<Vec<_>>().join(", "), list.len() - 5)
+                format!(
+                    "{} and {} more {service} actions",
+                    list.iter().take(5).copied().collect::<Vec<_>>().join(", "),
+                    list.len() - 5
+                )
             } else {
                 list.join(", ")
             }
@@ -365,10 +562,14 @@ pub fn evaluate_all(
         if !stores.contains_key(&phi) {
             stores.insert(phi.clone(), crate::entities::build(inventory, schema, &phi));
         }
-        let Some(store) = stores.get(&phi) else { continue };
+        let Some(store) = stores.get(&phi) else {
+            continue;
+        };
         let found = match control.mode {
             Mode::Resource => evaluate_resource_control(control, inventory, store),
-            Mode::LeastPrivilege => evaluate_least_privilege(control, inventory, store, &phi, schema),
+            Mode::LeastPrivilege => {
+                evaluate_least_privilege(control, inventory, store, &phi, schema)
+            }
         };
         if found.is_empty() {
             without.push(control.id.clone());

@@ -116,7 +116,9 @@ impl CedarBackend {
                                     .iter()
                                     .map(|i| i.as_str().map(str::to_string))
                                     .collect::<Option<Vec<_>>>()
-                                    .ok_or_else(|| bad(&c.id, name, "expected a list of strings"))?,
+                                    .ok_or_else(|| {
+                                        bad(&c.id, name, "expected a list of strings")
+                                    })?,
                                 _ => return Err(bad(&c.id, name, "expected a list of strings")),
                             }
                         }
@@ -136,7 +138,11 @@ impl CedarBackend {
     }
 
     /// Evaluates the controls (those in `options.only` when given).
-    pub fn run(&self, inventory: &Inventory, options: &EvalOptions) -> Result<Evaluation, EngineError> {
+    pub fn run(
+        &self,
+        inventory: &Inventory,
+        options: &EvalOptions,
+    ) -> Result<Evaluation, EngineError> {
         let phi = self.phi_configs(&options.params)?;
         let selected: Vec<&CedarControl> = self
             .controls
@@ -228,7 +234,11 @@ impl Backend for CedarBackend {
         self.controls.iter().map(rule_info).collect()
     }
 
-    fn evaluate(&self, inventory: &Inventory, options: &EvalOptions) -> Result<Evaluation, EngineError> {
+    fn evaluate(
+        &self,
+        inventory: &Inventory,
+        options: &EvalOptions,
+    ) -> Result<Evaluation, EngineError> {
         self.run(inventory, options)
     }
 }

@@ -55,7 +55,10 @@ fn component(part: &str) -> String {
 /// Splits a Cedar entity type name into its namespace and base name.
 pub fn split_type(name: &str) -> (&str, &str) {
     match name.rfind("::") {
-        Some(i) => (name.get(..i).unwrap_or(""), name.get(i + 2..).unwrap_or(name)),
+        Some(i) => (
+            name.get(..i).unwrap_or(""),
+            name.get(i + 2..).unwrap_or(name),
+        ),
         None => ("", name),
     }
 }
@@ -68,7 +71,10 @@ mod tests {
     fn mapping() {
         assert_eq!(entity_type_of("AWS::S3::Bucket"), "AWS::S3::Bucket");
         assert_eq!(entity_type_of(ACCOUNT_TYPE), ACCOUNT_ENTITY);
-        assert_eq!(entity_type_of("Ward::IAM::CredentialReportUser"), "Ward::IAM::CredentialReportUser");
+        assert_eq!(
+            entity_type_of("Ward::IAM::CredentialReportUser"),
+            "Ward::IAM::CredentialReportUser"
+        );
         assert_eq!(entity_type_of("AWS::X-Y::in"), "AWS::X_Y::in_");
         assert_eq!(entity_type_of("AWS::3D::Thing"), "AWS::_3D::Thing");
         assert_eq!(split_type("AWS::S3::Bucket"), ("AWS::S3", "Bucket"));

@@ -168,7 +168,8 @@ impl WardSchema {
 
     /// The schema in Cedar's schema syntax.
     pub fn to_cedarschema(&self) -> Result<String, String> {
-        let fragment = SchemaFragment::from_json_value(self.json.clone()).map_err(|e| e.to_string())?;
+        let fragment =
+            SchemaFragment::from_json_value(self.json.clone()).map_err(|e| e.to_string())?;
         fragment.to_cedarschema().map_err(|e| e.to_string())
     }
 
@@ -253,13 +254,19 @@ fn schema_json(catalog: &ResourceCatalog, actions: &ActionCatalog) -> Value {
             );
         }
     }
-    out.insert("IAM".into(), json!({"entityTypes": {}, "actions": iam_actions(actions)}));
+    out.insert(
+        "IAM".into(),
+        json!({"entityTypes": {}, "actions": iam_actions(actions)}),
+    );
     let _ = ACCOUNT_ENTITY;
     Value::Object(out)
 }
 
 fn iam_actions(catalog: &ActionCatalog) -> Value {
-    let principals = [entity_type_of("AWS::IAM::Role"), entity_type_of("AWS::IAM::User")];
+    let principals = [
+        entity_type_of("AWS::IAM::Role"),
+        entity_type_of("AWS::IAM::User"),
+    ];
     let context = json!({"type": "Record", "attributes": {
         "conditional": {"type": "Boolean"},
         "policy": {"type": "String"},
@@ -276,21 +283,27 @@ fn iam_actions(catalog: &ActionCatalog) -> Value {
         for a in catalog.of_service(service) {
             let group = format!("{service}:{}", a.access);
             levels.insert((service.to_string(), a.access.clone()));
-            actions.insert(a.full_name(), json!({
-                "memberOf": [{"id": group}],
-                "appliesTo": {
-                    "principalTypes": principals,
-                    "resourceTypes": resource_types,
-                    "context": context,
-                },
-            }));
+            actions.insert(
+                a.full_name(),
+                json!({
+                    "memberOf": [{"id": group}],
+                    "appliesTo": {
+                        "principalTypes": principals,
+                        "resourceTypes": resource_types,
+                        "context": context,
+                    },
+                }),
+            );
         }
     }
     let mut all_levels = BTreeSet::new();
     for (service, level) in levels {
-        actions.insert(format!("{service}:{level}"), json!({
-            "memberOf": [{"id": level}, {"id": format!("{service}:*")}],
-        }));
+        actions.insert(
+            format!("{service}:{level}"),
+            json!({
+                "memberOf": [{"id": level}, {"id": format!("{service}:*")}],
+            }),
+        );
         all_levels.insert(level);
     }
     for level in all_levels {

@@ -1,4 +1,9 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 //! Validation diagnostics, by what the user sees: a corpus of bad policies
 //! (`tests/data/bad/*.cedar`), each starting with `// expect: MESSAGE | SPAN` lines: some
 //! diagnostic's message contains MESSAGE and its span starts with the text SPAN. Every
@@ -62,7 +67,9 @@ fn every_bad_policy_is_a_diagnostic_with_its_span() {
                 .iter()
                 .any(|(m, s)| m.contains(message) && s.starts_with(span.trim()));
             if !hit {
-                failures.push(format!("{name}: no diagnostic `{message}` at `{span}`; got {seen:#?}"));
+                failures.push(format!(
+                    "{name}: no diagnostic `{message}` at `{span}`; got {seen:#?}"
+                ));
             }
         }
         // The file name is the diagnostic's source name.

@@ -94,7 +94,12 @@ fn every_cedar_control_has_tests_citations_and_remediation_and_is_on_disk() {
         let on_disk = workspace_root().join("policies/hipaa").join(rel);
         assert!(on_disk.exists(), "{} is not on disk", on_disk.display());
         let tests = on_disk.with_extension("tests.yaml");
-        assert!(tests.exists(), "{} has no test file at {}", rule.id, tests.display());
+        assert!(
+            tests.exists(),
+            "{} has no test file at {}",
+            rule.id,
+            tests.display()
+        );
     }
 }
 

@@ -102,9 +102,16 @@ mod tests {
     fn builtin_parses() {
         let c = ActionCatalog::parse(SOURCE).unwrap();
         assert!(c.actions.len() > 400);
-        let get = c.actions.iter().find(|a| a.full_name() == "s3:GetObject").unwrap();
+        let get = c
+            .actions
+            .iter()
+            .find(|a| a.full_name() == "s3:GetObject")
+            .unwrap();
         assert_eq!(get.access, "Read");
         assert!(get.resources.contains(&"object".to_string()));
-        assert_eq!(c.services(), ["dynamodb", "kms", "rds", "rds-data", "rds-db", "s3"]);
+        assert_eq!(
+            c.services(),
+            ["dynamodb", "kms", "rds", "rds-data", "rds-db", "s3"]
+        );
     }
 }

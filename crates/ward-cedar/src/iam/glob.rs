@@ -32,7 +32,12 @@ pub fn intersects(a: &str, b: &str) -> bool {
     }
     for i in 0..=n {
         for j in 0..=m {
-            if !reach.get(i).and_then(|r| r.get(j)).copied().unwrap_or(false) {
+            if !reach
+                .get(i)
+                .and_then(|r| r.get(j))
+                .copied()
+                .unwrap_or(false)
+            {
                 continue;
             }
             let mut set = |x: usize, y: usize| {
@@ -62,7 +67,11 @@ pub fn intersects(a: &str, b: &str) -> bool {
             }
         }
     }
-    reach.get(n).and_then(|r| r.get(m)).copied().unwrap_or(false)
+    reach
+        .get(n)
+        .and_then(|r| r.get(m))
+        .copied()
+        .unwrap_or(false)
 }
 
 /// True when every string `target` matches is matched by `pattern`. Sound approximation:
@@ -135,9 +144,18 @@ mod tests {
     fn intersection() {
         assert!(intersects("arn:aws:s3:::phi-*", "arn:aws:s3:::phi-data/*"));
         assert!(intersects("arn:aws:s3:::*/*", "arn:aws:s3:::phi-data/*"));
-        assert!(!intersects("arn:aws:s3:::logs/*", "arn:aws:s3:::phi-data/*"));
-        assert!(intersects("arn:aws:s3:::phi-data/reports/*", "arn:aws:s3:::phi-data/*"));
-        assert!(!intersects("arn:aws:s3:::phi-data", "arn:aws:s3:::phi-data/*"));
+        assert!(!intersects(
+            "arn:aws:s3:::logs/*",
+            "arn:aws:s3:::phi-data/*"
+        ));
+        assert!(intersects(
+            "arn:aws:s3:::phi-data/reports/*",
+            "arn:aws:s3:::phi-data/*"
+        ));
+        assert!(!intersects(
+            "arn:aws:s3:::phi-data",
+            "arn:aws:s3:::phi-data/*"
+        ));
         assert!(intersects("*", "arn:aws:s3:::phi-data/*"));
     }
 
@@ -146,7 +164,10 @@ mod tests {
         assert!(covers("arn:aws:s3:::phi-data/*", "arn:aws:s3:::phi-data/*"));
         assert!(covers("arn:aws:s3:::phi-*", "arn:aws:s3:::phi-data/*"));
         assert!(covers("*", "arn:aws:s3:::phi-data/*"));
-        assert!(!covers("arn:aws:s3:::phi-data/reports/*", "arn:aws:s3:::phi-data/*"));
+        assert!(!covers(
+            "arn:aws:s3:::phi-data/reports/*",
+            "arn:aws:s3:::phi-data/*"
+        ));
         assert!(covers("arn:aws:s3:::phi-data", "arn:aws:s3:::phi-data"));
         assert!(!covers("arn:aws:s3:::phi-data", "arn:aws:s3:::phi-data/*"));
     }

@@ -98,14 +98,20 @@ pub fn targets(resource: &Resource) -> Vec<(&'static str, String)> {
         "AWS::RDS::DBInstance" => {
             let mut out = vec![("db", arn("rds", format!("db:{id}")))];
             if let Some(r) = str_field("dbiResourceId") {
-                out.push(("dbuser", format!("arn:aws:rds-db:{region}:{account}:dbuser:{r}/*")));
+                out.push((
+                    "dbuser",
+                    format!("arn:aws:rds-db:{region}:{account}:dbuser:{r}/*"),
+                ));
             }
             out
         }
         "AWS::RDS::DBCluster" => {
             let mut out = vec![("cluster", arn("rds", format!("cluster:{id}")))];
             if let Some(r) = str_field("dbClusterResourceId") {
-                out.push(("dbuser", format!("arn:aws:rds-db:{region}:{account}:dbuser:{r}/*")));
+                out.push((
+                    "dbuser",
+                    format!("arn:aws:rds-db:{region}:{account}:dbuser:{r}/*"),
+                ));
             }
             out
         }
@@ -127,9 +133,8 @@ pub fn targets(resource: &Resource) -> Vec<(&'static str, String)> {
 pub fn aws_managed_policies() -> &'static BTreeMap<String, Vec<Value>> {
     static POLICIES: OnceLock<BTreeMap<String, Vec<Value>>> = OnceLock::new();
     POLICIES.get_or_init(|| {
-        let doc: Value =
-            serde_json::from_str(include_str!("../../data/aws-managed-policies.json"))
-                .unwrap_or(Value::Null);
+        let doc: Value = serde_json::from_str(include_str!("../../data/aws-managed-policies.json"))
+            .unwrap_or(Value::Null);
         doc.get("policies")
             .and_then(Value::as_object)
             .map(|p| {
@@ -241,7 +246,10 @@ fn statements_of(
             "AWS::IAM::User" => "userPolicyList",
             _ => "groupPolicyList",
         };
-        let inline = holder.configuration.get(inline_key).and_then(Value::as_array);
+        let inline = holder
+            .configuration
+            .get(inline_key)
+            .and_then(Value::as_array);
         for p in inline.into_iter().flatten() {
             let name = p
                 .get("policyName")
@@ -271,7 +279,9 @@ fn statements_of(
             .and_then(Value::as_array);
         for a in attached.into_iter().flatten() {
             let Some(arn) = a.get("policyArn").and_then(Value::as_str) else {
-                problems.push(format!("{label}: an attached managed policy without policyArn"));
+                problems.push(format!(
+                    "{label}: an attached managed policy without policyArn"
+                ));
                 continue;
             };
             let mut source = StatementRef {

@@ -77,7 +77,10 @@ pub struct Statement {
 fn strings(v: &Value) -> Option<Vec<String>> {
     match v {
         Value::String(s) => Some(vec![s.clone()]),
-        Value::Array(items) => items.iter().map(|i| i.as_str().map(str::to_string)).collect(),
+        Value::Array(items) => items
+            .iter()
+            .map(|i| i.as_str().map(str::to_string))
+            .collect(),
         _ => None,
     }
 }
@@ -133,11 +136,17 @@ fn parse_statement(
         other => return Err(format!("{at}: `Effect` is {other:?}, not Allow or Deny")),
     };
     let action_set = match (s.get("Action"), s.get("NotAction")) {
-        (Some(a), None) => Patterns::Listed(strings(a).ok_or(format!("{at}: unreadable `Action`"))?),
+        (Some(a), None) => {
+            Patterns::Listed(strings(a).ok_or(format!("{at}: unreadable `Action`"))?)
+        }
         (None, Some(a)) => {
             Patterns::AllBut(strings(a).ok_or(format!("{at}: unreadable `NotAction`"))?)
         }
-        _ => return Err(format!("{at}: needs exactly one of `Action` and `NotAction`")),
+        _ => {
+            return Err(format!(
+                "{at}: needs exactly one of `Action` and `NotAction`"
+            ));
+        }
     };
     let resources = match (s.get("Resource"), s.get("NotResource")) {
         (Some(r), None) => {
@@ -146,7 +155,11 @@ fn parse_statement(
         (None, Some(r)) => {
             Patterns::AllBut(strings(r).ok_or(format!("{at}: unreadable `NotResource`"))?)
         }
-        _ => return Err(format!("{at}: needs exactly one of `Resource` and `NotResource`")),
+        _ => {
+            return Err(format!(
+                "{at}: needs exactly one of `Resource` and `NotResource`"
+            ));
+        }
     };
     let actions = catalog
         .actions
@@ -237,7 +250,10 @@ mod tests {
 
     #[test]
     fn variables_become_wildcards() {
-        assert_eq!(devariable("arn:aws:s3:::home/${aws:username}/*"), "arn:aws:s3:::home/*/*");
+        assert_eq!(
+            devariable("arn:aws:s3:::home/${aws:username}/*"),
+            "arn:aws:s3:::home/*/*"
+        );
         assert_eq!(devariable("plain"), "plain");
     }
 }

@@ -1,5 +1,6 @@
 //! `ward cedar`: the Cedar backend's own commands (`ward cedar schema`).
 
+use std::io::Write as _;
 use std::process::ExitCode;
 
 use ward_cedar::WardSchema;
@@ -40,7 +41,8 @@ pub(crate) fn cedar(command: CedarCommand) -> ExitCode {
             };
             match text {
                 Ok(t) => {
-                    println!("{}", t.trim_end());
+                    // A closed pipe (`| head`) is not an error worth a panic.
+                    let _ = writeln!(std::io::stdout().lock(), "{}", t.trim_end());
                     ExitCode::SUCCESS
                 }
                 Err(e) => {
