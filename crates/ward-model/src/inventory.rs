@@ -4,6 +4,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 
+use crate::projection::FieldNeeds;
 use crate::resource::{Resource, ResourceKey};
 
 /// Version of the inventory snapshot format (`ward-inventory.schema.json`).
@@ -22,6 +23,8 @@ pub struct Inventory {
     /// one account's, and scanning every account's would make a big estate quadratic.
     by_type_account: HashMap<String, HashMap<Option<String>, Vec<usize>>>,
     by_arn: HashMap<String, usize>,
+    /// What the evaluation reads of each configuration; the rest is dropped on insert.
+    needs: FieldNeeds,
 }
 
 /// What happened when a resource was added.
@@ -42,7 +45,10 @@ impl Inventory {
 
     /// Adds a resource. When the same type and id is already present, the item with the
     /// later `configurationItemCaptureTime` wins (ties: the later one added).
-    pub fn insert(&mut self, resource: Resource) -> Insert {
+    pub fn insert(&mut self, mut resource: Resource) -> Insert {
+        if !self.needs.is_everything() {
+            self.needs.project(&mut resource);
+        }
         let key = resource.key();
         if let Some(&index) = self.by_key.get(&key) {
             let Some(existing) = self.resources.get_mut(index) else {
@@ -114,6 +120,17 @@ impl Inventory {
             resource.source.format = "ward-synthesized".to_string();
             self.insert(resource);
         }
+    }
+
+    /// Keeps only what `needs` names of each configuration inserted from now on (the
+    /// importer also skips the rest while reading).
+    pub fn set_field_needs(&mut self, needs: FieldNeeds) {
+        self.needs = needs;
+    }
+
+    /// What this inventory keeps of each configuration.
+    pub fn field_needs(&self) -> &FieldNeeds {
+        &self.needs
     }
 
     pub fn len(&self) -> usize {
