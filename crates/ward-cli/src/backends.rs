@@ -137,6 +137,15 @@ impl ControlSet {
         }))
     }
 
+    /// What every backend reads of each configuration item (the importer skips the rest).
+    pub fn field_needs(&self) -> ward_model::FieldNeeds {
+        let mut needs = ward_model::FieldNeeds::names(Vec::new());
+        for backend in self.backends() {
+            needs.union(&backend.field_needs());
+        }
+        needs
+    }
+
     /// Every source file of the controls: the rule language's, then the other backends'.
     pub fn sources(&self) -> Vec<(&Path, &str)> {
         self.pack()
@@ -277,5 +286,22 @@ mod tests {
             .insert("no-such-rule".into(), BTreeMap::new());
         let err = set.evaluate(&inventory(), &options).unwrap_err();
         assert_eq!(err, EngineError::UnknownRule("no-such-rule".into()));
+    }
+
+    #[test]
+    fn the_builtin_rules_name_the_fields_they_read() {
+        let pack = crate::builtin_pack().unwrap();
+        let used = ward_lang::fields::configuration_fields(&pack);
+        assert!(
+            used.everything_in.is_empty(),
+            "these use a configuration object of any type whole: {:?}",
+            used.everything_in
+        );
+        let set = ControlSet::from_pack(pack);
+        let needs = set.field_needs();
+        assert!(!needs.is_everything());
+        assert!(needs.keeps_whole("Ward::IAM::CredentialReportUser"));
+        assert!(needs.keeps_name("ipPermissions"));
+        assert!(!needs.keeps_name("noRuleReadsThis"));
     }
 }
