@@ -504,7 +504,13 @@ fn finish(
             }
         }
         has_applies |= applies;
-        let id = PolicyId::new(format!("{}:{line}", c.id));
+        // Readable and unique: `CONTROL:LINE` (`.N` when several policies share a line).
+        let mut id = PolicyId::new(format!("{}:{line}", c.id));
+        let mut n = 1;
+        while info.contains_key(&id) {
+            n += 1;
+            id = PolicyId::new(format!("{}:{line}.{n}", c.id));
+        }
         let policy = p.new_id(id.clone());
         info.insert(
             id.clone(),

@@ -80,12 +80,21 @@ fn policy_evidence(control: &CedarControl, ids: &[PolicyId]) -> Vec<Evidence> {
         .collect()
 }
 
+/// Cedar reports errors and reasons as sets: sorted here, so the same input gives the same bytes.
 fn errors_of(response: &Response) -> Vec<String> {
-    response
+    let mut out: Vec<String> = response
         .diagnostics()
         .errors()
         .map(|e| e.to_string())
-        .collect()
+        .collect();
+    out.sort();
+    out
+}
+
+fn sorted_reasons(response: &Response) -> Vec<PolicyId> {
+    let mut out: Vec<PolicyId> = response.diagnostics().reason().cloned().collect();
+    out.sort_by_key(|id| id.to_string());
+    out
 }
 
 /// Evaluates one resource control.
@@ -207,7 +216,7 @@ fn one_resource(
                     );
                 }
                 if r.decision() == Decision::Deny {
-                    let reasons: Vec<PolicyId> = r.diagnostics().reason().cloned().collect();
+                    let reasons = sorted_reasons(&r);
                     let msg = messages(control, &reasons, resource).unwrap_or_else(|| {
                         "the control does not apply to this resource".to_string()
                     });
@@ -244,7 +253,7 @@ fn one_resource(
             Vec::new(),
         );
     }
-    let reasons: Vec<PolicyId> = response.diagnostics().reason().cloned().collect();
+    let reasons = sorted_reasons(&response);
     match response.decision() {
         Decision::Allow => {
             let msg =

@@ -22,7 +22,7 @@ use serde_json::{Map, Value, json};
 use ward_model::{ResourceCatalog, Shape};
 
 use crate::iam::{ActionCatalog, phi_services};
-use crate::names::{ACCOUNT_ENTITY, entity_type_of, split_type};
+use crate::names::{entity_type_of, split_type};
 
 /// A Cedar attribute type, as Ward derives it from a catalogue shape.
 #[derive(Debug, Clone, PartialEq)]
@@ -258,7 +258,6 @@ fn schema_json(catalog: &ResourceCatalog, actions: &ActionCatalog) -> Value {
         "IAM".into(),
         json!({"entityTypes": {}, "actions": iam_actions(actions)}),
     );
-    let _ = ACCOUNT_ENTITY;
     Value::Object(out)
 }
 

@@ -11,7 +11,7 @@
 pub fn matches(pattern: &str, text: &str) -> bool {
     let p: Vec<char> = pattern.chars().collect();
     let t: Vec<char> = text.chars().collect();
-    run(&p, &t, |pc, tc| pc == '?' || pc == tc, false)
+    run(&p, &t, |pc, tc| pc == '?' || pc == tc)
 }
 
 /// [`matches`], ignoring ASCII case (for action names).
@@ -79,21 +79,16 @@ pub fn intersects(a: &str, b: &str) -> bool {
 pub fn covers(pattern: &str, target: &str) -> bool {
     let p: Vec<char> = pattern.chars().collect();
     let t: Vec<char> = target.chars().collect();
-    run(
-        &p,
-        &t,
-        |pc, tc| match tc {
-            '*' => false,
-            '?' => pc == '?',
-            _ => pc == '?' || pc == tc,
-        },
-        true,
-    )
+    run(&p, &t, |pc, tc| match tc {
+        '*' => false,
+        '?' => pc == '?',
+        _ => pc == '?' || pc == tc,
+    })
 }
 
 /// Glob matching of `p` against `t` where `p`'s `*` absorbs any characters of `t` and
 /// `single` decides whether one pattern character matches one text character.
-fn run(p: &[char], t: &[char], single: impl Fn(char, char) -> bool, _wild_text: bool) -> bool {
+fn run(p: &[char], t: &[char], single: impl Fn(char, char) -> bool) -> bool {
     let (n, m) = (p.len(), t.len());
     // reach[j]: p[..i] can produce t[..j]; rolled over i.
     let mut reach = vec![false; m + 1];
