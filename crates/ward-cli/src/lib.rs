@@ -1,6 +1,7 @@
 //! The pieces of the `ward` command that tests call directly: loading packs (built-in or
 //! from directories), reading inputs, and running rule tests.
 
+pub mod backends;
 pub mod rule_tests;
 pub mod waivers;
 
@@ -9,7 +10,7 @@ use std::path::{Component, Path, PathBuf};
 
 use ward_import::ImportReport;
 use ward_lang::{Pack, PackError, SourceFile};
-use ward_model::Inventory;
+use ward_model::{Inventory, RuleInfo};
 use ward_report::InputProblem;
 use ward_report::controls::{CitationCatalogue, RuleCitations};
 
@@ -83,23 +84,23 @@ pub fn load_catalogue(
     }
 }
 
-/// Each rule of the pack with its title and citations.
-pub fn rule_citations(pack: &Pack) -> Vec<RuleCitations> {
-    pack.rules
+/// Each rule with its title and citations.
+pub fn rule_citations(rules: &[RuleInfo]) -> Vec<RuleCitations> {
+    rules
         .iter()
         .map(|r| RuleCitations {
             rule: r.id.clone(),
-            title: r.meta.title.clone(),
-            citations: r.meta.hipaa.clone(),
+            title: r.title.clone(),
+            citations: r.citations.clone(),
         })
         .collect()
 }
 
 /// `rule cites X, which is not in the catalogue` for every such citation.
-pub fn uncatalogued_citations(pack: &Pack, catalogue: &CitationCatalogue) -> Vec<String> {
+pub fn uncatalogued_citations(rules: &[RuleInfo], catalogue: &CitationCatalogue) -> Vec<String> {
     let mut out = Vec::new();
-    for r in &pack.rules {
-        for c in &r.meta.hipaa {
+    for r in rules {
+        for c in &r.citations {
             if catalogue.get(c).is_none() {
                 out.push(format!(
                     "rule `{}` cites `{c}`, which is not in the citation catalogue `{}`",
@@ -111,14 +112,14 @@ pub fn uncatalogued_citations(pack: &Pack, catalogue: &CitationCatalogue) -> Vec
     out
 }
 
-/// The pack's rules as a Markdown table (`ward rules --format markdown`; the pack README
-/// embeds it).
-pub fn rules_markdown(pack: &Pack) -> String {
+/// The rules as a Markdown table (`ward rules --format markdown`; the pack README embeds
+/// it).
+pub fn rules_markdown(rules: &[RuleInfo]) -> String {
     let cell = |text: &str| text.replace('|', "\\|").replace('\n', " ");
     let mut out = String::from(
         "| rule id | title | severity | resource types | parameters | HIPAA citations |\n|---|---|---|---|---|---|\n",
     );
-    let mut rules: Vec<_> = pack.rules.iter().collect();
+    let mut rules: Vec<_> = rules.iter().collect();
     rules.sort_by(|a, b| a.id.cmp(&b.id));
     for r in rules {
         let params = if r.params.is_empty() {
@@ -136,15 +137,15 @@ pub fn rules_markdown(pack: &Pack) -> String {
         out.push_str(&format!(
             "| `{}` | {} | {} | {} | {} | {} |\n",
             r.id,
-            cell(&r.meta.title),
-            r.meta.severity.as_str(),
+            cell(&r.title),
+            r.severity.as_str(),
             r.resource_types
                 .iter()
                 .map(|t| format!("`{t}`"))
                 .collect::<Vec<_>>()
                 .join("<br>"),
             cell(&params),
-            r.meta.hipaa.join("<br>")
+            r.citations.join("<br>")
         ));
     }
     out

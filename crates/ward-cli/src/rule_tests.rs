@@ -7,9 +7,10 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 use serde_json::Value;
-use ward_engine::{EvalOptions, evaluate};
-use ward_lang::{Pack, PackError};
+use ward_engine::EvalOptions;
 use ward_model::{Inventory, Source, Status};
+
+use crate::backends::{ControlSet, LoadError, LoadOptions};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -106,10 +107,13 @@ fn collect_tests(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-/// Runs every `*.tests.yaml` below `dirs` against the pack loaded from the same `dirs`.
-/// A pack that does not check is reported with its diagnostics (rendered by the caller).
-pub fn run(dirs: &[PathBuf]) -> Result<TestRun, PackError> {
-    let pack = ward_lang::load_pack(dirs)?;
+/// Runs every `*.tests.yaml` below `dirs` against the controls (every backend's) loaded
+/// from the same `dirs`. Controls that do not load are reported with their diagnostics
+/// (rendered by the caller).
+pub fn run(dirs: &[PathBuf]) -> Result<TestRun, LoadError> {
+    let controls = ControlSet::load(&LoadOptions {
+        policies: dirs.to_vec(),
+    })?;
     let mut files = Vec::new();
     for d in dirs {
         collect_tests(d, &mut files);
@@ -119,29 +123,35 @@ pub fn run(dirs: &[PathBuf]) -> Result<TestRun, PackError> {
     match crate::load_catalogue(dirs, None) {
         Ok(catalogue) => run
             .errors
-            .extend(crate::uncatalogued_citations(&pack, &catalogue)),
+            .extend(crate::uncatalogued_citations(controls.rules(), &catalogue)),
         Err(e) => run.errors.push(e),
     }
     for file in files {
-        run_file(&pack, &file, &mut run);
+        run_file(&controls, &file, &mut run);
     }
     Ok(run)
 }
 
-fn rules_of_file(pack: &Pack, ward_file: &Path) -> Vec<String> {
-    let wanted = std::fs::canonicalize(ward_file).unwrap_or_else(|_| ward_file.to_path_buf());
-    pack.rules
+/// The rules defined in a file `STEM.*` (`STEM.ward`, `STEM.cedar`...) of `dir`, whichever
+/// backend holds them.
+fn rules_of_file(controls: &ControlSet, dir: &Path, stem: &str) -> Vec<String> {
+    let canonical = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    let wanted_dir = canonical(dir);
+    controls
+        .rules()
         .iter()
         .filter(|r| {
-            pack.files.get(r.file).is_some_and(|f| {
-                std::fs::canonicalize(&f.path).unwrap_or_else(|_| f.path.clone()) == wanted
+            r.source.as_ref().is_some_and(|at| {
+                let path = Path::new(&at.file);
+                path.file_stem().and_then(|s| s.to_str()) == Some(stem)
+                    && path.parent().map(canonical) == Some(wanted_dir.clone())
             })
         })
         .map(|r| r.id.clone())
         .collect()
 }
 
-fn run_file(pack: &Pack, path: &Path, run: &mut TestRun) {
+fn run_file(controls: &ControlSet, path: &Path, run: &mut TestRun) {
     let name = path.display().to_string();
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
@@ -166,8 +176,9 @@ fn run_file(pack: &Pack, path: &Path, run: &mut TestRun) {
         .and_then(|n| n.to_str())
         .and_then(|n| n.strip_suffix(".tests.yaml"))
         .unwrap_or("");
-    let ward_file = path.with_file_name(format!("{stem}.ward"));
-    let own_rules = rules_of_file(pack, &ward_file);
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let rule_file = dir.join(format!("{stem}.*"));
+    let own_rules = rules_of_file(controls, dir, stem);
     for (i, case) in file.cases.into_iter().enumerate() {
         let mut failures = Vec::new();
         let rule = match (&case.rule, own_rules.as_slice()) {
@@ -176,23 +187,23 @@ fn run_file(pack: &Pack, path: &Path, run: &mut TestRun) {
             (None, []) => {
                 failures.push(format!(
                     "no rule found in `{}`; name one with `rule:`",
-                    ward_file.display()
+                    rule_file.display()
                 ));
                 String::new()
             }
             (None, _) => {
                 failures.push(format!(
                     "`{}` holds several rules; name one with `rule:`",
-                    ward_file.display()
+                    rule_file.display()
                 ));
                 String::new()
             }
         };
-        if !rule.is_empty() && pack.rule(&rule).is_none() {
+        if !rule.is_empty() && controls.rule(&rule).is_none() {
             failures.push(format!("unknown rule `{rule}`"));
         }
         if failures.is_empty() {
-            check_case(pack, &rule, &case, i, &name, &mut failures);
+            check_case(controls, &rule, &case, i, &name, &mut failures);
         }
         run.cases.push(CaseResult {
             file: name.clone(),
@@ -203,7 +214,7 @@ fn run_file(pack: &Pack, path: &Path, run: &mut TestRun) {
 }
 
 fn check_case(
-    pack: &Pack,
+    controls: &ControlSet,
     rule: &str,
     case: &TestCase,
     index: usize,
@@ -248,7 +259,7 @@ fn check_case(
     if !case.params.is_empty() {
         options.params.insert(rule.to_string(), case.params.clone());
     }
-    let evaluation = match evaluate(pack, &inventory, &options) {
+    let evaluation = match controls.evaluate(&inventory, &options) {
         Ok(e) => e,
         Err(e) => {
             failures.push(e.to_string());

@@ -18,7 +18,7 @@ fn workspace_root() -> PathBuf {
 fn every_rule_test_case_passes() {
     let run = match ward_cli::rule_tests::run(&[workspace_root().join("policies")]) {
         Ok(run) => run,
-        Err(ward_lang::PackError::Invalid(diags)) => {
+        Err(ward_cli::backends::LoadError::Pack(ward_lang::PackError::Invalid(diags))) => {
             let text: Vec<String> = diags
                 .iter()
                 .map(|d| format!("{}: {}", d.location, d.message))
@@ -127,8 +127,9 @@ fn every_rule_has_compliant_non_compliant_and_not_applicable_cases() {
 
 #[test]
 fn the_readme_table_is_the_pack() {
-    let pack = ward_cli::builtin_pack().unwrap();
-    let generated = ward_cli::rules_markdown(&pack);
+    let controls =
+        ward_cli::backends::ControlSet::load(&ward_cli::backends::LoadOptions::default()).unwrap();
+    let generated = ward_cli::rules_markdown(controls.rules());
     let text = readme();
     let begin = "<!-- BEGIN ward rules --format markdown -->\n";
     let start = text.find(begin).unwrap() + begin.len();

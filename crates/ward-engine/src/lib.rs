@@ -17,7 +17,7 @@ use rayon::prelude::*;
 use serde_json::Value;
 use ward_lang::ir::IrStmt;
 use ward_lang::{CompiledRule, Pack};
-use ward_model::{Finding, Inventory, Resource, Status};
+use ward_model::{Finding, Inventory, ParamInfo, Resource, RuleInfo, SourceLocation, Status};
 
 use crate::eval::{Env, Frame, Truth, eval, render, truth};
 
@@ -39,9 +39,11 @@ pub struct EvalOptions {
 pub trait Backend: Sync {
     /// The backend's name, recorded in each finding.
     fn name(&self) -> &str;
-    /// The ids of the rules it holds.
-    fn rule_ids(&self) -> Vec<String>;
-    /// Evaluates every rule over the inventory.
+    /// The rules it holds, in a stable order.
+    fn rules(&self) -> Vec<RuleInfo>;
+    /// Evaluates its rules over the inventory: all of them, or those of `options.only`.
+    /// `options.params` may name other backends' rules: a backend reads only its own (the
+    /// caller has checked that every rule named exists somewhere).
     fn evaluate(
         &self,
         inventory: &Inventory,
@@ -114,8 +116,12 @@ impl Backend for LangBackend {
         LANG_BACKEND
     }
 
-    fn rule_ids(&self) -> Vec<String> {
-        self.pack.rules.iter().map(|r| r.id.clone()).collect()
+    fn rules(&self) -> Vec<RuleInfo> {
+        self.pack
+            .rules
+            .iter()
+            .map(|r| rule_info(&self.pack, r))
+            .collect()
     }
 
     fn evaluate(
@@ -123,7 +129,52 @@ impl Backend for LangBackend {
         inventory: &Inventory,
         options: &EvalOptions,
     ) -> Result<Evaluation, EngineError> {
-        evaluate(&self.pack, inventory, options)
+        let own = |id: &String| self.pack.rule(id).is_some();
+        let options = EvalOptions {
+            as_of: options.as_of.clone(),
+            params: options
+                .params
+                .iter()
+                .filter(|(id, _)| own(id))
+                .map(|(id, p)| (id.clone(), p.clone()))
+                .collect(),
+            only: options
+                .only
+                .as_ref()
+                .map(|only| only.iter().filter(|id| own(id)).cloned().collect()),
+        };
+        evaluate(&self.pack, inventory, &options)
+    }
+}
+
+/// What the reports and commands show of a rule of the language, and where it is defined.
+pub fn rule_info(pack: &Pack, rule: &CompiledRule) -> RuleInfo {
+    let m = &rule.meta;
+    RuleInfo {
+        id: rule.id.clone(),
+        backend: LANG_BACKEND.to_string(),
+        title: m.title.clone(),
+        severity: m.severity,
+        citations: m.hipaa.clone(),
+        frameworks: m.frameworks.clone(),
+        resource_types: rule.resource_types.clone(),
+        params: rule
+            .params
+            .iter()
+            .map(|p| ParamInfo {
+                name: p.name.clone(),
+                ty: p.ty.to_string(),
+                default: p.default.clone(),
+            })
+            .collect(),
+        description: m.description.clone(),
+        rationale: m.rationale.clone(),
+        remediation: m.remediation.clone(),
+        reference: m.source.clone(),
+        source: pack.files.get(rule.file).map(|f| SourceLocation {
+            file: f.name.clone(),
+            line: f.line_col(rule.span.start).0,
+        }),
     }
 }
 

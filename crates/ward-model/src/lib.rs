@@ -7,6 +7,7 @@
 pub mod finding;
 pub mod inventory;
 pub mod resource;
+pub mod rule;
 pub mod shape;
 
 pub use finding::{
@@ -15,4 +16,5 @@ pub use finding::{
 };
 pub use inventory::{ACCOUNT_TYPE, INVENTORY_FORMAT_VERSION, Insert, Inventory, InventorySnapshot};
 pub use resource::{Relationship, Resource, ResourceKey, ResourceRef, Source};
+pub use rule::{ParamInfo, RuleInfo, SourceLocation};
 pub use shape::{ResourceCatalog, ResourceShape, Shape};

@@ -105,19 +105,21 @@ fn document() -> FindingsDocument {
 }
 
 fn rule_infos() -> Vec<RuleInfo> {
-    vec![RuleInfo {
-        id: "restricted-ssh".into(),
-        title: "Security groups do not allow SSH from anywhere".into(),
-        severity: Severity::High,
-        citations: vec!["164.312(e)(1)".into()],
-        description: Some("Checks ingress rules for port 22.".into()),
-        rationale: Some("Open SSH invites brute force.".into()),
-        remediation: Some("Remove 0.0.0.0/0 from port 22.".into()),
-        source: Some(SourceLocation {
-            file: "<builtin>/policies/hipaa/restricted-ssh.ward".into(),
-            line: 4,
-        }),
-    }]
+    let mut rule = RuleInfo::new(
+        "restricted-ssh",
+        "ward-lang",
+        "Security groups do not allow SSH from anywhere",
+        Severity::High,
+    );
+    rule.citations = vec!["164.312(e)(1)".into()];
+    rule.description = Some("Checks ingress rules for port 22.".into());
+    rule.rationale = Some("Open SSH invites brute force.".into());
+    rule.remediation = Some("Remove 0.0.0.0/0 from port 22.".into());
+    rule.source = Some(SourceLocation {
+        file: "<builtin>/policies/hipaa/restricted-ssh.ward".into(),
+        line: 4,
+    });
+    vec![rule]
 }
 
 /// The official SARIF 2.1.0 schema, from `WARD_SARIF_SCHEMA` (`.ci/run` installs it).

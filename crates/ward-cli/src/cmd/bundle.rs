@@ -7,16 +7,14 @@ use std::process::ExitCode;
 
 use ward_bundle::keys::{self, SigningKey};
 use ward_bundle::{Evidence, InputFile, Parameters, rule_sources_relative};
-use ward_cli::{
-    import_inputs, load_catalogue, load_policies, parse_param_overrides, rule_citations,
-};
-use ward_lang::Pack;
+use ward_cli::backends::{ControlSet, LoadOptions};
+use ward_cli::{import_inputs, load_catalogue, parse_param_overrides, rule_citations};
 use ward_model::Inventory;
 use ward_report::FindingsDocument;
 use ward_report::controls::ControlsReport;
 
 use super::controls::read_findings;
-use super::{RunArgs, VERSION, report_pack_error};
+use super::{RunArgs, VERSION};
 
 /// The bundle flags of `ward check`.
 #[derive(clap::Args)]
@@ -88,7 +86,7 @@ pub(crate) fn read_sign_key(path: Option<&Path>) -> Result<Option<SigningKey>, E
 pub(crate) struct BundleSource<'a> {
     pub(crate) out: &'a Path,
     pub(crate) doc: &'a FindingsDocument,
-    pub(crate) pack: &'a Pack,
+    pub(crate) controls: &'a ControlSet,
     /// The rule directories (where the citation catalogue is looked for).
     pub(crate) policies: &'a [PathBuf],
     pub(crate) citations: Option<&'a Path>,
@@ -115,7 +113,7 @@ pub(crate) fn write_bundle(src: BundleSource) -> Result<(), ExitCode> {
         .iter()
         .map(|r| r.rule.as_str())
         .collect();
-    let mut rules = rule_citations(src.pack);
+    let mut rules = rule_citations(src.controls.rules());
     rules.retain(|r| ran.contains(r.rule.as_str()));
     let controls = ControlsReport::build(&catalogue, &rules, src.doc);
     let hash_all = |paths: &[PathBuf]| -> Result<Vec<InputFile>, ExitCode> {
@@ -130,12 +128,7 @@ pub(crate) fn write_bundle(src: BundleSource) -> Result<(), ExitCode> {
         ward_version: VERSION,
         doc: src.doc,
         controls: &controls,
-        rules: rule_sources_relative(
-            src.pack
-                .files
-                .iter()
-                .map(|f| (f.path.as_path(), f.text.as_ref())),
-        ),
+        rules: rule_sources_relative(src.controls.sources()),
         inputs,
         inventory: if src.no_snapshot {
             None
@@ -195,9 +188,11 @@ pub(crate) fn bundle(args: BundleArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let pack = match load_policies(&args.policies) {
-        Ok(p) => p,
-        Err(e) => return report_pack_error(e),
+    let controls = match super::load_controls(&LoadOptions {
+        policies: args.policies.clone(),
+    }) {
+        Ok(c) => c,
+        Err(code) => return code,
     };
     let (inventory, input_files) = if args.snapshots.is_empty() {
         (None, Vec::new())
@@ -222,7 +217,7 @@ pub(crate) fn bundle(args: BundleArgs) -> ExitCode {
     let written = write_bundle(BundleSource {
         out: &args.out,
         doc: &doc,
-        pack: &pack,
+        controls: &controls,
         policies: &args.policies,
         citations: args.citations.as_deref(),
         inventory: inventory.as_ref(),

@@ -6,8 +6,7 @@ use std::process::ExitCode;
 use clap::builder::EnumValueParser;
 use clap::error::ErrorKind;
 use clap::{Arg, ArgAction, ArgMatches, FromArgMatches, ValueEnum};
-use ward_lang::Pack;
-use ward_report::rule_info::{RuleInfo, SourceLocation};
+use ward_report::rule_info::RuleInfo;
 use ward_report::{FindingsDocument, render_text};
 
 use super::{Run, RunArgs, color_enabled, run, run_exit_code, write_stdout};
@@ -145,26 +144,6 @@ fn indexed<T: Clone + Send + Sync + 'static>(m: &ArgMatches, id: &str) -> Vec<(u
     }
 }
 
-/// Each rule of the pack with what the reports show of it, and where it is defined.
-fn rule_infos(pack: &Pack) -> Vec<RuleInfo> {
-    pack.rules
-        .iter()
-        .map(|r| RuleInfo {
-            id: r.id.clone(),
-            title: r.meta.title.clone(),
-            severity: r.meta.severity,
-            citations: r.meta.hipaa.clone(),
-            description: r.meta.description.clone(),
-            rationale: r.meta.rationale.clone(),
-            remediation: r.meta.remediation.clone(),
-            source: pack.files.get(r.file).map(|f| SourceLocation {
-                file: f.name.clone(),
-                line: f.line_col(r.span.start).0,
-            }),
-        })
-        .collect()
-}
-
 fn render(
     format: Format,
     doc: &FindingsDocument,
@@ -190,7 +169,7 @@ pub(crate) fn check(args: CheckArgs) -> ExitCode {
     let Run {
         doc,
         input_errors,
-        pack,
+        controls,
         inventory,
         input_files,
         ..
@@ -202,7 +181,7 @@ pub(crate) fn check(args: CheckArgs) -> ExitCode {
         let written = super::bundle::write_bundle(super::bundle::BundleSource {
             out,
             doc: &doc,
-            pack: &pack,
+            controls: &controls,
             policies: &args.run.policies,
             citations: None,
             inventory: Some(&inventory),
@@ -216,10 +195,10 @@ pub(crate) fn check(args: CheckArgs) -> ExitCode {
             return code;
         }
     }
-    let rules = rule_infos(&pack);
+    let rules = controls.rules();
     for (format, output) in &args.outputs.pairs {
         let color = output.is_none() && color_enabled();
-        let text = match render(*format, &doc, &rules, color, args.verbose) {
+        let text = match render(*format, &doc, rules, color, args.verbose) {
             Ok(text) => text,
             Err(e) => {
                 eprintln!("error: {e}");

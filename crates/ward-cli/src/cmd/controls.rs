@@ -4,11 +4,11 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::ValueEnum;
-use ward_cli::{load_catalogue, load_policies, rule_citations};
+use ward_cli::{load_catalogue, rule_citations};
 use ward_report::FindingsDocument;
 use ward_report::controls::ControlsReport;
 
-use super::{RunArgs, color_enabled, report_pack_error, run, run_exit_code, write_stdout};
+use super::{RunArgs, color_enabled, run, run_exit_code, write_stdout};
 
 #[derive(clap::Args)]
 pub(crate) struct ControlsArgs {
@@ -66,18 +66,18 @@ pub(crate) fn controls_of(
         eprintln!("error: {e}");
         ExitCode::from(2)
     })?;
-    let (pack, doc, input_errors) = match findings {
+    let (controls, doc, input_errors) = match findings {
         Some(path) => {
-            let pack = load_policies(&run_args.policies).map_err(report_pack_error)?;
+            let controls = super::load_controls(&run_args.load_options())?;
             let doc = read_findings(path).map_err(|e| {
                 eprintln!("error: {e}");
                 ExitCode::from(2)
             })?;
-            (pack, doc, false)
+            (controls, doc, false)
         }
         None => {
             let run = run(run_args)?;
-            (run.pack, run.doc, run.input_errors)
+            (run.controls, run.doc, run.input_errors)
         }
     };
     let ran: std::collections::BTreeSet<&str> = doc
@@ -86,7 +86,7 @@ pub(crate) fn controls_of(
         .iter()
         .map(|r| r.rule.as_str())
         .collect();
-    let mut rules = rule_citations(&pack);
+    let mut rules = rule_citations(controls.rules());
     rules.retain(|r| ran.contains(r.rule.as_str()));
     let report = ControlsReport::build(&catalogue, &rules, &doc);
     Ok((report, doc, input_errors))

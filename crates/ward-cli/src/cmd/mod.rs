@@ -15,9 +15,10 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use ward_cli::{import_inputs, input_problems, load_policies, parse_param_overrides};
-use ward_engine::{EvalOptions, evaluate};
-use ward_lang::{Pack, PackError};
+use ward_cli::backends::{ControlSet, LoadError, LoadOptions};
+use ward_cli::{import_inputs, input_problems, parse_param_overrides};
+use ward_engine::EvalOptions;
+use ward_lang::PackError;
 use ward_report::FindingsDocument;
 
 pub(crate) const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -48,9 +49,30 @@ pub(crate) struct RunArgs {
     pub(crate) waivers: Vec<PathBuf>,
 }
 
-pub(crate) fn report_pack_error(e: PackError) -> ExitCode {
+impl RunArgs {
+    /// Where this run's controls come from.
+    pub(crate) fn load_options(&self) -> LoadOptions {
+        LoadOptions {
+            policies: self.policies.clone(),
+        }
+    }
+}
+
+/// Loads the controls; a problem is reported and becomes exit code 2.
+pub(crate) fn load_controls(options: &LoadOptions) -> Result<ControlSet, ExitCode> {
+    ControlSet::load(options).map_err(report_load_error)
+}
+
+pub(crate) fn report_load_error(e: LoadError) -> ExitCode {
     match e {
-        PackError::Invalid(diags) => report_diagnostics(diags, "the rules"),
+        LoadError::Pack(PackError::Invalid(diags)) => report_diagnostics(diags, "the rules"),
+        LoadError::Invalid { what, diagnostics } => {
+            let n = diagnostics.len();
+            for d in diagnostics {
+                eprintln!("{d:?}");
+            }
+            eprintln!("error: {n} problem(s) in {what}; nothing was evaluated");
+        }
         other => eprintln!("error: {other}"),
     }
     ExitCode::from(2)
@@ -74,7 +96,7 @@ pub(crate) fn color_enabled() -> bool {
 
 /// A finished evaluation: the document, and whether some input could not be read.
 pub(crate) struct Run {
-    pub(crate) pack: Pack,
+    pub(crate) controls: ControlSet,
     pub(crate) doc: FindingsDocument,
     pub(crate) input_errors: bool,
     /// The normalized inventory that was evaluated (for the evidence bundle).
@@ -90,18 +112,18 @@ pub(crate) fn run(args: &RunArgs) -> Result<Run, ExitCode> {
         eprintln!("error: give at least one --snapshot FILE (or directory) to evaluate");
         return Err(ExitCode::from(2));
     }
-    let pack = load_policies(&args.policies).map_err(report_pack_error)?;
+    let controls = load_controls(&args.load_options())?;
     let params = parse_param_overrides(&args.params).map_err(|e| {
         eprintln!("error: {e}");
         ExitCode::from(2)
     })?;
     for r in &args.rules {
-        if pack.rule(r).is_none() {
+        if controls.rule(r).is_none() {
             eprintln!("error: unknown rule `{r}` (see `ward rules`)");
             return Err(ExitCode::from(2));
         }
     }
-    let all_rules: Vec<String> = pack.rules.iter().map(|r| r.id.clone()).collect();
+    let all_rules = controls.rule_ids();
     let waivers = ward_cli::waivers::load_waivers(&args.waivers, &all_rules).map_err(|e| {
         match e {
             ward_cli::waivers::WaiverFilesError::Invalid(diags) => {
@@ -122,15 +144,14 @@ pub(crate) fn run(args: &RunArgs) -> Result<Run, ExitCode> {
         params,
         only: (!args.rules.is_empty()).then(|| args.rules.iter().cloned().collect()),
     };
-    let evaluation = evaluate(&pack, &inventory, &options).map_err(|e| {
+    let evaluation = controls.evaluate(&inventory, &options).map_err(|e| {
         eprintln!("error: {e}");
         ExitCode::from(2)
     })?;
-    let rule_ids: Vec<String> = pack
-        .rules
+    let rule_ids: Vec<String> = all_rules
         .iter()
-        .map(|r| r.id.clone())
-        .filter(|id| options.only.as_ref().is_none_or(|o| o.contains(id)))
+        .filter(|id| options.only.as_ref().is_none_or(|o| o.contains(*id)))
+        .cloned()
         .collect();
     let mut doc = FindingsDocument::new(
         VERSION,
@@ -153,7 +174,7 @@ pub(crate) fn run(args: &RunArgs) -> Result<Run, ExitCode> {
     // Secrets were replaced at import (docs/redaction.md); say where.
     doc.redactions = report.redactions();
     Ok(Run {
-        pack,
+        controls,
         doc,
         input_errors: report.has_errors(),
         inventory,

@@ -1,12 +1,12 @@
-//! `ward rules`: list a pack's rules, as lines or as a Markdown table.
+//! `ward rules`: list the rules of every backend, as lines or as a Markdown table.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::ValueEnum;
-use ward_cli::load_policies;
+use ward_cli::backends::LoadOptions;
 
-use super::{report_pack_error, write_stdout};
+use super::{load_controls, write_stdout};
 
 #[derive(Clone, Copy, ValueEnum)]
 pub(crate) enum RulesFormat {
@@ -15,23 +15,20 @@ pub(crate) enum RulesFormat {
 }
 
 pub(crate) fn list_rules(policies: &[PathBuf], format: RulesFormat) -> ExitCode {
-    let pack = match load_policies(policies) {
-        Ok(p) => p,
-        Err(e) => return report_pack_error(e),
+    let controls = match load_controls(&LoadOptions {
+        policies: policies.to_vec(),
+    }) {
+        Ok(c) => c,
+        Err(code) => return code,
     };
     if let RulesFormat::Markdown = format {
-        return match write_stdout(&ward_cli::rules_markdown(&pack)) {
+        return match write_stdout(&ward_cli::rules_markdown(controls.rules())) {
             Ok(()) => ExitCode::SUCCESS,
             Err(code) => code,
         };
     }
-    for r in &pack.rules {
-        println!(
-            "{:<48} {:<8} {}",
-            r.id,
-            r.meta.severity.as_str(),
-            r.meta.title
-        );
+    for r in controls.rules() {
+        println!("{:<48} {:<8} {}", r.id, r.severity.as_str(), r.title);
     }
     ExitCode::SUCCESS
 }

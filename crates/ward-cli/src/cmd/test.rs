@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use ward_cli::rule_tests;
 
-use super::report_pack_error;
+use super::report_load_error;
 
 pub(crate) fn test(dirs: &[PathBuf]) -> ExitCode {
     match rule_tests::run(dirs) {
@@ -17,6 +17,6 @@ pub(crate) fn test(dirs: &[PathBuf]) -> ExitCode {
                 ExitCode::from(1)
             }
         }
-        Err(e) => report_pack_error(e),
+        Err(e) => report_load_error(e),
     }
 }

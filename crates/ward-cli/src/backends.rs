@@ -1,0 +1,280 @@
+//! The controls of a run, whatever they are written in: the rule language (always), and the
+//! other backends loaded beside it (Cedar policies, WASM plugins). This is the one place
+//! that wires backends together; everything downstream (`run`, `ward test`, `ward rules`,
+//! `ward explain`, the reports and the bundle) sees a [`ControlSet`].
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use ward_engine::{Backend, EngineError, EvalOptions, Evaluation, LangBackend};
+use ward_lang::{Pack, PackError};
+use ward_model::{Inventory, RuleInfo};
+
+/// Where a run's controls come from.
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    /// Rule directories (or files); none means the built-in HIPAA pack.
+    pub policies: Vec<PathBuf>,
+}
+
+/// Why the controls could not be loaded. Nothing is evaluated after any of these.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The rule language's own problems (with their diagnostics).
+    #[error(transparent)]
+    Pack(#[from] PackError),
+    /// Another backend's authoring problems, each a diagnostic with its location.
+    #[error("{} problem(s) in {what}", diagnostics.len())]
+    Invalid {
+        /// What was being loaded, e.g. `the Cedar policies`.
+        what: String,
+        diagnostics: Vec<miette::Report>,
+    },
+    /// Two backends define a rule with the same id.
+    #[error("rule `{id}` is defined twice: by {first} and by {second}")]
+    DuplicateRule {
+        id: String,
+        first: String,
+        second: String,
+    },
+    /// Anything else that stops loading (an unreadable file, a refused plugin...).
+    #[error("{0}")]
+    Other(String),
+}
+
+/// A source file of the controls, as the evidence bundle records it.
+#[derive(Debug, Clone)]
+pub struct ControlSource {
+    pub path: PathBuf,
+    pub text: String,
+}
+
+/// Every control of a run, behind the backends that evaluate them.
+pub struct ControlSet {
+    lang: LangBackend,
+    others: Vec<Box<dyn Backend + Send>>,
+    /// The other backends' source files (the rule language's are in its pack).
+    other_sources: Vec<ControlSource>,
+    /// Every rule of every backend: the rule language's first, in pack order.
+    rules: Vec<RuleInfo>,
+}
+
+impl ControlSet {
+    /// Only the rule language's rules.
+    pub fn from_pack(pack: Pack) -> ControlSet {
+        let lang = LangBackend::new(pack);
+        let rules = lang.rules();
+        ControlSet {
+            lang,
+            others: Vec::new(),
+            other_sources: Vec::new(),
+            rules,
+        }
+    }
+
+    /// Loads every backend's controls: the rule language's from `options.policies` (or the
+    /// built-in pack), then each other backend's.
+    pub fn load(options: &LoadOptions) -> Result<ControlSet, LoadError> {
+        let pack = crate::load_policies(&options.policies)?;
+        let set = ControlSet::from_pack(pack);
+        // Other backends are added here, each with `set.add(backend, its source files)?`.
+        Ok(set)
+    }
+
+    /// Adds a backend; its rule ids must be new.
+    pub fn add(
+        &mut self,
+        backend: Box<dyn Backend + Send>,
+        sources: Vec<ControlSource>,
+    ) -> Result<(), LoadError> {
+        let mut known: BTreeMap<&str, &str> = self
+            .rules
+            .iter()
+            .map(|r| (r.id.as_str(), r.backend.as_str()))
+            .collect();
+        let new_rules = backend.rules();
+        for r in &new_rules {
+            if let Some(first) = known.insert(r.id.as_str(), r.backend.as_str()) {
+                return Err(LoadError::DuplicateRule {
+                    id: r.id.clone(),
+                    first: first.to_string(),
+                    second: r.backend.clone(),
+                });
+            }
+        }
+        self.rules.extend(new_rules);
+        self.others.push(backend);
+        self.other_sources.extend(sources);
+        Ok(())
+    }
+
+    /// The rule language's pack.
+    pub fn pack(&self) -> &Pack {
+        self.lang.pack()
+    }
+
+    /// Every rule of every backend.
+    pub fn rules(&self) -> &[RuleInfo] {
+        &self.rules
+    }
+
+    /// The rule with this id, whichever backend holds it.
+    pub fn rule(&self, id: &str) -> Option<&RuleInfo> {
+        ward_model::rule::find(&self.rules, id)
+    }
+
+    /// Every rule id, in the order of [`ControlSet::rules`].
+    pub fn rule_ids(&self) -> Vec<String> {
+        self.rules.iter().map(|r| r.id.clone()).collect()
+    }
+
+    /// Every backend: the rule language first.
+    pub fn backends(&self) -> impl Iterator<Item = &dyn Backend> {
+        std::iter::once(&self.lang as &dyn Backend).chain(self.others.iter().map(|b| {
+            let b: &dyn Backend = b.as_ref();
+            b
+        }))
+    }
+
+    /// Every source file of the controls: the rule language's, then the other backends'.
+    pub fn sources(&self) -> Vec<(&Path, &str)> {
+        self.pack()
+            .files
+            .iter()
+            .map(|f| (f.path.as_path(), f.text.as_ref()))
+            .chain(
+                self.other_sources
+                    .iter()
+                    .map(|s| (s.path.as_path(), s.text.as_str())),
+            )
+            .collect()
+    }
+
+    /// Evaluates every backend and merges their findings in the stable order. A parameter
+    /// or `only` entry naming a rule no backend holds is an error before anything runs.
+    pub fn evaluate(
+        &self,
+        inventory: &Inventory,
+        options: &EvalOptions,
+    ) -> Result<Evaluation, EngineError> {
+        let named = options.params.keys().chain(options.only.iter().flatten());
+        for id in named {
+            if self.rule(id).is_none() {
+                return Err(EngineError::UnknownRule(id.clone()));
+            }
+        }
+        let mut all = Evaluation::default();
+        for backend in self.backends() {
+            all.merge(backend.evaluate(inventory, options)?);
+        }
+        Ok(all)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use super::*;
+    use ward_model::{Finding, Severity, Status};
+
+    /// A backend with one rule that finds every account compliant.
+    struct Accounts(&'static str);
+
+    impl Backend for Accounts {
+        fn name(&self) -> &str {
+            "test"
+        }
+        fn rules(&self) -> Vec<RuleInfo> {
+            vec![RuleInfo::new(self.0, "test", "accounts", Severity::Low)]
+        }
+        fn evaluate(&self, inv: &Inventory, opts: &EvalOptions) -> Result<Evaluation, EngineError> {
+            if opts.only.as_ref().is_some_and(|o| !o.contains(self.0)) {
+                return Ok(Evaluation::default());
+            }
+            let findings = inv
+                .of_type(ward_model::ACCOUNT_TYPE)
+                .map(|r| Finding {
+                    rule: self.0.into(),
+                    backend: "test".into(),
+                    resource: r.to_ref(),
+                    status: Status::Compliant,
+                    message: String::new(),
+                    evidence: Vec::new(),
+                    citations: Vec::new(),
+                    severity: Severity::Low,
+                    fingerprint: String::new(),
+                    waiver: None,
+                })
+                .collect();
+            Ok(Evaluation {
+                findings,
+                ..Evaluation::default()
+            })
+        }
+    }
+
+    fn inventory() -> Inventory {
+        let mut inv = Inventory::new();
+        let item = serde_json::json!({
+            "resourceType": "AWS::EC2::SecurityGroup", "resourceId": "sg-1",
+            "accountId": "111122223333", "awsRegion": "us-east-1",
+            "configuration": {"ipPermissions": []}
+        });
+        let source = ward_model::Source {
+            format: "test".into(),
+            file: None,
+            index: None,
+        };
+        inv.insert(ward_import::resource_from_item(item, source).unwrap());
+        inv.synthesize_accounts();
+        inv
+    }
+
+    #[test]
+    fn findings_of_every_backend_are_merged_and_rules_listed() {
+        let mut set = ControlSet::load(&LoadOptions::default()).unwrap();
+        let lang_rules = set.rules().len();
+        set.add(Box::new(Accounts("test-accounts")), Vec::new())
+            .unwrap();
+        assert_eq!(set.rules().len(), lang_rules + 1);
+        assert_eq!(set.backends().count(), 2);
+        let options = EvalOptions {
+            only: Some(["test-accounts".to_string(), "restricted-ssh".to_string()].into()),
+            ..EvalOptions::default()
+        };
+        let eval = set.evaluate(&inventory(), &options).unwrap();
+        let by: Vec<(&str, &str)> = eval
+            .findings
+            .iter()
+            .map(|f| (f.rule.as_str(), f.backend.as_str()))
+            .collect();
+        assert_eq!(
+            by,
+            [("restricted-ssh", "ward-lang"), ("test-accounts", "test")]
+        );
+    }
+
+    #[test]
+    fn a_rule_id_defined_twice_is_refused() {
+        let mut set = ControlSet::load(&LoadOptions::default()).unwrap();
+        let err = set
+            .add(Box::new(Accounts("restricted-ssh")), Vec::new())
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "rule `restricted-ssh` is defined twice: by ward-lang and by test"
+        );
+    }
+
+    #[test]
+    fn a_parameter_of_an_unknown_rule_is_an_error() {
+        let set = ControlSet::load(&LoadOptions::default()).unwrap();
+        let mut options = EvalOptions::default();
+        options
+            .params
+            .insert("no-such-rule".into(), BTreeMap::new());
+        let err = set.evaluate(&inventory(), &options).unwrap_err();
+        assert_eq!(err, EngineError::UnknownRule("no-such-rule".into()));
+    }
+}
