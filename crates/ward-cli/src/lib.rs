@@ -2,6 +2,7 @@
 //! from directories), reading inputs, and running rule tests.
 
 pub mod backends;
+pub mod plugins;
 pub mod rule_tests;
 pub mod waivers;
 

@@ -15,6 +15,7 @@
 
 mod call;
 mod load;
+pub mod pack;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -22,9 +23,10 @@ use rayon::prelude::*;
 use serde_json::Value;
 use ward_engine::{Backend, EngineError, EvalOptions, Evaluation, sort_findings};
 use ward_lang::ParamType;
-use ward_model::{Inventory, Resource, Severity};
+use ward_model::{Inventory, PluginRecord, Resource, RuleInfo, Severity};
 
 pub use load::{PluginHost, WasmError};
+pub use pack::{PACK_MANIFEST, PluginSpec, pack_plugins};
 
 /// The name put in `Finding::backend` for plugin findings.
 pub const BACKEND: &str = "wasm";
@@ -149,6 +151,18 @@ impl Plugin {
         self.controls.iter().find(|c| c.id == id)
     }
 
+    /// What the findings document records about the plugin.
+    pub fn record(&self) -> PluginRecord {
+        PluginRecord {
+            file: self.file.clone(),
+            sha256: self.sha256.clone(),
+            interface_version: self.interface_version.clone(),
+            name: self.name.clone(),
+            version: self.version.clone(),
+            rules: self.controls.iter().map(|c| c.id.clone()).collect(),
+        }
+    }
+
     /// Evaluates one control for one resource in a fresh instance: always a finding.
     pub fn evaluate_one(
         &self,
@@ -160,6 +174,11 @@ impl Plugin {
         self.runner
             .evaluate(self, control, resource, params, as_of)
     }
+}
+
+fn non_empty(text: &str) -> Option<String> {
+    let text = text.trim();
+    (!text.is_empty()).then(|| text.to_string())
 }
 
 /// The plugins of a run as one [`Backend`].
@@ -253,8 +272,30 @@ impl Backend for WasmBackend {
         BACKEND
     }
 
-    fn rule_ids(&self) -> Vec<String> {
-        self.controls().map(|(_, c)| c.id.clone()).collect()
+    fn rules(&self) -> Vec<RuleInfo> {
+        self.controls()
+            .map(|(plugin, c)| {
+                let mut info = RuleInfo::new(&c.id, BACKEND, &c.title, c.severity);
+                info.citations = c.citations.clone();
+                info.resource_types = c.resource_types.clone();
+                info.params = c
+                    .params
+                    .iter()
+                    .map(|p| ward_model::ParamInfo {
+                        name: p.name.clone(),
+                        ty: p.ty.to_string(),
+                        default: Some(p.default.clone()),
+                    })
+                    .collect();
+                info.description = non_empty(&c.description);
+                info.remediation = non_empty(&c.remediation);
+                info.reference = Some(format!(
+                    "WASM plugin `{}` {} ({}, SHA-256 {}, interface {INTERFACE_PACKAGE}@{})",
+                    plugin.name, plugin.version, plugin.file, plugin.sha256, plugin.interface_version
+                ));
+                info
+            })
+            .collect()
     }
 
     fn evaluate(

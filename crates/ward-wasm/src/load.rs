@@ -62,6 +62,8 @@ pub enum WasmError {
         first: String,
         second: String,
     },
+    #[error("the plugin list `{file}` is invalid: {message}")]
+    Manifest { file: String, message: String },
     #[error("cannot set up the WebAssembly engine: {0}")]
     Engine(String),
 }
