@@ -86,7 +86,11 @@ impl ControlSet {
         let mut set = ControlSet::from_pack(pack);
         // Other backends are added here, each with `set.add(backend, its source files)?`.
         if let Some(wasm) = crate::plugins::load_plugins(options)? {
-            let records = wasm.plugins().iter().map(ward_wasm::Plugin::record).collect();
+            let records = wasm
+                .plugins()
+                .iter()
+                .map(ward_wasm::Plugin::record)
+                .collect();
             set.add(Box::new(wasm), Vec::new())?;
             set.plugins = records;
         }

@@ -68,7 +68,10 @@ fn the_example_plugin_runs_beside_the_pack_on_the_example_estate() {
         .iter()
         .map(|f| f["backend"].as_str().unwrap())
         .collect();
-    assert!(backends.contains("ward-lang") && backends.contains("wasm"), "{backends:?}");
+    assert!(
+        backends.contains("ward-lang") && backends.contains("wasm"),
+        "{backends:?}"
+    );
     let lambda = findings_of(&doc, "lambda-env-secret-entropy");
     let status = |id: &str| {
         lambda
@@ -86,7 +89,10 @@ fn the_example_plugin_runs_beside_the_pack_on_the_example_estate() {
     assert_eq!(webhook["backend"], "wasm");
     assert_eq!(webhook["severity"], "high");
     let message = webhook["message"].as_str().unwrap();
-    assert!(message.contains("`PROVIDER_CALLBACK_REF` (43 characters"), "{message}");
+    assert!(
+        message.contains("`PROVIDER_CALLBACK_REF` (43 characters"),
+        "{message}"
+    );
     assert_eq!(
         webhook["evidence"][0]["path"],
         "configuration.environment.variables.PROVIDER_CALLBACK_REF"
@@ -147,7 +153,9 @@ fn parameters_reach_the_plugin() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("parameter `lambda-env-secret-entropy.minEntropy`: expected a number, found `lots`"),
+        err.contains(
+            "parameter `lambda-env-secret-entropy.minEntropy`: expected a number, found `lots`"
+        ),
         "{err}"
     );
 }
@@ -269,10 +277,7 @@ fn a_hostile_plugin_s_errors_are_findings_and_the_rest_runs() {
     // Eleven misbehaving controls, each an ERROR for the bad bucket only.
     assert_eq!(errors.len(), 11, "{errors:#?}");
     assert!(errors.iter().all(|f| f["resource"]["id"] == "bad-apple"));
-    let loop_ = errors
-        .iter()
-        .find(|f| f["rule"] == "hostile-loop")
-        .unwrap();
+    let loop_ = errors.iter().find(|f| f["rule"] == "hostile-loop").unwrap();
     assert!(
         loop_["message"]
             .as_str()
@@ -303,7 +308,10 @@ fn refused_plugins_stop_the_run_with_exit_2() {
     let entropy = plugins::plugin("lambda-env-entropy");
     // A pinned SHA-256 that does not match.
     let pack = pack_with(
-        &format!("plugins:\n  - file: entropy.wasm\n    sha256: {}\n", "0".repeat(64)),
+        &format!(
+            "plugins:\n  - file: entropy.wasm\n    sha256: {}\n",
+            "0".repeat(64)
+        ),
         &[("entropy.wasm", entropy.as_path())],
     );
     let out = ward(&[
@@ -316,7 +324,10 @@ fn refused_plugins_stop_the_run_with_exit_2() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("entropy.wasm` has SHA-256 "), "{err}");
-    assert!(err.contains(&format!("but {} was pinned", "0".repeat(64))), "{err}");
+    assert!(
+        err.contains(&format!("but {} was pinned", "0".repeat(64))),
+        "{err}"
+    );
     assert!(stdout(&out).is_empty());
     // Not WebAssembly.
     let out = ward(&[
@@ -329,7 +340,9 @@ fn refused_plugins_stop_the_run_with_exit_2() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("error: plugin `examples/clinic/waivers.yaml` is not a WebAssembly module or component"),
+        err.contains(
+            "error: plugin `examples/clinic/waivers.yaml` is not a WebAssembly module or component"
+        ),
         "{err}"
     );
     // A plugin control with the id of a rule of the pack: twice the same id.
@@ -363,9 +376,17 @@ fn rules_and_explain_show_plugin_controls() {
         "--policies",
         pack.path().to_str().unwrap(),
     ]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = stdout(&out);
-    assert!(text.contains("Lambda environment variables hold no secret-looking values"), "{text}");
+    assert!(
+        text.contains("Lambda environment variables hold no secret-looking values"),
+        "{text}"
+    );
     assert!(text.contains("WASM plugin `lambda-env-entropy`"), "{text}");
 }
 
@@ -383,7 +404,12 @@ fn the_bundle_records_the_plugin_s_sha256() {
         "--bundle",
         bundle.to_str().unwrap(),
     ]);
-    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let file = std::fs::File::open(&bundle).unwrap();
     let mut zip = zip::ZipArchive::new(file).unwrap();
     let mut findings = String::new();

@@ -22,7 +22,9 @@ use std::fmt::Write as _;
 
 use anstyle::{AnsiColor, Style};
 use serde::{Deserialize, Serialize};
-use ward_model::{FINDINGS_FORMAT_VERSION, Finding, PluginRecord, Redaction, Status, WaiverOutcome, WaiverState};
+use ward_model::{
+    FINDINGS_FORMAT_VERSION, Finding, PluginRecord, Redaction, Status, WaiverOutcome, WaiverState,
+};
 
 /// One problem met while reading the input, as reported in the document.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -4,8 +4,8 @@
 use std::collections::BTreeSet;
 
 use serde_json::Value;
-use wasmtime::{Engine, ResourceLimiter, Store, Trap};
 use ward_model::{Evidence, Finding, Resource, Status};
+use wasmtime::{Engine, ResourceLimiter, Store, Trap};
 
 use crate::bindings::WardPluginPre;
 use crate::bindings::exports::ward::plugin::plugin as raw;
@@ -117,10 +117,7 @@ impl Runner {
     /// Runs `f` on a fresh instance in a fresh store.
     fn with_instance<R>(
         &self,
-        f: impl FnOnce(
-            &crate::bindings::WardPlugin,
-            &mut Store<HostState>,
-        ) -> wasmtime::Result<R>,
+        f: impl FnOnce(&crate::bindings::WardPlugin, &mut Store<HostState>) -> wasmtime::Result<R>,
     ) -> Result<R, Failure> {
         let mut store = Store::new(
             &self.engine,
@@ -188,9 +185,7 @@ impl Runner {
         };
         let who = format!("plugin `{}` ({})", plugin.name, plugin.file);
         let output = self.with_instance(|instance, store| {
-            instance
-                .ward_plugin_plugin()
-                .call_evaluate(store, &request)
+            instance.ward_plugin_plugin().call_evaluate(store, &request)
         });
         let findings = match output {
             Err(failure) => {

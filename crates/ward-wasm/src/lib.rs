@@ -171,8 +171,7 @@ impl Plugin {
         params: &[(String, Value)],
         as_of: Option<&str>,
     ) -> ward_model::Finding {
-        self.runner
-            .evaluate(self, control, resource, params, as_of)
+        self.runner.evaluate(self, control, resource, params, as_of)
     }
 }
 
@@ -249,15 +248,15 @@ impl WasmBackend {
                 .params
                 .iter()
                 .map(|p| match given.and_then(|g| g.get(&p.name)) {
-                    Some(v) => p
-                        .ty
-                        .convert(v)
-                        .map(|v| (p.name.clone(), v))
-                        .map_err(|message| EngineError::BadParam {
-                            rule: control.id.clone(),
-                            param: p.name.clone(),
-                            message,
-                        }),
+                    Some(v) => {
+                        p.ty.convert(v)
+                            .map(|v| (p.name.clone(), v))
+                            .map_err(|message| EngineError::BadParam {
+                                rule: control.id.clone(),
+                                param: p.name.clone(),
+                                message,
+                            })
+                    }
                     None => Ok((p.name.clone(), p.default.clone())),
                 })
                 .collect::<Result<Vec<_>, _>>()?;
@@ -291,7 +290,11 @@ impl Backend for WasmBackend {
                 info.remediation = non_empty(&c.remediation);
                 info.reference = Some(format!(
                     "WASM plugin `{}` {} ({}, SHA-256 {}, interface {INTERFACE_PACKAGE}@{})",
-                    plugin.name, plugin.version, plugin.file, plugin.sha256, plugin.interface_version
+                    plugin.name,
+                    plugin.version,
+                    plugin.file,
+                    plugin.sha256,
+                    plugin.interface_version
                 ));
                 info
             })

@@ -5,10 +5,10 @@ use std::path::Path;
 
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use wasmtime::component::{Component, Linker};
-use wasmtime::{Config, Engine};
 use ward_lang::ParamType;
 use ward_model::{ResourceCatalog, Severity};
+use wasmtime::component::{Component, Linker};
+use wasmtime::{Config, Engine};
 
 use crate::call::{HostState, Runner, describe_failure};
 use crate::{ControlInfo, INTERFACE_PACKAGE, INTERFACE_VERSION, Limits, ParamInfo, Plugin};

@@ -48,11 +48,10 @@ pub fn pack_plugins(dir: &Path) -> Result<Vec<PluginSpec>, WasmError> {
         file: name.clone(),
         source,
     })?;
-    let parsed: Manifest =
-        serde_yaml_ng::from_str(&text).map_err(|e| WasmError::Manifest {
-            file: name.clone(),
-            message: e.to_string(),
-        })?;
+    let parsed: Manifest = serde_yaml_ng::from_str(&text).map_err(|e| WasmError::Manifest {
+        file: name.clone(),
+        message: e.to_string(),
+    })?;
     let mut specs = Vec::new();
     for (i, entry) in parsed.plugins.into_iter().enumerate() {
         let relative = Path::new(&entry.file);
@@ -126,8 +125,14 @@ mod tests {
     #[test]
     fn bad_manifests_are_named() {
         for (text, expected) in [
-            ("plugins:\n  - file: /abs.wasm\n", "must be a path relative to the pack"),
-            ("plugins:\n  - file: a.wasm\n    sha256: nope\n", "must be 64 hexadecimal digits"),
+            (
+                "plugins:\n  - file: /abs.wasm\n",
+                "must be a path relative to the pack",
+            ),
+            (
+                "plugins:\n  - file: a.wasm\n    sha256: nope\n",
+                "must be 64 hexadecimal digits",
+            ),
             ("plugins:\n  - path: a.wasm\n", "unknown field `path`"),
             ("plugins: 3\n", "invalid type"),
         ] {

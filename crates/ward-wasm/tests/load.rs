@@ -72,7 +72,10 @@ fn a_missing_file_is_named() {
         .load_file(std::path::Path::new("no/such/plugin.wasm"), None)
         .unwrap_err()
         .to_string();
-    assert!(e.starts_with("cannot read plugin `no/such/plugin.wasm`"), "{e}");
+    assert!(
+        e.starts_with("cannot read plugin `no/such/plugin.wasm`"),
+        "{e}"
+    );
 }
 
 #[test]

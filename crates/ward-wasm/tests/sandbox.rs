@@ -39,9 +39,7 @@ fn buckets(ids: &[&str]) -> Inventory {
 
 fn hostile(limits: Limits) -> WasmBackend {
     let host = PluginHost::new(limits).unwrap();
-    let plugin = host
-        .load_file(&plugins::plugin("hostile"), None)
-        .unwrap();
+    let plugin = host.load_file(&plugins::plugin("hostile"), None).unwrap();
     WasmBackend::new(vec![plugin]).unwrap()
 }
 
@@ -54,7 +52,10 @@ fn finding<'a>(findings: &'a [Finding], rule: &str, id: &str) -> &'a Finding {
 
 /// (control, what the ERROR message says)
 const CASES: &[(&str, &str)] = &[
-    ("hostile-panic", "it trapped: wasm trap: wasm `unreachable` instruction executed"),
+    (
+        "hostile-panic",
+        "it trapped: wasm trap: wasm `unreachable` instruction executed",
+    ),
     (
         "hostile-loop",
         "it ran out of fuel (the limit is 20000000 units per call)",
@@ -122,7 +123,12 @@ fn each_misbehaviour_is_an_error_for_its_resource_and_the_rest_runs() {
         assert_eq!(bad.citations, vec!["164.308(a)(1)(ii)(D)".to_string()]);
         for good in ["good-one", "good-two"] {
             let f = finding(findings, control, good);
-            assert_eq!(f.status, Status::Compliant, "{control}/{good}: {}", f.message);
+            assert_eq!(
+                f.status,
+                Status::Compliant,
+                "{control}/{good}: {}",
+                f.message
+            );
             assert_eq!(f.message, format!("`{good}` is fine"));
         }
     }
@@ -170,7 +176,9 @@ fn the_default_limits_stop_an_endless_loop_and_a_memory_bomb() {
     let loop_ = finding(&evaluation.findings, "hostile-loop", "bad-apple");
     assert_eq!(loop_.status, Status::Error);
     assert!(
-        loop_.message.contains("ran out of fuel (the limit is 500000000 units"),
+        loop_
+            .message
+            .contains("ran out of fuel (the limit is 500000000 units"),
         "{}",
         loop_.message
     );

@@ -44,7 +44,11 @@ fn ensure_target() -> Result<(), String> {
         .args(["target", "list", "--installed"])
         .output();
     match installed {
-        Ok(out) if String::from_utf8_lossy(&out.stdout).lines().any(|l| l.trim() == TARGET) => {
+        Ok(out)
+            if String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .any(|l| l.trim() == TARGET) =>
+        {
             Ok(())
         }
         Ok(_) => {
@@ -68,7 +72,14 @@ fn build() -> Result<PathBuf, String> {
     let target_dir = target_dir().join("plugins");
     let manifest = repo_root().join("plugins").join("Cargo.toml");
     let output = Command::new(cargo())
-        .args(["build", "--release", "--locked", "--target", TARGET, "--manifest-path"])
+        .args([
+            "build",
+            "--release",
+            "--locked",
+            "--target",
+            TARGET,
+            "--manifest-path",
+        ])
         .arg(&manifest)
         .env("CARGO_TARGET_DIR", &target_dir)
         // The outer build's flags are for the host, not for wasm32.
