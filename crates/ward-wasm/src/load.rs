@@ -195,14 +195,14 @@ fn check_core_imports(file: &str, bytes: &[u8]) -> Result<(), WasmError> {
         message: e.to_string(),
     };
     for payload in wasmparser::Parser::new(0).parse_all(bytes) {
-        if let wasmparser::Payload::ImportSection(reader) = payload.map_err(invalid)? {
-            if let Some(import) = reader.into_imports().next() {
-                let import = import.map_err(invalid)?;
-                return Err(WasmError::ForbiddenImport {
-                    file: file.to_string(),
-                    import: format!("{}::{}", import.module, import.name),
-                });
-            }
+        if let wasmparser::Payload::ImportSection(reader) = payload.map_err(invalid)?
+            && let Some(import) = reader.into_imports().next()
+        {
+            let import = import.map_err(invalid)?;
+            return Err(WasmError::ForbiddenImport {
+                file: file.to_string(),
+                import: format!("{}::{}", import.module, import.name),
+            });
         }
     }
     Ok(())
