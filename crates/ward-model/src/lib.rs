@@ -7,6 +7,7 @@
 pub mod finding;
 pub mod inventory;
 pub mod projection;
+pub mod plugin;
 pub mod resource;
 pub mod rule;
 pub mod shape;
@@ -17,6 +18,7 @@ pub use finding::{
 };
 pub use inventory::{ACCOUNT_TYPE, INVENTORY_FORMAT_VERSION, Insert, Inventory, InventorySnapshot};
 pub use projection::FieldNeeds;
+pub use plugin::PluginRecord;
 pub use resource::{Relationship, Resource, ResourceKey, ResourceRef, Source};
 pub use rule::{ParamInfo, RuleInfo, SourceLocation};
 pub use shape::{ResourceCatalog, ResourceShape, Shape};
