@@ -325,5 +325,12 @@ mod tests {
         assert!(needs.keeps_whole("Ward::IAM::CredentialReportUser"));
         assert!(needs.keeps_name("ipPermissions"));
         assert!(!needs.keeps_name("noRuleReadsThis"));
+        // With every backend of the built-in pack (Cedar's controls read whole entities of
+        // their types), other types are still projected.
+        let all = ControlSet::load(&LoadOptions::default()).unwrap();
+        let needs = all.field_needs();
+        assert!(!needs.is_everything());
+        assert!(needs.keeps_whole("AWS::S3::Bucket"));
+        assert!(!needs.keeps_whole("AWS::EC2::Instance"));
     }
 }

@@ -271,6 +271,16 @@ impl Backend for WasmBackend {
         BACKEND
     }
 
+    /// A plugin receives whole resources of the types its controls declare; nothing of
+    /// the other types.
+    fn field_needs(&self) -> ward_model::FieldNeeds {
+        ward_model::FieldNeeds::whole_types(
+            self.controls()
+                .flat_map(|(_, c)| c.resource_types.iter().cloned())
+                .collect::<Vec<_>>(),
+        )
+    }
+
     fn rules(&self) -> Vec<RuleInfo> {
         self.controls()
             .map(|(plugin, c)| {
