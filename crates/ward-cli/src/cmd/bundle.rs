@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use ward_bundle::keys::{self, SigningKey};
 use ward_bundle::{Evidence, InputFile, Parameters, rule_sources_relative};
 use ward_cli::backends::{ControlSet, LoadOptions};
-use ward_cli::{import_inputs_for, load_catalogue, parse_param_overrides, rule_citations};
+use ward_cli::{import_inputs, load_catalogue, parse_param_overrides, rule_citations};
 use ward_model::Inventory;
 use ward_report::FindingsDocument;
 use ward_report::controls::ControlsReport;
@@ -198,8 +198,7 @@ pub(crate) fn bundle(args: BundleArgs) -> ExitCode {
     let (inventory, input_files) = if args.snapshots.is_empty() {
         (None, Vec::new())
     } else {
-        // The same projection as `ward check`, so both bundles hold the same inventory.
-        let (inventory, report) = import_inputs_for(&args.snapshots, controls.field_needs());
+        let (inventory, report) = import_inputs(&args.snapshots);
         if report.has_errors() {
             for d in report.diagnostics() {
                 if d.level == ward_import::Level::Error {

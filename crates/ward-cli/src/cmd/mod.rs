@@ -17,7 +17,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use ward_cli::backends::{ControlSet, LoadError, LoadOptions};
-use ward_cli::{import_inputs_for, input_problems, parse_param_overrides};
+use ward_cli::{import_inputs, input_problems, parse_param_overrides};
 use ward_engine::EvalOptions;
 use ward_lang::PackError;
 use ward_report::FindingsDocument;
@@ -150,8 +150,9 @@ pub(crate) fn run(args: &RunArgs) -> Result<Run, ExitCode> {
         }
         ExitCode::from(2)
     })?;
-    // Only what the loaded rules read of each configuration is kept (docs/performance.md).
-    let (inventory, report) = import_inputs_for(&args.snapshots, controls.field_needs());
+    // Every field is kept: projection (`controls.field_needs()`) is not switched on until
+    // the redaction record accounts for secrets in skipped fields (ARCHITECTURE.md, Scaling).
+    let (inventory, report) = import_inputs(&args.snapshots);
     for d in report.diagnostics() {
         if d.level != ward_import::Level::Info {
             eprintln!("{:?}", miette::Report::new(d.clone()));
