@@ -1178,7 +1178,13 @@ def prod_lambda():
                             "Sid": "FunctionURLAllowPublicAccess", "Effect": "Allow", "Principal": "*",
                             "Action": "lambda:InvokeFunctionUrl", "Resource": hook_arn,
                             "Condition": {"StringEquals": {"lambda:FunctionUrlAuthType": "NONE"}}}]},
-                    "2025-07-01T19:12:52.006Z", tags(hook, {"app": "reminders"}), memory=256, timeout=10)
+                    "2025-07-01T19:12:52.006Z", tags(hook, {"app": "reminders"}), memory=256, timeout=10,
+                    # A signing secret pasted under an innocuous name: the import's redaction
+                    # goes by names and known shapes and keeps it; the lambda-env-entropy
+                    # plugin (plugins/examples) flags it by its entropy.
+                    env={"REMINDER_WINDOW_HOURS": "24",
+                         "PROVIDER_CALLBACK_REF": base64.urlsafe_b64encode(
+                             hashlib.sha256(b"riverside sms provider webhook").digest()).decode().rstrip("=")})
 
 
 def codebuild_project(name, source, env_vars, created, t, description):

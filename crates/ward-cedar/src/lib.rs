@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 use ward_engine::{Backend, EngineError, EvalOptions, Evaluation};
 use ward_lang::LangDiagnostic;
-use ward_model::{Inventory, ParamInfo, RuleInfo, SourceLocation};
+use ward_model::{FieldNeeds, Inventory, ParamInfo, RuleInfo, SourceLocation};
 
 pub use control::{CedarControl, CedarSource, Mode};
 pub use eval::CEDAR_BACKEND;
@@ -240,5 +240,31 @@ impl Backend for CedarBackend {
         options: &EvalOptions,
     ) -> Result<Evaluation, EngineError> {
         self.run(inventory, options)
+    }
+
+    /// Entities carry whole configurations, so every type a control can read is kept
+    /// whole: the types its policies name, the parent types entities are placed in, and
+    /// for least privilege the IAM principals, their managed policies and the PHI-bearing
+    /// types. Other types are not read at all.
+    fn field_needs(&self) -> FieldNeeds {
+        let mut types: Vec<String> = self
+            .controls
+            .iter()
+            .flat_map(|c| c.resource_types.iter().cloned())
+            .collect();
+        types.extend(schema::PARENT_TYPES.iter().map(|t| t.to_string()));
+        if self.controls.iter().any(|c| c.mode == Mode::LeastPrivilege) {
+            types.extend(
+                [
+                    "AWS::IAM::Role",
+                    "AWS::IAM::User",
+                    "AWS::IAM::Group",
+                    "AWS::IAM::Policy",
+                ]
+                .map(String::from),
+            );
+            types.extend(iam::phi_services().iter().map(|(t, _)| t.to_string()));
+        }
+        FieldNeeds::whole_types(types)
     }
 }

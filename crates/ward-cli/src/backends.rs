@@ -15,6 +15,10 @@ use ward_model::{Inventory, RuleInfo};
 pub struct LoadOptions {
     /// Rule directories (or files); none means the built-in HIPAA pack.
     pub policies: Vec<PathBuf>,
+    /// WASM plugin files (`--plugin`), beside those the rule directories' `plugins.yaml` list.
+    pub plugins: Vec<PathBuf>,
+    /// The sandbox limits of each plugin call.
+    pub plugin_limits: ward_wasm::Limits,
 }
 
 /// Why the controls could not be loaded. Nothing is evaluated after any of these.
@@ -57,6 +61,8 @@ pub struct ControlSet {
     other_sources: Vec<ControlSource>,
     /// Every rule of every backend: the rule language's first, in pack order.
     rules: Vec<RuleInfo>,
+    /// The WASM plugins loaded (for the findings document).
+    plugins: Vec<ward_model::PluginRecord>,
 }
 
 impl ControlSet {
@@ -69,6 +75,7 @@ impl ControlSet {
             others: Vec::new(),
             other_sources: Vec::new(),
             rules,
+            plugins: Vec::new(),
         }
     }
 
@@ -79,6 +86,15 @@ impl ControlSet {
         let mut set = ControlSet::from_pack(pack);
         // Other backends are added here, each with `set.add(backend, its source files)?`.
         crate::cedar::add_cedar(&mut set, &options.policies)?;
+        if let Some(wasm) = crate::plugins::load_plugins(options)? {
+            let records = wasm
+                .plugins()
+                .iter()
+                .map(ward_wasm::Plugin::record)
+                .collect();
+            set.add(Box::new(wasm), Vec::new())?;
+            set.plugins = records;
+        }
         Ok(set)
     }
 
@@ -112,6 +128,11 @@ impl ControlSet {
     /// The rule language's pack.
     pub fn pack(&self) -> &Pack {
         self.lang.pack()
+    }
+
+    /// The WASM plugins loaded: file, SHA-256, interface version, rules.
+    pub fn plugins(&self) -> &[ward_model::PluginRecord] {
+        &self.plugins
     }
 
     /// Every rule of every backend.
@@ -304,5 +325,12 @@ mod tests {
         assert!(needs.keeps_whole("Ward::IAM::CredentialReportUser"));
         assert!(needs.keeps_name("ipPermissions"));
         assert!(!needs.keeps_name("noRuleReadsThis"));
+        // With every backend of the built-in pack (Cedar's controls read whole entities of
+        // their types), other types are still projected.
+        let all = ControlSet::load(&LoadOptions::default()).unwrap();
+        let needs = all.field_needs();
+        assert!(!needs.is_everything());
+        assert!(needs.keeps_whole("AWS::S3::Bucket"));
+        assert!(!needs.keeps_whole("AWS::EC2::Instance"));
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod backends;
 pub mod cedar;
+pub mod plugins;
 pub mod rule_tests;
 pub mod waivers;
 
