@@ -16,7 +16,7 @@ use std::str::FromStr;
 
 use cedar_policy::{
     Authorizer, Context, Decision, Entities, EntityId, EntityTypeName, EntityUid, PolicyId,
-    Request, Response,
+    Request, Response, RestrictedExpression,
 };
 use rayon::prelude::*;
 use serde_json::{Value, json};
@@ -388,27 +388,45 @@ fn judge(
     let mut beyond: BTreeMap<(String, String), (Vec<String>, Value)> = BTreeMap::new();
     let mut errors = Vec::new();
     let mut intended = 0usize;
+    let mut types: BTreeMap<String, Option<EntityTypeName>> = BTreeMap::new();
+    let action_type = EntityTypeName::from_str("IAM::Action").ok();
     let mut applicable: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
     for g in &access.grants {
         let Some(action) = catalog.actions.get(g.action) else {
             continue;
         };
         let name = action.full_name();
-        let resource = schema
-            .entity_types
-            .get(&g.resource.resource_type)
-            .and_then(|t| uid(t, &uid_of(g.resource)));
-        let (Some(resource), Some(action_uid)) = (resource, uid("IAM::Action", &name)) else {
+        // Parsing a Cedar name is costly: each type name once per principal.
+        let resource = types
+            .entry(g.resource.resource_type.clone())
+            .or_insert_with(|| {
+                schema
+                    .entity_types
+                    .get(&g.resource.resource_type)
+                    .and_then(|t| EntityTypeName::from_str(t).ok())
+            })
+            .clone()
+            .map(|t| EntityUid::from_type_name_and_id(t, EntityId::new(uid_of(g.resource))));
+        let action_uid = action_type
+            .clone()
+            .map(|t| EntityUid::from_type_name_and_id(t, EntityId::new(&name)));
+        let (Some(resource), Some(action_uid)) = (resource, action_uid) else {
             errors.push(format!(
                 "{name} on {}: no Cedar uid",
                 g.resource.resource_id
             ));
             continue;
         };
-        let context = Context::from_json_value(
-            json!({"conditional": g.conditional, "policy": g.statement.policy}),
-            None,
-        );
+        let context = Context::from_pairs([
+            (
+                "conditional".to_string(),
+                RestrictedExpression::new_bool(g.conditional),
+            ),
+            (
+                "policy".to_string(),
+                RestrictedExpression::new_string(g.statement.policy.clone()),
+            ),
+        ]);
         let request = context.map_err(|e| e.to_string()).and_then(|c| {
             Request::new(principal.clone(), action_uid, resource, c, None)
                 .map_err(|e| e.to_string())

@@ -22,6 +22,8 @@ pub struct IamAction {
     /// The catalogue's resource type names the action accepts (`bucket`, `object`, `db`...);
     /// empty when it only takes `*`.
     pub resources: Vec<String>,
+    /// `service:name` in lower case, as patterns are compared.
+    pub key: String,
 }
 
 impl IamAction {
@@ -68,6 +70,7 @@ impl ActionCatalog {
         for (service, s) in doc.services {
             for (name, a) in s.actions {
                 actions.push(IamAction {
+                    key: format!("{service}:{name}").to_ascii_lowercase(),
                     service: service.clone(),
                     name,
                     access: a.access,

@@ -21,7 +21,7 @@ pub mod catalog;
 pub mod glob;
 pub mod policy;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::OnceLock;
 
 use serde_json::Value;
@@ -376,6 +376,10 @@ pub fn analyze<'a>(
             .flat_map(|(_, s)| s.iter().copied())
             .collect();
         let targets = targets(resource);
+        // Whether a statement reaches (Allow) or covers (Deny) a set of ARNs depends only on
+        // the resource kinds the action accepts: computed once per (statement, kinds).
+        let mut reach: HashMap<(usize, Vec<&str>), bool> = HashMap::new();
+        let mut cover: HashMap<(usize, Vec<&str>), bool> = HashMap::new();
         for (ai, action) in catalog.actions.iter().enumerate() {
             if !services.contains(action.service.as_str()) {
                 continue;
@@ -390,14 +394,24 @@ pub fn analyze<'a>(
             }
             let granting: Vec<&&Statement> = allows
                 .iter()
-                .filter(|s| s.actions.get(ai).copied().unwrap_or(false) && s.reaches(&relevant))
+                .enumerate()
+                .filter(|(si, s)| {
+                    s.actions.get(ai).copied().unwrap_or(false)
+                        && *reach
+                            .entry((*si, relevant.clone()))
+                            .or_insert_with(|| s.reaches(&relevant))
+                })
+                .map(|(_, s)| s)
                 .collect();
             if granting.is_empty() {
                 continue;
             }
-            let denied = denies
-                .iter()
-                .any(|d| d.actions.get(ai).copied().unwrap_or(false) && d.covers_all(&relevant));
+            let denied = denies.iter().enumerate().any(|(si, d)| {
+                d.actions.get(ai).copied().unwrap_or(false)
+                    && *cover
+                        .entry((si, relevant.clone()))
+                        .or_insert_with(|| d.covers_all(&relevant))
+            });
             if denied {
                 continue;
             }

@@ -135,13 +135,14 @@ fn parse_statement(
         Some("Deny") => Effect::Deny,
         other => return Err(format!("{at}: `Effect` is {other:?}, not Allow or Deny")),
     };
+    let lower = |v: Vec<String>| v.into_iter().map(|p| p.to_ascii_lowercase()).collect();
     let action_set = match (s.get("Action"), s.get("NotAction")) {
-        (Some(a), None) => {
-            Patterns::Listed(strings(a).ok_or(format!("{at}: unreadable `Action`"))?)
-        }
-        (None, Some(a)) => {
-            Patterns::AllBut(strings(a).ok_or(format!("{at}: unreadable `NotAction`"))?)
-        }
+        (Some(a), None) => Patterns::Listed(lower(
+            strings(a).ok_or(format!("{at}: unreadable `Action`"))?,
+        )),
+        (None, Some(a)) => Patterns::AllBut(lower(
+            strings(a).ok_or(format!("{at}: unreadable `NotAction`"))?,
+        )),
         _ => {
             return Err(format!(
                 "{at}: needs exactly one of `Action` and `NotAction`"
@@ -210,11 +211,26 @@ fn devariable(p: &str) -> String {
 }
 
 fn action_in(set: &Patterns, action: &IamAction) -> bool {
-    let name = action.full_name();
     match set {
-        Patterns::Listed(p) => p.iter().any(|p| glob::matches_ignore_case(p, &name)),
-        Patterns::AllBut(p) => !p.iter().any(|p| glob::matches_ignore_case(p, &name)),
+        Patterns::Listed(p) => p.iter().any(|p| action_matches(p, action)),
+        Patterns::AllBut(p) => !p.iter().any(|p| action_matches(p, action)),
     }
+}
+
+/// `pattern` is lower case. Most patterns name another service or no wildcard at all:
+/// those are decided without glob matching.
+fn action_matches(pattern: &str, action: &IamAction) -> bool {
+    let wild = |s: &str| s.contains(['*', '?']);
+    if let Some((service, _)) = pattern.split_once(':')
+        && !wild(service)
+        && service != action.service
+    {
+        return false;
+    }
+    if !wild(pattern) {
+        return pattern == action.key;
+    }
+    glob::matches(pattern, &action.key)
 }
 
 impl Statement {
