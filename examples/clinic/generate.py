@@ -1178,7 +1178,13 @@ def prod_lambda():
                             "Sid": "FunctionURLAllowPublicAccess", "Effect": "Allow", "Principal": "*",
                             "Action": "lambda:InvokeFunctionUrl", "Resource": hook_arn,
                             "Condition": {"StringEquals": {"lambda:FunctionUrlAuthType": "NONE"}}}]},
-                    "2025-07-01T19:12:52.006Z", tags(hook, {"app": "reminders"}), memory=256, timeout=10)
+                    "2025-07-01T19:12:52.006Z", tags(hook, {"app": "reminders"}), memory=256, timeout=10,
+                    # A signing secret pasted under an innocuous name: the import's redaction
+                    # goes by names and known shapes and keeps it; the lambda-env-entropy
+                    # plugin (plugins/examples) flags it by its entropy.
+                    env={"REMINDER_WINDOW_HOURS": "24",
+                         "PROVIDER_CALLBACK_REF": base64.urlsafe_b64encode(
+                             hashlib.sha256(b"riverside sms provider webhook").digest()).decode().rstrip("=")})
 
 
 def codebuild_project(name, source, env_vars, created, t, description):
@@ -2370,6 +2376,12 @@ def prod_iam():
         ("reporting-etl-role", trust({"Service": "ec2.amazonaws.com"}),
          [aws_policy("AmazonSSMManagedInstanceCore")], [], "2022-11-08T12:01:19.000Z", "Nightly reporting ETL",
          "reporting-etl-profile", "2026-11-19T06:41:00.000Z"),
+        # Planted for the Cedar least-privilege control: developers were meant to get the
+        # build buckets, but the policy's `riverside-ehr-*` pattern also reaches the PHI
+        # documents (and backups) buckets with s3:*.
+        ("developer-role", trust({"AWS": f"arn:aws:iam::{PROD}:root"}), [], [("developer-s3", doc(
+             stmt("DevBuckets", "s3:*", [f"arn:aws:s3:::riverside-ehr-*", f"arn:aws:s3:::riverside-ehr-*/*"])))],
+         "2026-10-02T10:15:00.000Z", "Developers (console, via SSO)", None, "2026-11-19T15:20:00.000Z"),
     ]
     for name, trust_doc, attached, inline, created, description, profile, last_used in roles:
         iam_role(name, trust_doc, attached, inline, created, description,
@@ -3659,7 +3671,7 @@ expect("iam-inline-policy-blocked-kms-actions", C, nc={"ci-deploy": "inline depl
 expect("iam-no-inline-policy-check", C, nc={n: "inline policy" for n in [
     "ehr-app-instance-role", "cloudtrail-to-cloudwatch", "vpc-flow-logs-role", "intake-ocr-role",
     "codebuild-ehr-app-build-role", "hl7-parser-task-role", "s3-replication-role", "front-desk",
-    "compliance-auditors", "ci-deploy"]})
+    "compliance-auditors", "ci-deploy", "developer-role"]})
 expect("iam-user-no-policies-check", C,
        nc={"ci-deploy": "inline policy", "backup-agent": "BackupOperator attached directly",
            "data-eng-svc": "LakeReadOnly attached directly"})
@@ -3737,6 +3749,26 @@ expect("ec2-stopped-instance", NA, c=["jupyter-gpu-1"],
 expect("ward-phi-dedicated-tenancy", NA, c=["ehr-app-1", "ehr-app-2"],
        nc={"hl7-interface": "phi=true, tenancy default", "fax-gateway": "phi=true, tenancy default"},
        note="NOT_APPLICABLE: instances without phi=true")
+# ---- Cedar controls (policies/hipaa/cedar)
+expect("ward-phi-s3-bucket-protection", NA, c=["riverside-ehr-documents-111122223333", "riverside-ehr-backups-111122223333"],
+       nc={"riverside-intake-scans": "phi=true: no versioning, no access logging, no public access block"},
+       note="NOT_APPLICABLE: buckets without phi=true")
+expect("ward-phi-rds-protection", NA, c=["ehr-db", "analytics-aurora-1"],
+       nc={"reporting-db": "phi=true, not encrypted",
+           "legacy-portal-db": "phi=true, public, no deletion protection, 1-day backups"},
+       note="NOT_APPLICABLE: DB instances without phi=true")
+expect("ward-phi-least-privilege", NA,
+       c=["ehr-app-instance-role", "ehr-backup-role", "external-auditor", "intake-ocr-role", "s3-replication-role",
+          "mlopez", "frontdesk-shared", "backup-agent", "jwhite-contractor",
+          "AWSServiceRoleForApplicationAutoScaling_DynamoDBTable", "AWSBackupDefaultServiceRole"],
+       nc={"developer-role": "planted: s3:* on arn:aws:s3:::riverside-ehr-* reaches the PHI documents and backups buckets (inline policy developer-s3, Sid DevBuckets)",
+           "codebuild-portal-legacy-build-role": "AdministratorAccess reaches every PHI resource",
+           "sagemaker-execution-role": "AmazonSageMakerFullAccess: object actions on arn:aws:s3:::*sagemaker* reach objects of the PHI buckets whose key contains sagemaker",
+           "intern-2025": "AmazonSageMakerFullAccess through group data-science (as sagemaker-execution-role)",
+           "kpatel": "AmazonSageMakerFullAccess through group data-science (as sagemaker-execution-role)",
+           "EMR_EC2_DefaultRole": "AmazonElasticMapReduceforEC2Role: rds:Describe* on * (metadata of the PHI databases; not in the intent)",
+           "aws-elasticbeanstalk-ec2-role": "AWSElasticBeanstalkWorkerTier: dynamodb:Query/Scan on table/*-stack-AWSEBWorkerCronLeaderRegistry*, which also matches indexes of the PHI table"},
+       note="NOT_APPLICABLE: no grant on a PHI-bearing resource; COMPLIANT: every grant is in the intent (ward-phi-least-privilege.cedar)")
 expect("encrypted-volumes", C,
        nc={"bastion-root": "in use, unencrypted", "fax-gateway-root": "in use, unencrypted",
            "jupyter-gpu-1-root": "in use, unencrypted", "genomics-spark-master-root": "in use, unencrypted",
@@ -3918,8 +3950,17 @@ expect("sns-encrypted-kms", C, nc={"appointment-reminders-sms": "no KmsMasterKey
 
 # ================================================================= expected-statuses.json and README tables
 def pack_rules():
-    """rule id -> resource types, read from the pack's .ward files."""
+    """rule id -> resource types, read from the pack's .ward files and Cedar controls
+    (cedar/*.cedar: `@id`, and `resource is TYPE` in the scopes, or IAM roles and users for a
+    least-privilege control)."""
     rules = {}
+    for path in sorted((PACK / "cedar").glob("*.cedar")):
+        text = path.read_text()
+        for rid in sorted(set(re.findall(r'@id\("([\w-]+)"\)', text))):
+            if '@mode("least-privilege")' in text:
+                rules[rid] = ["AWS::IAM::Role", "AWS::IAM::User"]
+            else:
+                rules[rid] = sorted(set(re.findall(r"resource is ([\w:]+)", text)))
     for path in sorted(PACK.glob("*.ward")):
         text = path.read_text()
         name = re.search(r"^rule\s+([\w-]+)\s*\{", text, re.M)

@@ -15,6 +15,10 @@ use ward_model::{Inventory, RuleInfo};
 pub struct LoadOptions {
     /// Rule directories (or files); none means the built-in HIPAA pack.
     pub policies: Vec<PathBuf>,
+    /// WASM plugin files (`--plugin`), beside those the rule directories' `plugins.yaml` list.
+    pub plugins: Vec<PathBuf>,
+    /// The sandbox limits of each plugin call.
+    pub plugin_limits: ward_wasm::Limits,
 }
 
 /// Why the controls could not be loaded. Nothing is evaluated after any of these.
@@ -57,6 +61,8 @@ pub struct ControlSet {
     other_sources: Vec<ControlSource>,
     /// Every rule of every backend: the rule language's first, in pack order.
     rules: Vec<RuleInfo>,
+    /// The WASM plugins loaded (for the findings document).
+    plugins: Vec<ward_model::PluginRecord>,
 }
 
 impl ControlSet {
@@ -69,6 +75,7 @@ impl ControlSet {
             others: Vec::new(),
             other_sources: Vec::new(),
             rules,
+            plugins: Vec::new(),
         }
     }
 
@@ -76,8 +83,18 @@ impl ControlSet {
     /// built-in pack), then each other backend's.
     pub fn load(options: &LoadOptions) -> Result<ControlSet, LoadError> {
         let pack = crate::load_policies(&options.policies)?;
-        let set = ControlSet::from_pack(pack);
+        let mut set = ControlSet::from_pack(pack);
         // Other backends are added here, each with `set.add(backend, its source files)?`.
+        crate::cedar::add_cedar(&mut set, &options.policies)?;
+        if let Some(wasm) = crate::plugins::load_plugins(options)? {
+            let records = wasm
+                .plugins()
+                .iter()
+                .map(ward_wasm::Plugin::record)
+                .collect();
+            set.add(Box::new(wasm), Vec::new())?;
+            set.plugins = records;
+        }
         Ok(set)
     }
 
@@ -113,6 +130,11 @@ impl ControlSet {
         self.lang.pack()
     }
 
+    /// The WASM plugins loaded: file, SHA-256, interface version, rules.
+    pub fn plugins(&self) -> &[ward_model::PluginRecord] {
+        &self.plugins
+    }
+
     /// Every rule of every backend.
     pub fn rules(&self) -> &[RuleInfo] {
         &self.rules
@@ -134,6 +156,15 @@ impl ControlSet {
             let b: &dyn Backend = b.as_ref();
             b
         }))
+    }
+
+    /// What every backend reads of each configuration item (the importer skips the rest).
+    pub fn field_needs(&self) -> ward_model::FieldNeeds {
+        let mut needs = ward_model::FieldNeeds::names(Vec::new());
+        for backend in self.backends() {
+            needs.union(&backend.field_needs());
+        }
+        needs
     }
 
     /// Every source file of the controls: the rule language's, then the other backends'.
@@ -235,10 +266,11 @@ mod tests {
     fn findings_of_every_backend_are_merged_and_rules_listed() {
         let mut set = ControlSet::load(&LoadOptions::default()).unwrap();
         let lang_rules = set.rules().len();
+        let backends = set.backends().count();
         set.add(Box::new(Accounts("test-accounts")), Vec::new())
             .unwrap();
         assert_eq!(set.rules().len(), lang_rules + 1);
-        assert_eq!(set.backends().count(), 2);
+        assert_eq!(set.backends().count(), backends + 1);
         let options = EvalOptions {
             only: Some(["test-accounts".to_string(), "restricted-ssh".to_string()].into()),
             ..EvalOptions::default()
@@ -276,5 +308,29 @@ mod tests {
             .insert("no-such-rule".into(), BTreeMap::new());
         let err = set.evaluate(&inventory(), &options).unwrap_err();
         assert_eq!(err, EngineError::UnknownRule("no-such-rule".into()));
+    }
+
+    #[test]
+    fn the_builtin_rules_name_the_fields_they_read() {
+        let pack = crate::builtin_pack().unwrap();
+        let used = ward_lang::fields::configuration_fields(&pack);
+        assert!(
+            used.everything_in.is_empty(),
+            "these use a configuration object of any type whole: {:?}",
+            used.everything_in
+        );
+        let set = ControlSet::from_pack(pack);
+        let needs = set.field_needs();
+        assert!(!needs.is_everything());
+        assert!(needs.keeps_whole("Ward::IAM::CredentialReportUser"));
+        assert!(needs.keeps_name("ipPermissions"));
+        assert!(!needs.keeps_name("noRuleReadsThis"));
+        // With every backend of the built-in pack (Cedar's controls read whole entities of
+        // their types), other types are still projected.
+        let all = ControlSet::load(&LoadOptions::default()).unwrap();
+        let needs = all.field_needs();
+        assert!(!needs.is_everything());
+        assert!(needs.keeps_whole("AWS::S3::Bucket"));
+        assert!(!needs.keeps_whole("AWS::EC2::Instance"));
     }
 }

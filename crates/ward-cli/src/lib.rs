@@ -3,6 +3,8 @@
 
 pub mod aws;
 pub mod backends;
+pub mod cedar;
+pub mod plugins;
 pub mod rule_tests;
 pub mod waivers;
 
@@ -11,7 +13,7 @@ use std::path::{Component, Path, PathBuf};
 
 use ward_import::ImportReport;
 use ward_lang::{Pack, PackError, SourceFile};
-use ward_model::{Inventory, RuleInfo};
+use ward_model::{FieldNeeds, Inventory, RuleInfo};
 use ward_report::InputProblem;
 use ward_report::controls::{CitationCatalogue, RuleCitations};
 
@@ -182,7 +184,13 @@ pub fn load_policies(dirs: &[PathBuf]) -> Result<Pack, PackError> {
 
 /// Imports every input into one inventory (adding the account-level pseudo resources).
 pub fn import_inputs(paths: &[PathBuf]) -> (Inventory, ImportReport) {
+    import_inputs_for(paths, FieldNeeds::everything())
+}
+
+/// Imports every input, keeping of each configuration only what `needs` names.
+pub fn import_inputs_for(paths: &[PathBuf], needs: FieldNeeds) -> (Inventory, ImportReport) {
     let mut inventory = Inventory::new();
+    inventory.set_field_needs(needs);
     let report = ward_import::import_paths(paths, &mut inventory);
     inventory.synthesize_accounts();
     (inventory, report)

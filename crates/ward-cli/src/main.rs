@@ -122,6 +122,12 @@ The Ward rules run are --rule, else the rule parameter wardRules, else the Confi
     #[command(after_help = "Examples:\n  ward remediate --region eu-west-1\n  \
 ward remediate --group-id sg-0123 --apply --evidence remediation.json")]
     Remediate(RemediateArgs),
+    /// The Cedar backend: `ward cedar schema` prints the schema Cedar controls are validated against
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  ward cedar schema\n  ward cedar schema --format json > ward.cedarschema.json"
+    )]
+    Cedar(cmd::cedar::CedarCommand),
 }
 
 fn main() -> ExitCode {
@@ -139,5 +145,6 @@ fn main() -> ExitCode {
         Command::Collect(args) => cmd::collect::collect(args),
         Command::ConfigRule(args) => cmd::config_rule::config_rule(args),
         Command::Remediate(args) => cmd::remediate::remediate(args),
+        Command::Cedar(command) => cmd::cedar::cedar(command),
     }
 }

@@ -113,6 +113,7 @@ fn collect_tests(dir: &Path, out: &mut Vec<PathBuf>) {
 pub fn run(dirs: &[PathBuf]) -> Result<TestRun, LoadError> {
     let controls = ControlSet::load(&LoadOptions {
         policies: dirs.to_vec(),
+        ..LoadOptions::default()
     })?;
     let mut files = Vec::new();
     for d in dirs {

@@ -73,6 +73,36 @@ fn the_builtin_pack_is_the_policies_directory() {
     assert_eq!(ids(&builtin), ids(&on_disk));
 }
 
+#[test]
+fn every_cedar_control_has_tests_citations_and_remediation_and_is_on_disk() {
+    let controls =
+        ward_cli::backends::ControlSet::load(&ward_cli::backends::LoadOptions::default()).unwrap();
+    let cedar: Vec<_> = controls
+        .rules()
+        .iter()
+        .filter(|r| r.backend == "cedar")
+        .collect();
+    assert!(cedar.len() >= 3, "the pack has Cedar controls");
+    for rule in cedar {
+        assert!(!rule.citations.is_empty(), "{} cites nothing", rule.id);
+        assert!(rule.remediation.is_some(), "{} has no remediation", rule.id);
+        let source = rule.source.as_ref().expect("a source location");
+        let rel = source
+            .file
+            .strip_prefix(&format!("{}/", ward_cli::BUILTIN_PREFIX))
+            .expect("built-in path");
+        let on_disk = workspace_root().join("policies/hipaa").join(rel);
+        assert!(on_disk.exists(), "{} is not on disk", on_disk.display());
+        let tests = on_disk.with_extension("tests.yaml");
+        assert!(
+            tests.exists(),
+            "{} has no test file at {}",
+            rule.id,
+            tests.display()
+        );
+    }
+}
+
 fn readme() -> String {
     std::fs::read_to_string(workspace_root().join("policies/hipaa/README.md")).unwrap()
 }
@@ -96,7 +126,10 @@ fn first_column_after(text: &str, heading: &str) -> Vec<String> {
 fn every_rule_has_compliant_non_compliant_and_not_applicable_cases() {
     let dir = workspace_root().join("policies/hipaa");
     let mut missing = Vec::new();
-    for entry in std::fs::read_dir(&dir).unwrap() {
+    let entries = std::fs::read_dir(&dir)
+        .unwrap()
+        .chain(std::fs::read_dir(dir.join("cedar")).unwrap());
+    for entry in entries {
         let path = entry.unwrap().path();
         let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
             continue;

@@ -1,7 +1,7 @@
 //! The behaviour of the built-in functions (their names and arities are in
 //! `ward_lang::functions`).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
 use std::rc::Rc;
 
@@ -336,11 +336,7 @@ pub fn call<'a>(
                     .join(sep),
             )
         }
-        B::Matches => {
-            let re = regex::Regex::new(str_arg(b, a1)?)
-                .map_err(|e| EvalError(format!("invalid regular expression: {e}")))?;
-            Val::bool(re.is_match(str_arg(b, a0)?))
-        }
+        B::Matches => Val::bool(regex_is_match(str_arg(b, a1)?, str_arg(b, a0)?)?),
         B::Wildcard => Val::bool(wildcard_match(str_arg(b, a0)?, str_arg(b, a1)?)),
         B::IsWorld => {
             let (_, prefix) = parse_cidr(str_arg(b, a0)?)?;
@@ -493,8 +489,8 @@ pub fn call<'a>(
             let account = env.resource.account_id.as_deref();
             Val::list(
                 env.inventory
-                    .of_type(t)
-                    .filter(|r| r.account_id.as_deref() == account && !r.is_deleted())
+                    .of_type_in_account(t, account)
+                    .filter(|r| !r.is_deleted())
                     .map(|r| Val::new(V::Resource(r)))
                     .collect(),
             )
@@ -816,4 +812,32 @@ mod tests {
         let b = parse_time("2026-04-01").unwrap();
         assert_eq!(whole_days(a, b), 90.0);
     }
+}
+
+/// How many distinct patterns each thread keeps compiled (patterns come from rule text and
+/// parameters, so a run has few; the bound only guards against pathological rules).
+const REGEX_CACHE_SIZE: usize = 256;
+
+thread_local! {
+    static REGEX_CACHE: std::cell::RefCell<HashMap<String, regex::Regex>> =
+        std::cell::RefCell::new(HashMap::new());
+}
+
+/// `matches(text, pattern)`: the pattern is compiled once per thread, not once per call
+/// (a rule over 100k resources would otherwise compile it 100k times).
+fn regex_is_match(pattern: &str, text: &str) -> Result<bool, EvalError> {
+    REGEX_CACHE.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if let Some(re) = cache.get(pattern) {
+            return Ok(re.is_match(text));
+        }
+        let re = regex::Regex::new(pattern)
+            .map_err(|e| EvalError(format!("invalid regular expression: {e}")))?;
+        let found = re.is_match(text);
+        if cache.len() >= REGEX_CACHE_SIZE {
+            cache.clear();
+        }
+        cache.insert(pattern.to_string(), re);
+        Ok(found)
+    })
 }

@@ -17,7 +17,9 @@ use rayon::prelude::*;
 use serde_json::Value;
 use ward_lang::ir::IrStmt;
 use ward_lang::{CompiledRule, Pack};
-use ward_model::{Finding, Inventory, ParamInfo, Resource, RuleInfo, SourceLocation, Status};
+use ward_model::{
+    FieldNeeds, Finding, Inventory, ParamInfo, Resource, RuleInfo, SourceLocation, Status,
+};
 
 use crate::eval::{Env, Frame, Truth, eval, render, truth};
 
@@ -49,6 +51,11 @@ pub trait Backend: Sync {
         inventory: &Inventory,
         options: &EvalOptions,
     ) -> Result<Evaluation, EngineError>;
+    /// What its rules read of each configuration item; the importer skips the rest. The
+    /// default, everything, is always correct.
+    fn field_needs(&self) -> FieldNeeds {
+        FieldNeeds::everything()
+    }
 }
 
 /// The result of evaluating a set of rules.
@@ -122,6 +129,16 @@ impl Backend for LangBackend {
             .iter()
             .map(|r| rule_info(&self.pack, r))
             .collect()
+    }
+
+    fn field_needs(&self) -> FieldNeeds {
+        let used = ward_lang::fields::configuration_fields(&self.pack);
+        if !used.everything_in.is_empty() {
+            return FieldNeeds::everything();
+        }
+        let mut needs = FieldNeeds::names(used.names);
+        needs.union(&FieldNeeds::whole_types(used.whole_types));
+        needs
     }
 
     fn evaluate(

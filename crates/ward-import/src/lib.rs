@@ -28,6 +28,7 @@ mod api;
 mod diagnostic;
 mod format;
 mod normalize;
+mod project;
 mod reader;
 mod redact;
 mod service_facts;

@@ -111,6 +111,7 @@ fn import_file(path: &Path, inventory: &mut Inventory) -> FileReport {
 /// Reads one input (plain or gzip JSON) into `inventory`.
 pub(crate) fn read_stream<R: Read>(name: &str, reader: R, inventory: &mut Inventory) -> FileReport {
     let mut state = FileState::new(name);
+    state.needs = inventory.field_needs().clone();
     let mut reader = reader;
     let head = match read_head(&mut reader) {
         Ok(head) => head,
@@ -312,6 +313,9 @@ struct FileState {
     format: Option<Format>,
     /// Account facts that wait for their account to be known.
     pending: Vec<PendingFact>,
+    /// What the evaluation reads of each configuration (the inventory's): the rest of a
+    /// configuration item is skipped while reading.
+    needs: ward_model::FieldNeeds,
 }
 
 impl FileState {
@@ -322,6 +326,7 @@ impl FileState {
             diagnostics: Vec::new(),
             format: None,
             pending: Vec::new(),
+            needs: ward_model::FieldNeeds::everything(),
         }
     }
 
@@ -1064,6 +1069,18 @@ fn stream_list<'de, A: SeqAccess<'de>>(
     mut seq: A,
 ) -> Result<(), A::Error> {
     let mut index = 0;
+    let project =
+        matches!(kind, ListKind::ConfigItems | ListKind::Items) && !state.needs.is_everything();
+    if project {
+        let needs = state.needs.clone();
+        while let Some(element) =
+            seq.next_element_seed(crate::project::ItemSeed { needs: &needs })?
+        {
+            state.handle_element(kind, index, element);
+            index += 1;
+        }
+        return Ok(());
+    }
     while let Some(element) = seq.next_element::<Value>()? {
         state.handle_element(kind, index, element);
         index += 1;

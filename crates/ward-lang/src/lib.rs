@@ -9,6 +9,7 @@
 pub mod ast;
 pub mod check;
 pub mod diagnostic;
+pub mod fields;
 pub mod functions;
 pub mod ir;
 pub mod pack;

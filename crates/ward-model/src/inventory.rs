@@ -4,6 +4,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 
+use crate::projection::FieldNeeds;
 use crate::resource::{Resource, ResourceKey};
 
 /// Version of the inventory snapshot format (`ward-inventory.schema.json`).
@@ -18,7 +19,12 @@ pub struct Inventory {
     resources: Vec<Resource>,
     by_key: HashMap<ResourceKey, usize>,
     by_type: BTreeMap<String, Vec<usize>>,
+    /// Type -> account -> indices, in insertion order: `resources(type)` in a rule asks for
+    /// one account's, and scanning every account's would make a big estate quadratic.
+    by_type_account: HashMap<String, HashMap<Option<String>, Vec<usize>>>,
     by_arn: HashMap<String, usize>,
+    /// What the evaluation reads of each configuration; the rest is dropped on insert.
+    needs: FieldNeeds,
 }
 
 /// What happened when a resource was added.
@@ -39,7 +45,10 @@ impl Inventory {
 
     /// Adds a resource. When the same type and id is already present, the item with the
     /// later `configurationItemCaptureTime` wins (ties: the later one added).
-    pub fn insert(&mut self, resource: Resource) -> Insert {
+    pub fn insert(&mut self, mut resource: Resource) -> Insert {
+        if !self.needs.is_everything() {
+            self.needs.project(&mut resource);
+        }
         let key = resource.key();
         if let Some(&index) = self.by_key.get(&key) {
             let Some(existing) = self.resources.get_mut(index) else {
@@ -56,6 +65,16 @@ impl Inventory {
             if let Some(arn) = &resource.arn {
                 self.by_arn.insert(arn.clone(), index);
             }
+            if existing.account_id != resource.account_id
+                && let Some(groups) = self.by_type_account.get_mut(&resource.resource_type)
+            {
+                if let Some(old) = groups.get_mut(&existing.account_id) {
+                    old.retain(|&i| i != index);
+                }
+                let new = groups.entry(resource.account_id.clone()).or_default();
+                new.push(index);
+                new.sort_unstable();
+            }
             *existing = resource;
             return Insert::ReplacedOlder;
         }
@@ -65,6 +84,12 @@ impl Inventory {
         }
         self.by_type
             .entry(resource.resource_type.clone())
+            .or_default()
+            .push(index);
+        self.by_type_account
+            .entry(resource.resource_type.clone())
+            .or_default()
+            .entry(resource.account_id.clone())
             .or_default()
             .push(index);
         self.by_key.insert(key, index);
@@ -95,6 +120,17 @@ impl Inventory {
             resource.source.format = "ward-synthesized".to_string();
             self.insert(resource);
         }
+    }
+
+    /// Keeps only what `needs` names of each configuration inserted from now on (the
+    /// importer also skips the rest while reading).
+    pub fn set_field_needs(&mut self, needs: FieldNeeds) {
+        self.needs = needs;
+    }
+
+    /// What this inventory keeps of each configuration.
+    pub fn field_needs(&self) -> &FieldNeeds {
+        &self.needs
     }
 
     pub fn len(&self) -> usize {
@@ -130,6 +166,21 @@ impl Inventory {
     pub fn of_type<'a>(&'a self, resource_type: &str) -> impl Iterator<Item = &'a Resource> + 'a {
         self.by_type
             .get(resource_type)
+            .into_iter()
+            .flatten()
+            .filter_map(|&index| self.resources.get(index))
+    }
+
+    /// Resources of one type in one account (`None`: those without an account), in
+    /// insertion order.
+    pub fn of_type_in_account<'a>(
+        &'a self,
+        resource_type: &str,
+        account: Option<&str>,
+    ) -> impl Iterator<Item = &'a Resource> + 'a {
+        self.by_type_account
+            .get(resource_type)
+            .and_then(|groups| groups.get(&account.map(str::to_string)))
             .into_iter()
             .flatten()
             .filter_map(|&index| self.resources.get(index))
@@ -208,6 +259,28 @@ mod tests {
         );
         assert_eq!(inv.len(), 1);
         assert_eq!(inv.of_type("AWS::EC2::SecurityGroup").count(), 1);
+    }
+
+    #[test]
+    fn resources_of_a_type_by_account_follow_replacements() {
+        let mut inv = Inventory::new();
+        inv.insert(sg("sg-1", "2024-01-01T00:00:00Z"));
+        inv.insert(sg("sg-2", "2024-01-01T00:00:00Z"));
+        let mut moved = sg("sg-1", "2024-01-02T00:00:00Z");
+        moved.account_id = Some("444455556666".into());
+        assert_eq!(inv.insert(moved), Insert::ReplacedOlder);
+        let ids = |account: &str| -> Vec<String> {
+            inv.of_type_in_account("AWS::EC2::SecurityGroup", Some(account))
+                .map(|r| r.resource_id.clone())
+                .collect()
+        };
+        assert_eq!(ids("111122223333"), ["sg-2"]);
+        assert_eq!(ids("444455556666"), ["sg-1"]);
+        assert_eq!(
+            inv.of_type_in_account("AWS::EC2::SecurityGroup", None)
+                .count(),
+            0
+        );
     }
 
     #[test]

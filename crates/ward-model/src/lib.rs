@@ -6,6 +6,8 @@
 
 pub mod finding;
 pub mod inventory;
+pub mod plugin;
+pub mod projection;
 pub mod resource;
 pub mod rule;
 pub mod shape;
@@ -15,6 +17,8 @@ pub use finding::{
     WaiverOutcome, WaiverState,
 };
 pub use inventory::{ACCOUNT_TYPE, INVENTORY_FORMAT_VERSION, Insert, Inventory, InventorySnapshot};
+pub use plugin::PluginRecord;
+pub use projection::FieldNeeds;
 pub use resource::{Relationship, Resource, ResourceKey, ResourceRef, Source};
 pub use rule::{ParamInfo, RuleInfo, SourceLocation};
 pub use shape::{ResourceCatalog, ResourceShape, Shape};

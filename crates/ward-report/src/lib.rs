@@ -22,7 +22,9 @@ use std::fmt::Write as _;
 
 use anstyle::{AnsiColor, Style};
 use serde::{Deserialize, Serialize};
-use ward_model::{FINDINGS_FORMAT_VERSION, Finding, Redaction, Status, WaiverOutcome, WaiverState};
+use ward_model::{
+    FINDINGS_FORMAT_VERSION, Finding, PluginRecord, Redaction, Status, WaiverOutcome, WaiverState,
+};
 
 /// One problem met while reading the input, as reported in the document.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -89,6 +91,9 @@ pub struct FindingsDocument {
     /// value).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub redactions: Vec<Redaction>,
+    /// The WASM plugins that ran: file, SHA-256, interface version, rules (omitted when none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub plugins: Vec<PluginRecord>,
 }
 
 impl FindingsDocument {
@@ -111,6 +116,7 @@ impl FindingsDocument {
             input_problems,
             waivers: Vec::new(),
             redactions: Vec::new(),
+            plugins: Vec::new(),
         }
     }
 

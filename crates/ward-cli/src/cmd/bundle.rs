@@ -190,6 +190,7 @@ pub(crate) fn bundle(args: BundleArgs) -> ExitCode {
     };
     let controls = match super::load_controls(&LoadOptions {
         policies: args.policies.clone(),
+        ..LoadOptions::default()
     }) {
         Ok(c) => c,
         Err(code) => return code,

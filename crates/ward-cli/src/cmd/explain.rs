@@ -11,6 +11,7 @@ use super::load_controls;
 pub(crate) fn explain(rule_id: &str, policies: &[PathBuf]) -> ExitCode {
     let controls = match load_controls(&LoadOptions {
         policies: policies.to_vec(),
+        ..LoadOptions::default()
     }) {
         Ok(c) => c,
         Err(code) => return code,

@@ -2,6 +2,7 @@
 //! evaluating a run, exit codes, and output.
 
 pub(crate) mod bundle;
+pub(crate) mod cedar;
 pub(crate) mod check;
 pub(crate) mod collect;
 pub(crate) mod config_rule;
@@ -50,6 +51,16 @@ pub(crate) struct RunArgs {
     /// covers become WAIVED and do not fail the run. Repeatable.
     #[arg(long = "waivers", value_name = "FILE")]
     pub(crate) waivers: Vec<PathBuf>,
+    /// A WASM plugin (docs/plugins.md) whose controls run beside the rules. Repeatable;
+    /// a rule directory's plugins.yaml lists more.
+    #[arg(long = "plugin", value_name = "FILE.wasm")]
+    pub(crate) plugins: Vec<PathBuf>,
+    /// Fuel of each plugin call (about one unit per WebAssembly instruction)
+    #[arg(long = "plugin-fuel", value_name = "UNITS", default_value_t = ward_wasm::Limits::default().fuel)]
+    pub(crate) plugin_fuel: u64,
+    /// Memory of each plugin instance, in MiB
+    #[arg(long = "plugin-memory", value_name = "MIB", default_value_t = ward_wasm::Limits::default().memory_bytes >> 20)]
+    pub(crate) plugin_memory: usize,
 }
 
 impl RunArgs {
@@ -57,6 +68,12 @@ impl RunArgs {
     pub(crate) fn load_options(&self) -> LoadOptions {
         LoadOptions {
             policies: self.policies.clone(),
+            plugins: self.plugins.clone(),
+            plugin_limits: ward_wasm::Limits {
+                fuel: self.plugin_fuel,
+                memory_bytes: self.plugin_memory.saturating_mul(1 << 20),
+                ..ward_wasm::Limits::default()
+            },
         }
     }
 }
@@ -136,6 +153,8 @@ pub(crate) fn run(args: &RunArgs) -> Result<Run, ExitCode> {
         }
         ExitCode::from(2)
     })?;
+    // Every field is kept: projection (`controls.field_needs()`) is not switched on until
+    // the redaction record accounts for secrets in skipped fields (ARCHITECTURE.md, Scaling).
     let (inventory, report) = import_inputs(&args.snapshots);
     for d in report.diagnostics() {
         if d.level != ward_import::Level::Info {
@@ -176,6 +195,8 @@ pub(crate) fn run(args: &RunArgs) -> Result<Run, ExitCode> {
     }
     // Secrets were replaced at import (docs/redaction.md); say where.
     doc.redactions = report.redactions();
+    // The WASM plugins that ran, with their SHA-256 (docs/plugins.md).
+    doc.plugins = controls.plugins().to_vec();
     Ok(Run {
         controls,
         doc,

@@ -17,6 +17,7 @@ pub(crate) enum RulesFormat {
 pub(crate) fn list_rules(policies: &[PathBuf], format: RulesFormat) -> ExitCode {
     let controls = match load_controls(&LoadOptions {
         policies: policies.to_vec(),
+        ..LoadOptions::default()
     }) {
         Ok(c) => c,
         Err(code) => return code,

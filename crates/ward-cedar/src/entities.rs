@@ -1,0 +1,252 @@
+//! Inventory resources as Cedar entities.
+//!
+//! - type: [`crate::names::entity_type_of`] of the resource type;
+//! - uid: the resource's ARN, or its `resourceId` when it has none;
+//! - attributes: the common ones (`resourceType`, `resourceId`, `name`, `arn`, `accountId`,
+//!   `awsRegion`, ...), `phi` (the PHI tag convention, see [`crate::iam::PhiConfig`]),
+//!   `configuration` and `supplementaryConfiguration` converted along the schema's types:
+//!   a JSON `null`, a value of another type than the catalogue's, a fractional or
+//!   out-of-range number for a `Long`, and fields the catalogue does not list are left out
+//!   (Cedar has no null: absent stays absent, and policies test it with `has`); a list with
+//!   one such element is left out whole (never a shorter list that could pass vacuously);
+//! - tags: Cedar entity tags (`resource.hasTag("phi")`, `resource.getTag("phi")`);
+//! - parents: the account (`AWS::Account`), and the VPC, subnet and security groups of
+//!   its Config relationships; for a user, its IAM groups.
+
+use std::collections::{BTreeMap, HashSet};
+
+use cedar_policy::{Entities, Entity, EntityUid};
+use serde_json::{Map, Value, json};
+use ward_model::{Inventory, Resource};
+
+use crate::iam::{PhiConfig, groups_of};
+use crate::names::ACCOUNT_TYPE;
+use crate::schema::{CType, PARENT_TYPES, WardSchema};
+
+/// The uid of a resource's entity: its ARN, or its `resourceId`.
+pub fn uid_of(resource: &Resource) -> String {
+    resource
+        .arn
+        .clone()
+        .unwrap_or_else(|| resource.resource_id.clone())
+}
+
+/// Converts a JSON value along a Cedar type; `None` when it does not fit.
+pub fn convert(value: &Value, ty: &CType) -> Option<Value> {
+    match (ty, value) {
+        (CType::String, Value::String(s)) => Some(Value::String(s.clone())),
+        (CType::Bool, Value::Bool(b)) => Some(Value::Bool(*b)),
+        (CType::Long, Value::Number(n)) => {
+            if let Some(i) = n.as_i64() {
+                Some(json!(i))
+            } else {
+                let f = n.as_f64()?;
+                (f.fract() == 0.0 && f.abs() < 9.0e15).then(|| json!(f as i64))
+            }
+        }
+        (CType::Set(inner), Value::Array(items)) => items
+            .iter()
+            .map(|i| convert(i, inner))
+            .collect::<Option<Vec<Value>>>()
+            .map(Value::Array),
+        (CType::Record(attrs), Value::Object(fields)) => {
+            let out: Map<String, Value> = attrs
+                .iter()
+                .filter_map(|(k, t)| {
+                    fields
+                        .get(k)
+                        .and_then(|v| convert(v, t))
+                        .map(|v| (k.clone(), v))
+                })
+                .collect();
+            Some(Value::Object(out))
+        }
+        (CType::KeyValues(inner), Value::Object(fields)) => fields
+            .iter()
+            .map(|(k, v)| convert(v, inner).map(|v| json!({"key": k, "value": v})))
+            .collect::<Option<Vec<Value>>>()
+            .map(Value::Array),
+        _ => None,
+    }
+}
+
+/// The entity of one resource in Cedar's JSON entity format.
+pub fn entity_json(
+    resource: &Resource,
+    inventory: &Inventory,
+    schema: &WardSchema,
+    phi: &PhiConfig,
+) -> Option<Value> {
+    let ty = schema.entity_types.get(&resource.resource_type)?;
+    let mut attrs = Map::new();
+    attrs.insert("resourceType".into(), json!(resource.resource_type));
+    attrs.insert("resourceId".into(), json!(resource.resource_id));
+    let optional = [
+        ("name", &resource.resource_name),
+        ("arn", &resource.arn),
+        ("accountId", &resource.account_id),
+        ("awsRegion", &resource.aws_region),
+        ("availabilityZone", &resource.availability_zone),
+        (
+            "configurationItemStatus",
+            &resource.configuration_item_status,
+        ),
+        (
+            "configurationItemCaptureTime",
+            &resource.configuration_item_capture_time,
+        ),
+    ];
+    for (k, v) in optional {
+        if let Some(v) = v {
+            attrs.insert(k.into(), json!(v));
+        }
+    }
+    attrs.insert("phi".into(), json!(phi.is_phi(resource)));
+    if let Some(shape) = schema.shapes.get(&resource.resource_type) {
+        if let Some(t) = &shape.configuration
+            && let Some(v) = convert(&resource.configuration, t)
+        {
+            attrs.insert("configuration".into(), v);
+        }
+        if let Some(t) = &shape.supplementary {
+            let sup = Value::Object(resource.supplementary_configuration.clone());
+            if let Some(v) = convert(&sup, t) {
+                attrs.insert("supplementaryConfiguration".into(), v);
+            }
+        }
+    }
+    let tags: Map<String, Value> = resource
+        .tags
+        .iter()
+        .map(|(k, v)| (k.clone(), json!(v)))
+        .collect();
+    Some(json!({
+        "uid": {"type": ty, "id": uid_of(resource)},
+        "attrs": attrs,
+        "parents": parents(resource, inventory, schema),
+        "tags": tags,
+    }))
+}
+
+fn parents(resource: &Resource, inventory: &Inventory, schema: &WardSchema) -> Vec<Value> {
+    let mut out: Vec<Value> = Vec::new();
+    let mut push = |ty: &str, id: String| {
+        if let Some(t) = schema.entity_types.get(ty) {
+            let v = json!({"type": t, "id": id});
+            if !out.contains(&v) {
+                out.push(v);
+            }
+        }
+    };
+    if resource.resource_type != ACCOUNT_TYPE
+        && let Some(account) = &resource.account_id
+    {
+        let id = inventory
+            .get(ACCOUNT_TYPE, account)
+            .map(uid_of)
+            .unwrap_or_else(|| account.clone());
+        push(ACCOUNT_TYPE, id);
+    }
+    for rel in &resource.relationships {
+        // Only relationships that point up (`Is contained in Vpc`, `Is associated with
+        // SecurityGroup`): Config also records the way down (`Contains Subnet`), which would
+        // make the hierarchy a cycle.
+        let upward = rel.relationship_name.starts_with("Is contained in")
+            || rel.relationship_name.starts_with("Is associated with")
+            || rel.relationship_name.starts_with("Is attached to");
+        if !upward
+            || rel.resource_type == resource.resource_type
+            || !PARENT_TYPES.contains(&rel.resource_type.as_str())
+            || rel.resource_type == ACCOUNT_TYPE
+        {
+            continue;
+        }
+        if let Some(id) = &rel.resource_id {
+            let uid = inventory
+                .get(&rel.resource_type, id)
+                .map(uid_of)
+                .unwrap_or_else(|| id.clone());
+            push(&rel.resource_type, uid);
+        }
+    }
+    if resource.resource_type == "AWS::IAM::User" {
+        for g in groups_of(inventory, resource) {
+            push("AWS::IAM::Group", uid_of(g));
+        }
+    }
+    out
+}
+
+/// The entities of an inventory, and the resources that could not become one (with why).
+pub struct EntityStore {
+    pub entities: Entities,
+    /// (resource type, resource id) → the error converting it.
+    pub failed: BTreeMap<(String, String), String>,
+}
+
+/// Builds the entities of every resource whose type the schema knows.
+pub fn build(inventory: &Inventory, schema: &WardSchema, phi: &PhiConfig) -> EntityStore {
+    let mut failed = BTreeMap::new();
+    let mut seen: HashSet<EntityUid> = HashSet::new();
+    let mut entities = Vec::new();
+    if let Ok(e) = Entity::from_json_value(evaluator_json(), Some(&schema.schema)) {
+        entities.push(e);
+    }
+    for resource in inventory.iter() {
+        let Some(v) = entity_json(resource, inventory, schema, phi) else {
+            continue;
+        };
+        {
+            match Entity::from_json_value(v, Some(&schema.schema)) {
+                Ok(e) => {
+                    if seen.insert(e.uid()) {
+                        entities.push(e);
+                    } else {
+                        failed.insert(
+                            resource.key_pair(),
+                            format!("another resource has the same Cedar uid `{}`", e.uid()),
+                        );
+                    }
+                }
+                Err(e) => {
+                    failed.insert(resource.key_pair(), e.to_string());
+                }
+            }
+        }
+    }
+    let entities = match Entities::from_entities(entities, Some(&schema.schema)) {
+        Ok(e) => e,
+        Err(e) => {
+            // Each entity was checked alone; a failure here concerns the hierarchy as a
+            // whole: every resource is reported with it.
+            let mut message = e.to_string();
+            let mut source = std::error::Error::source(&e);
+            while let Some(s) = source {
+                message.push_str(&format!(": {s}"));
+                source = s.source();
+            }
+            for r in inventory.iter() {
+                failed.insert(r.key_pair(), message.clone());
+            }
+            Entities::empty()
+        }
+    };
+    EntityStore { entities, failed }
+}
+
+/// The principal of control requests.
+pub const EVALUATOR_ID: &str = "ward";
+
+fn evaluator_json() -> Value {
+    json!({"uid": {"type": "Ward::Evaluator", "id": EVALUATOR_ID}, "attrs": {}, "parents": []})
+}
+
+trait KeyPair {
+    fn key_pair(&self) -> (String, String);
+}
+
+impl KeyPair for Resource {
+    fn key_pair(&self) -> (String, String) {
+        (self.resource_type.clone(), self.resource_id.clone())
+    }
+}

@@ -1,0 +1,613 @@
+//! Evaluation: Cedar decisions become findings.
+//!
+//! Resource controls: for each resource of a type in the control's scope, the request
+//! (`Ward::Evaluator::"ward"`, `Ward::Action::"applies"`, resource) decides applicability when
+//! the control has `applies` policies (Deny → NOT_APPLICABLE), then
+//! (`Ward::Evaluator::"ward"`, `Ward::Action::"comply"`, resource): Allow → COMPLIANT, Deny →
+//! NON_COMPLIANT, an evaluation error of any policy → ERROR. The determining policies (the
+//! permits that allowed, the forbids that denied; all the control's permits when none
+//! matched) are the evidence, and their `@message` the message.
+//!
+//! Least-privilege controls: see [`crate::iam`]; one request per grant, one finding per
+//! principal.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::str::FromStr;
+
+use cedar_policy::{
+    Authorizer, Context, Decision, Entities, EntityId, EntityTypeName, EntityUid, PolicyId,
+    Request, Response, RestrictedExpression,
+};
+use rayon::prelude::*;
+use serde_json::{Value, json};
+use ward_engine::{EngineError, Evaluation};
+use ward_model::{Evidence, Finding, Inventory, Resource, Status};
+
+use crate::control::{CedarControl, Mode};
+use crate::entities::{EVALUATOR_ID, EntityStore, uid_of};
+use crate::iam::{self, ActionCatalog, PhiConfig, PrincipalAccess};
+use crate::schema::WardSchema;
+
+/// The backend name findings carry.
+pub const CEDAR_BACKEND: &str = "cedar";
+
+fn uid(ty: &str, id: &str) -> Option<EntityUid> {
+    let t = EntityTypeName::from_str(ty).ok()?;
+    Some(EntityUid::from_type_name_and_id(t, EntityId::new(id)))
+}
+
+fn finding(
+    control: &CedarControl,
+    resource: &Resource,
+    status: Status,
+    message: String,
+    evidence: Vec<Evidence>,
+) -> Finding {
+    let r = resource.to_ref();
+    Finding {
+        rule: control.id.clone(),
+        backend: CEDAR_BACKEND.to_string(),
+        fingerprint: Finding::fingerprint_of(&control.id, &r),
+        resource: r,
+        status,
+        message,
+        evidence,
+        citations: control.citations.clone(),
+        severity: control.severity,
+        waiver: None,
+    }
+}
+
+fn render(template: &str, resource: &Resource) -> String {
+    let name = resource
+        .resource_name
+        .as_deref()
+        .unwrap_or(&resource.resource_id);
+    template
+        .replace("{resourceId}", &resource.resource_id)
+        .replace("{resourceType}", &resource.resource_type)
+        .replace("{name}", name)
+}
+
+fn policy_evidence(control: &CedarControl, ids: &[PolicyId]) -> Vec<Evidence> {
+    ids.iter()
+        .filter_map(|id| control.info.get(id).map(|i| (id, i)))
+        .map(|(_, i)| Evidence {
+            path: format!("cedar:{}", i.location),
+            value: json!({"effect": i.effect, "message": i.message}),
+            absent: false,
+        })
+        .collect()
+}
+
+/// Cedar reports errors and reasons as sets: sorted here, so the same input gives the same bytes.
+fn errors_of(response: &Response) -> Vec<String> {
+    let mut out: Vec<String> = response
+        .diagnostics()
+        .errors()
+        .map(|e| e.to_string())
+        .collect();
+    out.sort();
+    out
+}
+
+fn sorted_reasons(response: &Response) -> Vec<PolicyId> {
+    let mut out: Vec<PolicyId> = response.diagnostics().reason().cloned().collect();
+    out.sort_by_key(|id| id.to_string());
+    out
+}
+
+/// Evaluates one resource control.
+pub fn evaluate_resource_control(
+    control: &CedarControl,
+    inventory: &Inventory,
+    store: &EntityStore,
+) -> Vec<Finding> {
+    let resources: Vec<&Resource> = control
+        .resource_types
+        .iter()
+        .flat_map(|t| inventory.of_type(t))
+        .collect();
+    let principal = uid("Ward::Evaluator", EVALUATOR_ID);
+    let comply = uid("Ward::Action", "comply");
+    let applies = uid("Ward::Action", "applies");
+    let (Some(principal), Some(comply), Some(applies)) = (principal, comply, applies) else {
+        return Vec::new();
+    };
+    resources
+        .par_iter()
+        .map(|resource| {
+            one_resource(
+                control,
+                resource,
+                &store.entities,
+                store,
+                &principal,
+                &comply,
+                &applies,
+            )
+        })
+        .collect()
+}
+
+fn one_resource(
+    control: &CedarControl,
+    resource: &Resource,
+    entities: &Entities,
+    store: &EntityStore,
+    principal: &EntityUid,
+    comply: &EntityUid,
+    applies: &EntityUid,
+) -> Finding {
+    if resource.is_deleted() {
+        return finding(
+            control,
+            resource,
+            Status::NotApplicable,
+            "the resource is deleted".into(),
+            Vec::new(),
+        );
+    }
+    if let Some(e) = store
+        .failed
+        .get(&(resource.resource_type.clone(), resource.resource_id.clone()))
+    {
+        return finding(
+            control,
+            resource,
+            Status::Error,
+            format!("the resource could not become a Cedar entity: {e}"),
+            Vec::new(),
+        );
+    }
+    let Some(ty) = crate::schema::WardSchema::builtin()
+        .ok()
+        .and_then(|s| s.entity_types.get(&resource.resource_type))
+    else {
+        return finding(
+            control,
+            resource,
+            Status::Error,
+            "the resource type has no Cedar entity type".into(),
+            Vec::new(),
+        );
+    };
+    let Some(target) = uid(ty, &uid_of(resource)) else {
+        return finding(
+            control,
+            resource,
+            Status::Error,
+            "the resource has no valid Cedar uid".into(),
+            Vec::new(),
+        );
+    };
+    let authorizer = Authorizer::new();
+    let ask = |action: &EntityUid| {
+        Request::new(
+            principal.clone(),
+            action.clone(),
+            target.clone(),
+            Context::empty(),
+            None,
+        )
+        .map(|r| authorizer.is_authorized(&r, &control.policies, entities))
+        .map_err(|e| e.to_string())
+    };
+    if control.has_applies {
+        match ask(applies) {
+            Err(e) => {
+                return finding(
+                    control,
+                    resource,
+                    Status::Error,
+                    format!("cedar request error: {e}"),
+                    Vec::new(),
+                );
+            }
+            Ok(r) => {
+                let errors = errors_of(&r);
+                if !errors.is_empty() {
+                    return finding(
+                        control,
+                        resource,
+                        Status::Error,
+                        format!("cedar evaluation error: {}", errors.join("; ")),
+                        Vec::new(),
+                    );
+                }
+                if r.decision() == Decision::Deny {
+                    let reasons = sorted_reasons(&r);
+                    let msg = messages(control, &reasons, resource).unwrap_or_else(|| {
+                        "the control does not apply to this resource".to_string()
+                    });
+                    return finding(
+                        control,
+                        resource,
+                        Status::NotApplicable,
+                        msg,
+                        policy_evidence(control, &reasons),
+                    );
+                }
+            }
+        }
+    }
+    let response = match ask(comply) {
+        Ok(r) => r,
+        Err(e) => {
+            return finding(
+                control,
+                resource,
+                Status::Error,
+                format!("cedar request error: {e}"),
+                Vec::new(),
+            );
+        }
+    };
+    let errors = errors_of(&response);
+    if !errors.is_empty() {
+        return finding(
+            control,
+            resource,
+            Status::Error,
+            format!("cedar evaluation error: {}", errors.join("; ")),
+            Vec::new(),
+        );
+    }
+    let reasons = sorted_reasons(&response);
+    match response.decision() {
+        Decision::Allow => {
+            let msg =
+                messages(control, &reasons, resource).unwrap_or_else(|| control.title.clone());
+            finding(
+                control,
+                resource,
+                Status::Compliant,
+                msg,
+                policy_evidence(control, &reasons),
+            )
+        }
+        Decision::Deny if !reasons.is_empty() => {
+            let msg = messages(control, &reasons, resource).unwrap_or_else(|| {
+                format!(
+                    "forbidden by {}",
+                    reasons
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            });
+            finding(
+                control,
+                resource,
+                Status::NonCompliant,
+                msg,
+                policy_evidence(control, &reasons),
+            )
+        }
+        Decision::Deny => {
+            // No permit matched: the resource meets none of the compliant shapes.
+            let permits: Vec<PolicyId> = control
+                .info
+                .iter()
+                .filter(|(_, i)| i.effect == "permit" && !i.applies)
+                .map(|(id, _)| id.clone())
+                .collect();
+            let msg = messages(control, &permits, resource)
+                .map(|m| format!("not satisfied: {m}"))
+                .unwrap_or_else(|| format!("not satisfied: {}", control.title));
+            finding(
+                control,
+                resource,
+                Status::NonCompliant,
+                msg,
+                policy_evidence(control, &permits),
+            )
+        }
+    }
+}
+
+fn messages(control: &CedarControl, ids: &[PolicyId], resource: &Resource) -> Option<String> {
+    let msgs: BTreeSet<String> = ids
+        .iter()
+        .filter_map(|id| control.info.get(id)?.message.as_deref())
+        .map(|m| render(m, resource))
+        .collect();
+    (!msgs.is_empty()).then(|| msgs.into_iter().collect::<Vec<_>>().join("; "))
+}
+
+/// Evaluates a least-privilege control: every role and user.
+pub fn evaluate_least_privilege(
+    control: &CedarControl,
+    inventory: &Inventory,
+    store: &EntityStore,
+    phi: &PhiConfig,
+    schema: &WardSchema,
+) -> Vec<Finding> {
+    let catalog = ActionCatalog::builtin();
+    let phi_resources = iam::phi_resources(inventory, phi);
+    let principals: Vec<&Resource> = control
+        .resource_types
+        .iter()
+        .flat_map(|t| inventory.of_type(t))
+        .collect();
+    principals
+        .par_iter()
+        .map(|p| {
+            if p.is_deleted() {
+                return finding(
+                    control,
+                    p,
+                    Status::NotApplicable,
+                    "the principal is deleted".into(),
+                    Vec::new(),
+                );
+            }
+            let access = iam::analyze(inventory, p, &phi_resources, catalog);
+            judge(control, &access, store, schema, catalog)
+        })
+        .collect()
+}
+
+fn judge(
+    control: &CedarControl,
+    access: &PrincipalAccess<'_>,
+    store: &EntityStore,
+    schema: &WardSchema,
+    catalog: &ActionCatalog,
+) -> Finding {
+    let p = access.principal;
+    let label = iam::principal_label(p);
+    if let Some(e) = store
+        .failed
+        .get(&(p.resource_type.clone(), p.resource_id.clone()))
+    {
+        return finding(
+            control,
+            p,
+            Status::Error,
+            format!("the principal could not become a Cedar entity: {e}"),
+            Vec::new(),
+        );
+    }
+    let principal = schema
+        .entity_types
+        .get(&p.resource_type)
+        .and_then(|t| uid(t, &uid_of(p)));
+    let Some(principal) = principal else {
+        return finding(
+            control,
+            p,
+            Status::Error,
+            "the principal has no valid Cedar uid".into(),
+            Vec::new(),
+        );
+    };
+    let authorizer = Authorizer::new();
+    // (resource label, statement) -> unintended actions
+    let mut beyond: BTreeMap<(String, String), (Vec<String>, Value)> = BTreeMap::new();
+    let mut errors = Vec::new();
+    let mut intended = 0usize;
+    let mut types: BTreeMap<String, Option<EntityTypeName>> = BTreeMap::new();
+    let action_type = EntityTypeName::from_str("IAM::Action").ok();
+    let mut applicable: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
+    for g in &access.grants {
+        let Some(action) = catalog.actions.get(g.action) else {
+            continue;
+        };
+        let name = action.full_name();
+        // Parsing a Cedar name is costly: each type name once per principal.
+        let resource = types
+            .entry(g.resource.resource_type.clone())
+            .or_insert_with(|| {
+                schema
+                    .entity_types
+                    .get(&g.resource.resource_type)
+                    .and_then(|t| EntityTypeName::from_str(t).ok())
+            })
+            .clone()
+            .map(|t| EntityUid::from_type_name_and_id(t, EntityId::new(uid_of(g.resource))));
+        let action_uid = action_type
+            .clone()
+            .map(|t| EntityUid::from_type_name_and_id(t, EntityId::new(&name)));
+        let (Some(resource), Some(action_uid)) = (resource, action_uid) else {
+            errors.push(format!(
+                "{name} on {}: no Cedar uid",
+                g.resource.resource_id
+            ));
+            continue;
+        };
+        let context = Context::from_pairs([
+            (
+                "conditional".to_string(),
+                RestrictedExpression::new_bool(g.conditional),
+            ),
+            (
+                "policy".to_string(),
+                RestrictedExpression::new_string(g.statement.policy.clone()),
+            ),
+        ]);
+        let request = context.map_err(|e| e.to_string()).and_then(|c| {
+            Request::new(principal.clone(), action_uid, resource, c, None)
+                .map_err(|e| e.to_string())
+        });
+        let response = match request {
+            Ok(r) => authorizer.is_authorized(&r, &control.policies, &store.entities),
+            Err(e) => {
+                errors.push(format!("{name}: {e}"));
+                continue;
+            }
+        };
+        let errs = errors_of(&response);
+        if !errs.is_empty() {
+            errors.push(format!(
+                "{name} on {}: {}",
+                g.resource.resource_id,
+                errs.join("; ")
+            ));
+            continue;
+        }
+        if response.decision() == Decision::Allow {
+            intended += 1;
+            continue;
+        }
+        let target = g
+            .resource
+            .resource_name
+            .clone()
+            .unwrap_or_else(|| g.resource.resource_id.clone());
+        let entry = beyond
+            .entry((target.clone(), g.statement.describe()))
+            .or_insert_with(|| {
+                (
+                    Vec::new(),
+                    json!({
+                        "resource": uid_of(g.resource),
+                        "statement": g.statement.describe(),
+                        "conditional": g.conditional,
+                    }),
+                )
+            });
+        entry.0.push(name);
+        applicable
+            .entry(target)
+            .or_insert_with(|| iam::applicable_counts(g.resource, catalog));
+    }
+    if !errors.is_empty() {
+        return finding(
+            control,
+            p,
+            Status::Error,
+            format!("cedar evaluation error for {label}: {}", errors.join("; ")),
+            Vec::new(),
+        );
+    }
+    let mut evidence = Vec::new();
+    let mut parts = Vec::new();
+    for ((target, statement), (actions, mut value)) in beyond {
+        let summary = summarize(&actions, applicable.get(&target));
+        parts.push(format!("{summary} on {target} via {statement}"));
+        if let Some(o) = value.as_object_mut() {
+            o.insert("actions".into(), json!(actions));
+        }
+        evidence.push(Evidence {
+            path: format!("iam:{label}:{target}"),
+            value,
+            absent: false,
+        });
+    }
+    for u in &access.unverifiable {
+        evidence.push(Evidence {
+            path: format!("iam:{label}"),
+            value: json!(u),
+            absent: true,
+        });
+    }
+    if !parts.is_empty() || !access.unverifiable.is_empty() {
+        let mut msg = String::new();
+        if !parts.is_empty() {
+            msg = format!(
+                "{label} has access to PHI-bearing resources beyond the intended: {}",
+                parts.join("; ")
+            );
+        }
+        if !access.unverifiable.is_empty() {
+            if !msg.is_empty() {
+                msg.push_str("; ");
+            }
+            msg.push_str(&format!(
+                "{label}'s access cannot be verified: {}",
+                access.unverifiable.join("; ")
+            ));
+        }
+        return finding(control, p, Status::NonCompliant, msg, evidence);
+    }
+    if access.grants.is_empty() {
+        return finding(
+            control,
+            p,
+            Status::NotApplicable,
+            format!("{label} has no grant on a PHI-bearing resource"),
+            Vec::new(),
+        );
+    }
+    finding(
+        control,
+        p,
+        Status::Compliant,
+        format!("{label} has {intended} grant(s) on PHI-bearing resources, all intended"),
+        Vec::new(),
+    )
+}
+
+/// `s3:GetObject, s3:PutObject`, or `s3:* (all 94 actions that apply to it)` when the list
+/// holds every action of the service that can reach the resource.
+fn summarize(actions: &[String], applicable: Option<&BTreeMap<String, usize>>) -> String {
+    let mut by_service: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for a in actions {
+        let service = a.split(':').next().unwrap_or("");
+        by_service.entry(service).or_default().push(a);
+    }
+    by_service
+        .into_iter()
+        .map(|(service, list)| {
+            let total = applicable
+                .and_then(|a| a.get(service))
+                .copied()
+                .unwrap_or(usize::MAX);
+            let mut list = list;
+            list.sort_unstable();
+            list.dedup();
+            if list.len() == total {
+                format!("{service}:* (all {total} {service} actions that apply to it)")
+            } else if list.len() > 6 {
+                format!(
+                    "{} and {} more {service} actions",
+                    list.iter().take(5).copied().collect::<Vec<_>>().join(", "),
+                    list.len() - 5
+                )
+            } else {
+                list.join(", ")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Runs every control over the inventory.
+pub fn evaluate_all(
+    controls: &[&CedarControl],
+    inventory: &Inventory,
+    phi_for: &dyn Fn(&str) -> PhiConfig,
+    schema: &WardSchema,
+) -> Result<Evaluation, EngineError> {
+    let mut stores: BTreeMap<PhiConfig, EntityStore> = BTreeMap::new();
+    let mut findings = Vec::new();
+    let mut without = Vec::new();
+    for control in controls {
+        let phi = phi_for(&control.id);
+        if !stores.contains_key(&phi) {
+            stores.insert(phi.clone(), crate::entities::build(inventory, schema, &phi));
+        }
+        let Some(store) = stores.get(&phi) else {
+            continue;
+        };
+        let found = match control.mode {
+            Mode::Resource => evaluate_resource_control(control, inventory, store),
+            Mode::LeastPrivilege => {
+                evaluate_least_privilege(control, inventory, store, &phi, schema)
+            }
+        };
+        if found.is_empty() {
+            without.push(control.id.clone());
+        }
+        findings.extend(found);
+    }
+    ward_engine::sort_findings(&mut findings);
+    without.sort();
+    Ok(Evaluation {
+        findings,
+        rules_without_resources: without,
+        as_of: inventory.latest_capture_time().map(str::to_string),
+    })
+}

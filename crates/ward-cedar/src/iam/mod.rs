@@ -1,0 +1,433 @@
+//! Least privilege: the effective grants of IAM roles and users on PHI-bearing resources,
+//! derived from the identity-based policies in the inventory.
+//!
+//! For each role and user: its inline policies, its attached managed policies (customer
+//! managed ones from the inventory's `AWS::IAM::Policy` items, default version; AWS managed
+//! ones from Ward's catalogue, `data/aws-managed-policies.json`), and for a user the inline
+//! and managed policies of its groups. A grant is (principal, action, PHI resource,
+//! statement): an `Allow` statement whose action set (after `*`/`?` expansion against the
+//! action catalogue, or the complement of a `NotAction`) includes the action, and whose
+//! `Resource` (or complement of `NotResource`) reaches one of the resource's ARNs the action
+//! accepts. An unconditional `Deny` of any of the principal's policies that covers the action
+//! and every such ARN removes the grant. Conditions are not evaluated: a conditional `Allow`
+//! counts as granting (flagged `conditional`), a conditional `Deny` removes nothing.
+//! A policy Ward cannot read or find makes the principal's access unverifiable (fail closed).
+//!
+//! Not considered: resource-based policies (bucket and key policies), permission
+//! boundaries, session policies and SCPs; they can only narrow identity grants, so leaving
+//! them out over-reports, never under-reports.
+
+pub mod catalog;
+pub mod glob;
+pub mod policy;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::OnceLock;
+
+use serde_json::Value;
+use ward_model::{Inventory, Resource};
+
+pub use catalog::{ActionCatalog, IamAction};
+pub use policy::{Effect, Statement, StatementRef};
+
+/// Which resources hold PHI: the tag convention of the HIPAA pack (`phi` = `true`/`yes`,
+/// key and value matched case-insensitively, value trimmed).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PhiConfig {
+    pub tag_key: String,
+    pub tag_values: Vec<String>,
+}
+
+impl Default for PhiConfig {
+    fn default() -> Self {
+        PhiConfig {
+            tag_key: "phi".to_string(),
+            tag_values: vec!["true".to_string(), "yes".to_string()],
+        }
+    }
+}
+
+impl PhiConfig {
+    pub fn is_phi(&self, resource: &Resource) -> bool {
+        let key = self.tag_key.to_lowercase();
+        resource
+            .tags
+            .iter()
+            .filter(|(k, _)| k.to_lowercase() == key)
+            .any(|(_, v)| {
+                let v = v.trim().to_lowercase();
+                self.tag_values.iter().any(|w| w.trim().to_lowercase() == v)
+            })
+    }
+}
+
+/// The resource types that can be PHI-bearing, with the IAM services whose actions reach them.
+pub fn phi_services() -> &'static [(&'static str, &'static [&'static str])] {
+    &[
+        ("AWS::S3::Bucket", &["s3"]),
+        ("AWS::RDS::DBInstance", &["rds", "rds-db"]),
+        ("AWS::RDS::DBCluster", &["rds", "rds-data", "rds-db"]),
+        ("AWS::KMS::Key", &["kms"]),
+        ("AWS::DynamoDB::Table", &["dynamodb"]),
+    ]
+}
+
+/// The ARNs (as patterns) by which IAM actions reach a resource, with the catalogue's
+/// resource type name for each: a bucket is `bucket` and its objects `object`
+/// (`arn:aws:s3:::B/*`), a table is `table` with its `index` and `stream` sub-resources...
+pub fn targets(resource: &Resource) -> Vec<(&'static str, String)> {
+    let config = &resource.configuration;
+    let region = resource.aws_region.as_deref().unwrap_or("*");
+    let account = resource.account_id.as_deref().unwrap_or("*");
+    let id = resource.resource_id.as_str();
+    let arn = |service: &str, rest: String| {
+        resource
+            .arn
+            .clone()
+            .unwrap_or_else(|| format!("arn:aws:{service}:{region}:{account}:{rest}"))
+    };
+    let str_field = |k: &str| config.get(k).and_then(Value::as_str).map(str::to_string);
+    match resource.resource_type.as_str() {
+        "AWS::S3::Bucket" => {
+            let b = resource
+                .arn
+                .clone()
+                .unwrap_or_else(|| format!("arn:aws:s3:::{id}"));
+            vec![("bucket", b.clone()), ("object", format!("{b}/*"))]
+        }
+        "AWS::RDS::DBInstance" => {
+            let mut out = vec![("db", arn("rds", format!("db:{id}")))];
+            if let Some(r) = str_field("dbiResourceId") {
+                out.push((
+                    "dbuser",
+                    format!("arn:aws:rds-db:{region}:{account}:dbuser:{r}/*"),
+                ));
+            }
+            out
+        }
+        "AWS::RDS::DBCluster" => {
+            let mut out = vec![("cluster", arn("rds", format!("cluster:{id}")))];
+            if let Some(r) = str_field("dbClusterResourceId") {
+                out.push((
+                    "dbuser",
+                    format!("arn:aws:rds-db:{region}:{account}:dbuser:{r}/*"),
+                ));
+            }
+            out
+        }
+        "AWS::KMS::Key" => vec![("key", arn("kms", format!("key/{id}")))],
+        "AWS::DynamoDB::Table" => {
+            let t = arn("dynamodb", format!("table/{id}"));
+            vec![
+                ("table", t.clone()),
+                ("index", format!("{t}/index/*")),
+                ("stream", format!("{t}/stream/*")),
+            ]
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// Ward's catalogue of AWS managed policies: ARN → the statements that can touch the
+/// PHI-bearing services.
+pub fn aws_managed_policies() -> &'static BTreeMap<String, Vec<Value>> {
+    static POLICIES: OnceLock<BTreeMap<String, Vec<Value>>> = OnceLock::new();
+    POLICIES.get_or_init(|| {
+        let doc: Value = serde_json::from_str(include_str!("../../data/aws-managed-policies.json"))
+            .unwrap_or(Value::Null);
+        doc.get("policies")
+            .and_then(Value::as_object)
+            .map(|p| {
+                p.iter()
+                    .map(|(arn, v)| {
+                        let st = v
+                            .get("statements")
+                            .and_then(Value::as_array)
+                            .cloned()
+                            .unwrap_or_default();
+                        (arn.clone(), st)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    })
+}
+
+/// One effective grant.
+#[derive(Debug, Clone)]
+pub struct Grant<'a> {
+    /// Index into the action catalogue.
+    pub action: usize,
+    pub resource: &'a Resource,
+    pub statement: StatementRef,
+    pub conditional: bool,
+}
+
+/// What a principal may do to PHI-bearing resources.
+#[derive(Debug, Clone)]
+pub struct PrincipalAccess<'a> {
+    pub principal: &'a Resource,
+    pub grants: Vec<Grant<'a>>,
+    /// Policies Ward could not read or find: the access cannot be verified.
+    pub unverifiable: Vec<String>,
+}
+
+/// The short name of a principal: `role/NAME`, `user/NAME`, `group/NAME`.
+pub fn principal_label(r: &Resource) -> String {
+    let (kind, key) = match r.resource_type.as_str() {
+        "AWS::IAM::Role" => ("role", "roleName"),
+        "AWS::IAM::User" => ("user", "userName"),
+        "AWS::IAM::Group" => ("group", "groupName"),
+        _ => ("principal", "name"),
+    };
+    let name = r
+        .configuration
+        .get(key)
+        .and_then(Value::as_str)
+        .or(r.resource_name.as_deref())
+        .unwrap_or(&r.resource_id);
+    format!("{kind}/{name}")
+}
+
+/// The groups a user belongs to, from its relationships and `groupList`.
+pub fn groups_of<'a>(inventory: &'a Inventory, user: &Resource) -> Vec<&'a Resource> {
+    let mut out: Vec<&Resource> = Vec::new();
+    let mut push = |g: &'a Resource| {
+        if !out.iter().any(|o| o.resource_id == g.resource_id) {
+            out.push(g);
+        }
+    };
+    for rel in &user.relationships {
+        if rel.resource_type == "AWS::IAM::Group"
+            && let Some(g) = rel
+                .resource_id
+                .as_deref()
+                .and_then(|id| inventory.get("AWS::IAM::Group", id))
+        {
+            push(g);
+        }
+    }
+    let names: Vec<&str> = user
+        .configuration
+        .get("groupList")
+        .and_then(Value::as_array)
+        .map(|l| l.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    for g in inventory.of_type("AWS::IAM::Group") {
+        let name = g
+            .configuration
+            .get("groupName")
+            .and_then(Value::as_str)
+            .or(g.resource_name.as_deref());
+        if g.account_id == user.account_id && name.is_some_and(|n| names.contains(&n)) {
+            push(g);
+        }
+    }
+    out
+}
+
+/// The statements of every policy that applies to `principal` (and, for a user, its
+/// groups), or the policies that could not be read.
+fn statements_of(
+    inventory: &Inventory,
+    principal: &Resource,
+    catalog: &ActionCatalog,
+) -> (Vec<Statement>, Vec<String>) {
+    let mut holders = vec![principal];
+    if principal.resource_type == "AWS::IAM::User" {
+        holders.extend(groups_of(inventory, principal));
+    }
+    let mut statements = Vec::new();
+    let mut problems = Vec::new();
+    for holder in holders {
+        let label = principal_label(holder);
+        let inline_key = match holder.resource_type.as_str() {
+            "AWS::IAM::Role" => "rolePolicyList",
+            "AWS::IAM::User" => "userPolicyList",
+            _ => "groupPolicyList",
+        };
+        let inline = holder
+            .configuration
+            .get(inline_key)
+            .and_then(Value::as_array);
+        for p in inline.into_iter().flatten() {
+            let name = p
+                .get("policyName")
+                .and_then(Value::as_str)
+                .unwrap_or("(unnamed)")
+                .to_string();
+            let source = StatementRef {
+                kind: "inline",
+                policy: name.clone(),
+                attached_to: label.clone(),
+                index: 0,
+                sid: None,
+            };
+            match p.get("policyDocument") {
+                Some(doc) => match policy::parse_document(doc, catalog, &source) {
+                    Ok(s) => statements.extend(s),
+                    Err(e) => problems.push(format!("inline policy {name} of {label}: {e}")),
+                },
+                None => problems.push(format!(
+                    "inline policy {name} of {label}: no policy document recorded"
+                )),
+            }
+        }
+        let attached = holder
+            .configuration
+            .get("attachedManagedPolicies")
+            .and_then(Value::as_array);
+        for a in attached.into_iter().flatten() {
+            let Some(arn) = a.get("policyArn").and_then(Value::as_str) else {
+                problems.push(format!(
+                    "{label}: an attached managed policy without policyArn"
+                ));
+                continue;
+            };
+            let mut source = StatementRef {
+                kind: "managed",
+                policy: arn.to_string(),
+                attached_to: label.clone(),
+                index: 0,
+                sid: None,
+            };
+            if let Some(item) = inventory
+                .by_arn(arn)
+                .filter(|r| r.resource_type == "AWS::IAM::Policy")
+            {
+                match default_version(item) {
+                    Some(doc) => match policy::parse_document(doc, catalog, &source) {
+                        Ok(s) => statements.extend(s),
+                        Err(e) => problems.push(format!("managed policy {arn}: {e}")),
+                    },
+                    None => problems.push(format!(
+                        "managed policy {arn}: no default version document recorded"
+                    )),
+                }
+            } else if let Some(st) = aws_managed_policies().get(arn) {
+                source.kind = "aws-managed";
+                match policy::parse_statements(st, catalog, &source) {
+                    Ok(s) => statements.extend(s),
+                    Err(e) => problems.push(format!("AWS managed policy {arn}: {e}")),
+                }
+            } else {
+                problems.push(format!(
+                    "managed policy {arn} (attached to {label}) is neither in the inventory nor in Ward's catalogue of AWS managed policies"
+                ));
+            }
+        }
+    }
+    (statements, problems)
+}
+
+fn default_version(policy: &Resource) -> Option<&Value> {
+    policy
+        .configuration
+        .get("policyVersionList")
+        .and_then(Value::as_array)?
+        .iter()
+        .find(|v| v.get("isDefaultVersion").and_then(Value::as_bool) == Some(true))?
+        .get("document")
+}
+
+/// The PHI-bearing resources of the inventory (not deleted), in inventory order.
+pub fn phi_resources<'a>(inventory: &'a Inventory, phi: &PhiConfig) -> Vec<&'a Resource> {
+    phi_services()
+        .iter()
+        .flat_map(|(t, _)| inventory.of_type(t))
+        .filter(|r| !r.is_deleted() && phi.is_phi(r))
+        .collect()
+}
+
+/// For each service that reaches `resource`, how many catalogued actions apply to it.
+pub fn applicable_counts(resource: &Resource, catalog: &ActionCatalog) -> BTreeMap<String, usize> {
+    let kinds: Vec<&str> = targets(resource).iter().map(|(k, _)| *k).collect();
+    let mut out = BTreeMap::new();
+    for (t, services) in phi_services() {
+        if *t != resource.resource_type {
+            continue;
+        }
+        for service in *services {
+            let n = catalog
+                .of_service(service)
+                .filter(|a| a.resources.iter().any(|r| kinds.contains(&r.as_str())))
+                .count();
+            out.insert(service.to_string(), n);
+        }
+    }
+    out
+}
+
+/// The effective grants of one principal on the given PHI resources.
+pub fn analyze<'a>(
+    inventory: &'a Inventory,
+    principal: &'a Resource,
+    phi_resources: &[&'a Resource],
+    catalog: &ActionCatalog,
+) -> PrincipalAccess<'a> {
+    let (statements, unverifiable) = statements_of(inventory, principal, catalog);
+    let (allows, denies): (Vec<&Statement>, Vec<&Statement>) =
+        statements.iter().partition(|s| s.effect == Effect::Allow);
+    let mut grants = Vec::new();
+    for resource in phi_resources {
+        let services: BTreeSet<&str> = phi_services()
+            .iter()
+            .filter(|(t, _)| *t == resource.resource_type)
+            .flat_map(|(_, s)| s.iter().copied())
+            .collect();
+        let targets = targets(resource);
+        // Whether a statement reaches (Allow) or covers (Deny) a set of ARNs depends only on
+        // the resource kinds the action accepts: computed once per (statement, kinds).
+        let mut reach: HashMap<(usize, Vec<&str>), bool> = HashMap::new();
+        let mut cover: HashMap<(usize, Vec<&str>), bool> = HashMap::new();
+        for (ai, action) in catalog.actions.iter().enumerate() {
+            if !services.contains(action.service.as_str()) {
+                continue;
+            }
+            let relevant: Vec<&str> = targets
+                .iter()
+                .filter(|(kind, _)| action.resources.iter().any(|r| r == kind))
+                .map(|(_, arn)| arn.as_str())
+                .collect();
+            if relevant.is_empty() {
+                continue;
+            }
+            let granting: Vec<&&Statement> = allows
+                .iter()
+                .enumerate()
+                .filter(|(si, s)| {
+                    s.actions.get(ai).copied().unwrap_or(false)
+                        && *reach
+                            .entry((*si, relevant.clone()))
+                            .or_insert_with(|| s.reaches(&relevant))
+                })
+                .map(|(_, s)| s)
+                .collect();
+            if granting.is_empty() {
+                continue;
+            }
+            let denied = denies.iter().enumerate().any(|(si, d)| {
+                d.actions.get(ai).copied().unwrap_or(false)
+                    && *cover
+                        .entry((si, relevant.clone()))
+                        .or_insert_with(|| d.covers_all(&relevant))
+            });
+            if denied {
+                continue;
+            }
+            for s in granting {
+                grants.push(Grant {
+                    action: ai,
+                    resource,
+                    statement: s.source.clone(),
+                    conditional: s.conditional,
+                });
+            }
+        }
+    }
+    PrincipalAccess {
+        principal,
+        grants,
+        unverifiable,
+    }
+}

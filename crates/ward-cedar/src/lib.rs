@@ -1,0 +1,270 @@
+//! Ward's Cedar backend: controls written as Cedar policies.
+//!
+//! - [`schema`]: the Cedar schema generated from Ward's resource catalogue and IAM action
+//!   catalogue (`ward cedar schema`);
+//! - [`entities`]: inventory resources as Cedar entities;
+//! - [`control`]: `.cedar` files as controls (annotations, scope), validated against the
+//!   schema before anything runs; problems are [`ward_lang::LangDiagnostic`]s with spans;
+//! - [`eval`]: Cedar decisions as findings (`backend: "cedar"`);
+//! - [`iam`]: least privilege: effective IAM grants on PHI-bearing resources, judged by a
+//!   Cedar policy set stating the intended access.
+//!
+//! This is the only crate that depends on `cedar-policy`. See `docs/cedar.md`.
+
+pub mod control;
+pub mod entities;
+pub mod eval;
+pub mod iam;
+pub mod names;
+pub mod schema;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+use ward_engine::{Backend, EngineError, EvalOptions, Evaluation};
+use ward_lang::LangDiagnostic;
+use ward_model::{FieldNeeds, Inventory, ParamInfo, RuleInfo, SourceLocation};
+
+pub use control::{CedarControl, CedarSource, Mode};
+pub use eval::CEDAR_BACKEND;
+pub use iam::PhiConfig;
+pub use schema::WardSchema;
+
+/// The parameters every Cedar control accepts: which tag marks a resource as PHI-bearing.
+pub const PARAMS: [&str; 2] = ["phiTagKey", "phiTagValues"];
+
+/// Why Cedar controls could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum CedarLoadError {
+    #[error("the Cedar schema could not be built: {0}")]
+    Schema(String),
+    #[error("{0}: {1}")]
+    Io(String, std::io::Error),
+    #[error("{} problem(s) in the Cedar controls", .0.len())]
+    Invalid(Vec<LangDiagnostic>),
+}
+
+/// The Cedar controls of a run, as a [`Backend`].
+pub struct CedarBackend {
+    controls: Vec<CedarControl>,
+    schema: &'static WardSchema,
+}
+
+impl CedarBackend {
+    /// Loads and validates the given sources; every problem is reported at once.
+    pub fn from_sources(sources: &[CedarSource]) -> Result<CedarBackend, CedarLoadError> {
+        let schema = WardSchema::builtin().map_err(CedarLoadError::Schema)?;
+        let controls = control::load(sources, schema).map_err(CedarLoadError::Invalid)?;
+        Ok(CedarBackend { controls, schema })
+    }
+
+    /// Loads every `*.cedar` file below `dirs` (sorted by path).
+    pub fn from_dirs(dirs: &[PathBuf]) -> Result<CedarBackend, CedarLoadError> {
+        let mut files = Vec::new();
+        for d in dirs {
+            collect(d, &mut files);
+        }
+        let sources = files
+            .into_iter()
+            .map(|p| {
+                std::fs::read_to_string(&p)
+                    .map(|text| CedarSource {
+                        name: p.display().to_string(),
+                        text,
+                    })
+                    .map_err(|e| CedarLoadError::Io(p.display().to_string(), e))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        CedarBackend::from_sources(&sources)
+    }
+
+    pub fn controls(&self) -> &[CedarControl] {
+        &self.controls
+    }
+
+    pub fn control(&self, id: &str) -> Option<&CedarControl> {
+        self.controls.iter().find(|c| c.id == id)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.controls.is_empty()
+    }
+
+    /// The PHI tag convention of each control, from the parameters; unknown parameters of
+    /// Cedar controls are errors, parameters of other rules are ignored.
+    pub fn phi_configs(
+        &self,
+        params: &BTreeMap<String, BTreeMap<String, Value>>,
+    ) -> Result<BTreeMap<String, PhiConfig>, EngineError> {
+        let mut out = BTreeMap::new();
+        for c in &self.controls {
+            let mut phi = PhiConfig::default();
+            if let Some(p) = params.get(&c.id) {
+                for (name, value) in p {
+                    match name.as_str() {
+                        "phiTagKey" => match value {
+                            Value::String(s) if !s.trim().is_empty() => phi.tag_key = s.clone(),
+                            _ => return Err(bad(&c.id, name, "expected a non-empty string")),
+                        },
+                        "phiTagValues" => {
+                            phi.tag_values = match value {
+                                Value::String(s) => {
+                                    s.split(',').map(|v| v.trim().to_string()).collect()
+                                }
+                                Value::Array(items) => items
+                                    .iter()
+                                    .map(|i| i.as_str().map(str::to_string))
+                                    .collect::<Option<Vec<_>>>()
+                                    .ok_or_else(|| {
+                                        bad(&c.id, name, "expected a list of strings")
+                                    })?,
+                                _ => return Err(bad(&c.id, name, "expected a list of strings")),
+                            }
+                        }
+                        _ => {
+                            return Err(EngineError::UnknownParam {
+                                rule: c.id.clone(),
+                                param: name.clone(),
+                                known: PARAMS.iter().map(|s| s.to_string()).collect(),
+                            });
+                        }
+                    }
+                }
+            }
+            out.insert(c.id.clone(), phi);
+        }
+        Ok(out)
+    }
+
+    /// Evaluates the controls (those in `options.only` when given).
+    pub fn run(
+        &self,
+        inventory: &Inventory,
+        options: &EvalOptions,
+    ) -> Result<Evaluation, EngineError> {
+        let phi = self.phi_configs(&options.params)?;
+        let selected: Vec<&CedarControl> = self
+            .controls
+            .iter()
+            .filter(|c| options.only.as_ref().is_none_or(|o| o.contains(&c.id)))
+            .collect();
+        let mut evaluation = eval::evaluate_all(
+            &selected,
+            inventory,
+            &|id| phi.get(id).cloned().unwrap_or_default(),
+            self.schema,
+        )?;
+        if options.as_of.is_some() {
+            evaluation.as_of = options.as_of.clone();
+        }
+        Ok(evaluation)
+    }
+}
+
+/// The metadata of one control, as commands and reports read it.
+pub fn rule_info(c: &CedarControl) -> RuleInfo {
+    RuleInfo {
+        id: c.id.clone(),
+        backend: CEDAR_BACKEND.to_string(),
+        title: c.title.clone(),
+        severity: c.severity,
+        citations: c.citations.clone(),
+        frameworks: Vec::new(),
+        resource_types: c.resource_types.clone(),
+        params: vec![
+            ParamInfo {
+                name: "phiTagKey".into(),
+                ty: "string".into(),
+                default: Some(Value::String("phi".into())),
+            },
+            ParamInfo {
+                name: "phiTagValues".into(),
+                ty: "list<string>".into(),
+                default: Some(serde_json::json!(["true", "yes"])),
+            },
+        ],
+        description: c.description.clone(),
+        rationale: c.rationale.clone(),
+        remediation: c.remediation.clone(),
+        reference: Some(match c.mode {
+            Mode::Resource => "Ward control written in Cedar".to_string(),
+            Mode::LeastPrivilege => {
+                "Ward least-privilege control written in Cedar (docs/cedar.md)".to_string()
+            }
+        }),
+        source: Some(SourceLocation {
+            file: c.file.clone(),
+            line: c.line,
+        }),
+    }
+}
+
+fn bad(rule: &str, param: &str, message: &str) -> EngineError {
+    EngineError::BadParam {
+        rule: rule.to_string(),
+        param: param.to_string(),
+        message: message.to_string(),
+    }
+}
+
+fn collect(path: &Path, out: &mut Vec<PathBuf>) {
+    if path.is_file() {
+        if path.extension().is_some_and(|e| e == "cedar") {
+            out.push(path.to_path_buf());
+        }
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(path) else {
+        return;
+    };
+    let mut entries: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    entries.sort();
+    for p in entries {
+        collect(&p, out);
+    }
+}
+
+impl Backend for CedarBackend {
+    fn name(&self) -> &str {
+        CEDAR_BACKEND
+    }
+
+    fn rules(&self) -> Vec<RuleInfo> {
+        self.controls.iter().map(rule_info).collect()
+    }
+
+    fn evaluate(
+        &self,
+        inventory: &Inventory,
+        options: &EvalOptions,
+    ) -> Result<Evaluation, EngineError> {
+        self.run(inventory, options)
+    }
+
+    /// Entities carry whole configurations, so every type a control can read is kept
+    /// whole: the types its policies name, the parent types entities are placed in, and
+    /// for least privilege the IAM principals, their managed policies and the PHI-bearing
+    /// types. Other types are not read at all.
+    fn field_needs(&self) -> FieldNeeds {
+        let mut types: Vec<String> = self
+            .controls
+            .iter()
+            .flat_map(|c| c.resource_types.iter().cloned())
+            .collect();
+        types.extend(schema::PARENT_TYPES.iter().map(|t| t.to_string()));
+        if self.controls.iter().any(|c| c.mode == Mode::LeastPrivilege) {
+            types.extend(
+                [
+                    "AWS::IAM::Role",
+                    "AWS::IAM::User",
+                    "AWS::IAM::Group",
+                    "AWS::IAM::Policy",
+                ]
+                .map(String::from),
+            );
+            types.extend(iam::phi_services().iter().map(|(t, _)| t.to_string()));
+        }
+        FieldNeeds::whole_types(types)
+    }
+}

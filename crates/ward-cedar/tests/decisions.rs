@@ -1,0 +1,164 @@
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+//! Cedar decisions as findings: Allow, Deny by a forbid, Deny with no permit, NOT_APPLICABLE
+//! by `applies` and by deletion, ERROR on an evaluation error, evidence and messages, and
+//! the same bytes on every run.
+
+use serde_json::json;
+use ward_cedar::{CedarBackend, CedarSource};
+use ward_engine::{Backend, EvalOptions};
+use ward_model::{Inventory, Resource, Status};
+
+const CONTROL: &str = r#"
+@id("db-check") @title("databases are encrypted") @severity("high") @hipaa("164.312(a)(2)(iv)")
+@message("not in scope: {resourceId} is not PHI")
+permit (principal, action == Ward::Action::"applies", resource is AWS::RDS::DBInstance)
+when { resource.phi };
+
+@id("db-check") @message("{resourceId} is encrypted")
+permit (principal, action == Ward::Action::"comply", resource is AWS::RDS::DBInstance)
+when { resource has configuration.storageEncrypted && resource.configuration.storageEncrypted };
+
+@id("db-check") @message("{resourceId} is public")
+forbid (principal, action == Ward::Action::"comply", resource is AWS::RDS::DBInstance)
+when { resource has configuration.publiclyAccessible && resource.configuration.publiclyAccessible };
+
+@id("db-overflow") @title("overflow") @severity("low") @hipaa("164.312(b)")
+permit (principal, action == Ward::Action::"comply", resource is AWS::RDS::DBInstance)
+when { resource has configuration.backupRetentionPeriod && resource.configuration.backupRetentionPeriod * 9223372036854775807 > 0 };
+"#;
+
+fn db(id: &str, phi: bool, config: serde_json::Value) -> Resource {
+    let mut r: Resource = serde_json::from_value(json!({
+        "resourceType": "AWS::RDS::DBInstance", "resourceId": id,
+        "arn": format!("arn:aws:rds:us-east-1:123456789012:db:{id}"),
+        "accountId": "123456789012", "awsRegion": "us-east-1",
+        "configuration": config,
+    }))
+    .unwrap();
+    if phi {
+        r.tags.insert("phi".into(), "true".into());
+    }
+    r
+}
+
+fn inventory() -> Inventory {
+    let mut inv = Inventory::new();
+    inv.insert(db(
+        "good",
+        true,
+        json!({"storageEncrypted": true, "publiclyAccessible": false, "backupRetentionPeriod": 0}),
+    ));
+    inv.insert(db(
+        "public",
+        true,
+        json!({"storageEncrypted": true, "publiclyAccessible": true}),
+    ));
+    inv.insert(db("unrecorded", true, json!({})));
+    inv.insert(db("not-phi", false, json!({"storageEncrypted": false})));
+    inv.insert(db("big", true, json!({"backupRetentionPeriod": 35})));
+    let mut gone = db("gone", true, json!({}));
+    gone.configuration_item_status = Some("ResourceDeleted".into());
+    inv.insert(gone);
+    inv.synthesize_accounts();
+    inv
+}
+
+fn backend() -> CedarBackend {
+    CedarBackend::from_sources(&[CedarSource {
+        name: "db.cedar".into(),
+        text: CONTROL.into(),
+    }])
+    .unwrap()
+}
+
+#[test]
+fn decisions_become_findings() {
+    let eval = backend()
+        .evaluate(&inventory(), &EvalOptions::default())
+        .unwrap();
+    let status = |rule: &str, id: &str| {
+        eval.findings
+            .iter()
+            .find(|f| f.rule == rule && f.resource.id == id)
+            .unwrap_or_else(|| panic!("{rule} {id}"))
+    };
+    let good = status("db-check", "good");
+    assert_eq!(good.status, Status::Compliant);
+    assert_eq!(good.message, "good is encrypted");
+    assert_eq!(good.backend, "cedar");
+    assert_eq!(good.evidence[0].path, "cedar:db.cedar:7");
+    assert_eq!(good.citations, ["164.312(a)(2)(iv)"]);
+
+    let public = status("db-check", "public");
+    assert_eq!(public.status, Status::NonCompliant);
+    assert_eq!(public.message, "public is public");
+    assert_eq!(public.evidence[0].value["effect"], "forbid");
+
+    let unrecorded = status("db-check", "unrecorded");
+    assert_eq!(
+        unrecorded.status,
+        Status::NonCompliant,
+        "absent fails closed"
+    );
+    assert_eq!(unrecorded.message, "not satisfied: unrecorded is encrypted");
+
+    let not_phi = status("db-check", "not-phi");
+    assert_eq!(not_phi.status, Status::NotApplicable);
+    assert_eq!(
+        not_phi.message,
+        "the control does not apply to this resource"
+    );
+    assert_eq!(status("db-check", "gone").status, Status::NotApplicable);
+
+    let overflow = status("db-overflow", "big");
+    assert_eq!(overflow.status, Status::Error);
+    assert!(
+        overflow.message.contains("overflow"),
+        "{}",
+        overflow.message
+    );
+    // 0 * MAX = 0 is not > 0: no permit matched (and no error).
+    assert_eq!(status("db-overflow", "good").status, Status::NonCompliant);
+}
+
+#[test]
+fn only_and_params_are_honoured_and_output_is_stable() {
+    let b = backend();
+    let inv = inventory();
+    let mut options = EvalOptions {
+        only: Some(["db-check".to_string()].into()),
+        ..EvalOptions::default()
+    };
+    options.params.insert(
+        "db-check".into(),
+        [("phiTagKey".to_string(), json!("classification"))].into(),
+    );
+    let a = b.evaluate(&inv, &options).unwrap();
+    assert!(a.findings.iter().all(|f| f.rule == "db-check"));
+    // No resource carries `classification`: nothing is in scope.
+    assert!(a.findings.iter().all(|f| f.status == Status::NotApplicable));
+    let again = b.evaluate(&inv, &options).unwrap();
+    assert_eq!(
+        serde_json::to_string(&a.findings).unwrap(),
+        serde_json::to_string(&again.findings).unwrap()
+    );
+    options
+        .params
+        .insert("db-check".into(), [("nope".to_string(), json!(1))].into());
+    assert!(b.evaluate(&inv, &options).is_err());
+}
+
+#[test]
+fn rules_carry_the_annotations() {
+    let rules = backend().rules();
+    let r = rules.iter().find(|r| r.id == "db-check").unwrap();
+    assert_eq!(r.backend, "cedar");
+    assert_eq!(r.title, "databases are encrypted");
+    assert_eq!(r.resource_types, ["AWS::RDS::DBInstance"]);
+    assert_eq!(r.source.as_ref().unwrap().line, 2);
+}

@@ -1,0 +1,82 @@
+//! The Cedar backend's place in a run: `*.cedar` files from the policy directories (or the
+//! built-in pack's `cedar/` directory) become one more backend of the [`ControlSet`].
+
+use std::path::{Path, PathBuf};
+
+use ward_cedar::{CedarBackend, CedarLoadError, CedarSource};
+
+use crate::backends::{ControlSet, ControlSource, LoadError};
+use crate::{BUILTIN_PREFIX, embedded};
+
+/// The built-in pack's Cedar controls, named `<builtin>/policies/hipaa/cedar/NAME.cedar`.
+pub fn builtin_sources() -> Vec<CedarSource> {
+    embedded::EMBEDDED_CEDAR
+        .iter()
+        .map(|(rel, text)| CedarSource {
+            name: format!("{BUILTIN_PREFIX}/{rel}"),
+            text: (*text).to_string(),
+        })
+        .collect()
+}
+
+fn collect(path: &Path, out: &mut Vec<PathBuf>) {
+    if path.is_file() {
+        if path.extension().is_some_and(|e| e == "cedar") {
+            out.push(path.to_path_buf());
+        }
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(path) else {
+        return;
+    };
+    let mut entries: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    entries.sort();
+    for p in entries {
+        collect(&p, out);
+    }
+}
+
+/// The `*.cedar` files below `dirs`, or the built-in ones when `dirs` is empty.
+pub fn sources(dirs: &[PathBuf]) -> Result<Vec<CedarSource>, LoadError> {
+    if dirs.is_empty() {
+        return Ok(builtin_sources());
+    }
+    let mut files = Vec::new();
+    for d in dirs {
+        collect(d, &mut files);
+    }
+    files
+        .into_iter()
+        .map(|p| {
+            std::fs::read_to_string(&p)
+                .map(|text| CedarSource {
+                    name: p.display().to_string(),
+                    text,
+                })
+                .map_err(|e| LoadError::Other(format!("{}: {e}", p.display())))
+        })
+        .collect()
+}
+
+/// Loads the Cedar controls of `dirs` (or the built-in pack) into `set`; none is fine.
+pub fn add_cedar(set: &mut ControlSet, dirs: &[PathBuf]) -> Result<(), LoadError> {
+    let sources = sources(dirs)?;
+    if sources.is_empty() {
+        return Ok(());
+    }
+    let backend = CedarBackend::from_sources(&sources).map_err(|e| match e {
+        CedarLoadError::Invalid(diags) => LoadError::Invalid {
+            what: "the Cedar policies".to_string(),
+            diagnostics: diags.into_iter().map(miette::Report::new).collect(),
+        },
+        other => LoadError::Other(other.to_string()),
+    })?;
+    let files = sources
+        .into_iter()
+        .map(|s| ControlSource {
+            path: PathBuf::from(s.name),
+            text: s.text,
+        })
+        .collect();
+    set.add(Box::new(backend), files)
+}
