@@ -149,9 +149,17 @@ pub fn python_venv(packages: &[&str], check_import: &str) -> PathBuf {
 }
 
 /// A moto server on 127.0.0.1, killed on drop.
+///
+/// `url` is a small proxy in front of moto that passes every request and response through
+/// unchanged except one moto quirk: moto 5.2.5 writes the Config items of IAM resources with
+/// `configurationItemCaptureTime` and `resourceCreationTime` as `2026-11-24 01:35:18.209210`,
+/// a form the SDK refuses; AWS sends epoch seconds (or RFC 3339 in rule events, as the
+/// reference data shows). The proxy rewrites such a time to RFC 3339 (`T`, `Z`), nothing
+/// else. `server_url` is moto itself.
 pub struct Moto {
     child: Child,
     pub url: String,
+    pub server_url: String,
     pub port: u16,
 }
 
@@ -198,8 +206,77 @@ impl Moto {
             );
             std::thread::sleep(Duration::from_millis(100));
         }
-        Moto { child, url, port }
+        let proxy = start_time_fixing_proxy(url.clone());
+        Moto {
+            child,
+            url: proxy,
+            server_url: url,
+            port,
+        }
     }
+}
+
+/// The proxy of [`Moto`]: forwards each request to `to`, fixing Config items' times.
+fn start_time_fixing_proxy(to: String) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind the moto proxy");
+    let port = listener.local_addr().expect("local address").port();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(conn) = conn else { continue };
+            let to = to.clone();
+            std::thread::spawn(move || {
+                let Ok(mut writer) = conn.try_clone() else {
+                    return;
+                };
+                let mut reader = BufReader::new(conn);
+                if let Some(req) = read_request(&mut reader) {
+                    let raw = forward(&to, &req);
+                    let raw = if req.target.starts_with("StarlingDoveService.") {
+                        fix_config_times(raw)
+                    } else {
+                        raw
+                    };
+                    let _ = writer.write_all(&raw);
+                }
+            });
+        }
+    });
+    format!("http://127.0.0.1:{port}")
+}
+
+/// Rewrites moto's `"…Time": "YYYY-MM-DD HH:MM:SS[.ffffff]"` to RFC 3339 in a raw HTTP
+/// response, and its Content-Length to match.
+fn fix_config_times(raw: Vec<u8>) -> Vec<u8> {
+    let Some(split) = raw.windows(4).position(|w| w == b"\r\n\r\n") else {
+        return raw;
+    };
+    let (head, body) = raw.split_at(split + 4);
+    let Ok(text) = std::str::from_utf8(body) else {
+        return raw;
+    };
+    let times = regex::Regex::new(
+        r#"("(?:configurationItemCaptureTime|resourceCreationTime)": ")(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2}(?:\.\d+)?)""#,
+    )
+    .expect("pattern");
+    let fixed = times.replace_all(text, "${1}${2}T${3}Z\"");
+    if fixed == text {
+        return raw;
+    }
+    let head = String::from_utf8_lossy(head);
+    let mut out = String::new();
+    for line in head.split("\r\n") {
+        if line.to_ascii_lowercase().starts_with("content-length:") {
+            out.push_str(&format!("Content-Length: {}", fixed.len()));
+        } else {
+            out.push_str(line);
+        }
+        out.push_str("\r\n");
+    }
+    // `head` ended with the blank line: the split gave two trailing empty pieces.
+    out.truncate(out.len() - 2);
+    let mut bytes = out.into_bytes();
+    bytes.extend_from_slice(fixed.as_bytes());
+    bytes
 }
 
 impl Drop for Moto {

@@ -43,6 +43,7 @@ pub(crate) enum EvalFormat {
 pub(crate) fn config_rule(args: ConfigRuleArgs) -> ExitCode {
     let controls = match super::load_controls(&LoadOptions {
         policies: args.policies.clone(),
+        ..LoadOptions::default()
     }) {
         Ok(c) => c,
         Err(code) => return code,

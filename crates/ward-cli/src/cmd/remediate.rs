@@ -39,6 +39,7 @@ pub(crate) struct RemediateArgs {
 pub(crate) fn remediate(args: RemediateArgs) -> ExitCode {
     let controls = match super::load_controls(&LoadOptions {
         policies: args.policies.clone(),
+        ..LoadOptions::default()
     }) {
         Ok(c) => c,
         Err(code) => return code,
