@@ -160,7 +160,16 @@ fn contains(haystack: &[u8], needle: &str) -> bool {
 #[test]
 fn planted_secrets_appear_in_no_output() {
     let secrets = planted();
-    for format in FORMATS {
+    // Both ways of reading: only the fields the controls read (the default), and every field.
+    let all_fields: Vec<Vec<&str>> = FORMATS
+        .iter()
+        .map(|f| [&["--all-fields"][..], f].concat())
+        .collect();
+    let runs = FORMATS
+        .iter()
+        .copied()
+        .chain(all_fields.iter().map(Vec::as_slice));
+    for format in runs {
         let dir = tempfile::tempdir().unwrap();
         let outputs = check(format, dir.path());
         // Standard output is empty when every format went to a file; files never are.
@@ -183,7 +192,7 @@ fn planted_secrets_appear_in_no_output() {
 #[test]
 fn every_planted_secret_is_listed_in_redactions() {
     let dir = tempfile::tempdir().unwrap();
-    let outputs = check(&["--format", "json"], dir.path());
+    let outputs = check(&["--format", "json", "--all-fields"], dir.path());
     let doc: Value = serde_json::from_slice(&outputs[0].1).unwrap();
     let redactions = doc["redactions"].as_array().unwrap();
     let listed: Vec<(String, String)> = redactions
@@ -234,10 +243,69 @@ fn every_planted_secret_is_listed_in_redactions() {
     assert!(json.contains("[REDACTED:"), "no marker in any evidence");
 }
 
+/// By default the fields no control reads are skipped unread: each planted secret is then
+/// either redacted (its field was read) or outside the fields the document says were read.
+#[test]
+fn a_default_run_redacts_what_it_reads_and_names_what_it_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let outputs = check(&["--format", "json"], dir.path());
+    let doc: Value = serde_json::from_slice(&outputs[0].1).unwrap();
+    let listed: Vec<(String, String)> = doc["redactions"]
+        .as_array()
+        .map(|r| {
+            r.iter()
+                .map(|r| {
+                    (
+                        r["resource_id"].as_str().unwrap().to_string(),
+                        r["path"].as_str().unwrap().to_string(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let read = &doc["fields_read"];
+    let keys: Vec<&str> = read["configuration_keys"]
+        .as_array()
+        .expect("a default run records the fields it read")
+        .iter()
+        .map(|k| k.as_str().unwrap())
+        .collect();
+    assert!(keys.contains(&"ipPermissions"), "{keys:?}");
+    let mut skipped = 0;
+    for (id, path) in EXPECTED {
+        if listed.contains(&(id.to_string(), path.to_string())) {
+            continue;
+        }
+        // Not redacted: its first configuration key must be one the run did not read.
+        let first = path
+            .strip_prefix("configuration.")
+            .and_then(|rest| rest.split(['.', '[']).next())
+            .unwrap_or_else(|| panic!("{id} {path} was read but not redacted"));
+        assert!(
+            !keys.contains(&first),
+            "{id} {path}: `{first}` was read, yet the secret is not in redactions"
+        );
+        skipped += 1;
+    }
+    for item in &listed {
+        assert!(
+            EXPECTED.contains(&(item.0.as_str(), item.1.as_str())),
+            "unexpected redaction {item:?}"
+        );
+    }
+    // The fields the rules read still carry their secrets, which are redacted: the CodeBuild
+    // environment and source URL (read by two rules), the tag.
+    assert!(listed.len() >= 4, "{listed:#?}");
+    assert!(
+        skipped >= 1,
+        "the planted secrets are all in fields some rule reads"
+    );
+}
+
 #[test]
 fn the_text_report_says_how_many_values_were_redacted() {
     let dir = tempfile::tempdir().unwrap();
-    let outputs = check(&["--format", "text"], dir.path());
+    let outputs = check(&["--format", "text", "--all-fields"], dir.path());
     let text = String::from_utf8_lossy(&outputs[0].1);
     assert!(
         text.contains(&format!(

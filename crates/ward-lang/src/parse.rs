@@ -10,8 +10,49 @@ use crate::ast::*;
 use crate::diagnostic::{LangDiagnostic, SourceFile};
 use crate::syntax::{Rule as R, WardParser};
 
+/// The largest rule file read, in bytes.
+pub const MAX_SOURCE_BYTES: usize = 1 << 20;
+/// How deep brackets (`(`, `[`, `{`) may nest in a rule file.
+pub const MAX_BRACKET_NESTING: usize = 64;
+/// How deep an expression may nest (each operator, call, field access or `if` is a level).
+pub const MAX_EXPR_DEPTH: usize = 128;
+
 /// Parses one file. A syntax error is one diagnostic (pest stops at the first).
+///
+/// Rule files come from users, so parsing is bounded: the file's size, the nesting of its
+/// brackets and the depth of its expressions have limits, each reported with its location.
+/// The parser and the Pratt climber recurse, so parsing runs on a thread with a large stack
+/// (reserved, only touched as used): what the limits let through cannot overflow it.
 pub fn parse_module(file: &SourceFile) -> Result<Module, LangDiagnostic> {
+    if file.text.len() > MAX_SOURCE_BYTES {
+        return Err(LangDiagnostic::new(
+            file,
+            Span::new(0, 0),
+            "limit",
+            format!(
+                "the rule file is {} bytes; the limit is {MAX_SOURCE_BYTES}",
+                file.text.len()
+            ),
+        )
+        .with_help("split it into several files"));
+    }
+    check_brackets(file, &file.text, 0)?;
+    let parse = || {
+        let module = parse_module_unbounded(file)?;
+        for def in &module.defs {
+            check_depth(file, &def.body)?;
+        }
+        for rule in &module.rules {
+            for expr in rule_exprs(rule) {
+                check_depth(file, expr)?;
+            }
+        }
+        Ok(module)
+    };
+    with_large_stack(parse).unwrap_or_else(parse)
+}
+
+fn parse_module_unbounded(file: &SourceFile) -> Result<Module, LangDiagnostic> {
     let pairs = WardParser::parse(R::file, &file.text).map_err(|e| syntax_error(file, e))?;
     let mut module = Module::default();
     for pair in pairs.flatten().take(1) {
@@ -35,6 +76,20 @@ pub fn parse_module(file: &SourceFile) -> Result<Module, LangDiagnostic> {
 /// Parses an expression on its own (a message interpolation); `offset` is where `text`
 /// starts in the file, so spans point into the file.
 pub fn parse_expr_at(file: &SourceFile, text: &str, offset: usize) -> Result<Expr, LangDiagnostic> {
+    check_brackets(file, text, offset)?;
+    let parse = || {
+        let e = parse_expr_unbounded(file, text, offset)?;
+        check_depth(file, &e)?;
+        Ok(e)
+    };
+    with_large_stack(parse).unwrap_or_else(parse)
+}
+
+fn parse_expr_unbounded(
+    file: &SourceFile,
+    text: &str,
+    offset: usize,
+) -> Result<Expr, LangDiagnostic> {
     let pairs = WardParser::parse(R::expr_only, text).map_err(|e| {
         let mut d = syntax_error(file, e);
         let start = d.span.offset() + offset;
@@ -57,6 +112,119 @@ pub fn parse_expr_at(file: &SourceFile, text: &str, offset: usize) -> Result<Exp
     let mut e = expr(expr_pair);
     shift(&mut e, offset);
     Ok(e)
+}
+
+/// Runs `f` on a thread with a 1 GiB stack, reserved and only touched as used; `None` when
+/// no such thread can be made.
+fn with_large_stack<T: Send>(f: impl FnOnce() -> T + Send) -> Option<T> {
+    std::thread::scope(|scope| {
+        let handle = std::thread::Builder::new()
+            .name("ward-parse".into())
+            .stack_size(1 << 30)
+            .spawn_scoped(scope, f)
+            .ok()?;
+        match handle.join() {
+            Ok(v) => Some(v),
+            // A panic in the parser is a bug; let it surface as one.
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    })
+}
+
+/// Brackets outside strings and comments nest at most [`MAX_BRACKET_NESTING`] deep; the
+/// diagnostic points at the first bracket too deep.
+fn check_brackets(file: &SourceFile, text: &str, offset: usize) -> Result<(), LangDiagnostic> {
+    let bytes = text.as_bytes();
+    let mut depth = 0usize;
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            b'"' => {
+                // Skip the string; an interpolation inside it is checked when it is parsed.
+                i += 1;
+                while let Some(&c) = bytes.get(i) {
+                    match c {
+                        b'\\' => i += 1,
+                        b'"' => break,
+                        _ => {}
+                    }
+                    i += 1;
+                }
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                while bytes.get(i).is_some_and(|&c| c != b'\n') {
+                    i += 1;
+                }
+            }
+            b'(' | b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_BRACKET_NESTING {
+                    return Err(LangDiagnostic::new(
+                        file,
+                        Span::new(offset + i, offset + i + 1),
+                        "limit",
+                        format!("brackets nest more than {MAX_BRACKET_NESTING} deep"),
+                    )
+                    .with_label("too deep")
+                    .with_help("name the inner parts with `let` or `def`"));
+                }
+            }
+            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    Ok(())
+}
+
+/// The expressions of a rule: parameter defaults, lets, conditions and assertions (message
+/// interpolations are parsed, and bounded, later by [`parse_expr_at`]).
+fn rule_exprs(rule: &Rule) -> impl Iterator<Item = &Expr> {
+    let defaults = rule.params.iter().filter_map(|p| p.default.as_ref());
+    let stmts = rule.stmts.iter().filter_map(|s| match s {
+        Stmt::Let { value: e, .. } | Stmt::When { cond: e, .. } | Stmt::Assert { cond: e, .. } => {
+            Some(e)
+        }
+        Stmt::Unknown { .. } => None,
+    });
+    defaults.chain(stmts)
+}
+
+/// An expression nests at most [`MAX_EXPR_DEPTH`] deep (measured without recursion, so a
+/// deeper one is reported, not overflowed on).
+fn check_depth(file: &SourceFile, root: &Expr) -> Result<(), LangDiagnostic> {
+    let mut stack: Vec<(&Expr, usize)> = vec![(root, 1)];
+    while let Some((e, depth)) = stack.pop() {
+        if depth > MAX_EXPR_DEPTH {
+            return Err(LangDiagnostic::new(
+                file,
+                e.span,
+                "limit",
+                format!("the expression nests more than {MAX_EXPR_DEPTH} levels deep"),
+            )
+            .with_label("too deep")
+            .with_help("name the inner parts with `let` or `def`"));
+        }
+        let children: Vec<&Expr> = match &e.kind {
+            ExprKind::List(items) => items.iter().collect(),
+            ExprKind::Field(inner, _) | ExprKind::Unary(_, inner) => vec![inner],
+            ExprKind::Index(a, b) | ExprKind::Binary(_, a, b) => vec![a, b],
+            ExprKind::If(c, a, b) => vec![c, a, b],
+            ExprKind::Call(_, args) => args
+                .iter()
+                .map(|arg| match arg {
+                    Arg::Expr(e) | Arg::Lambda { body: e, .. } => e,
+                })
+                .collect(),
+            ExprKind::Num(_)
+            | ExprKind::Str(_)
+            | ExprKind::Bool(_)
+            | ExprKind::Type(_)
+            | ExprKind::Name(_) => Vec::new(),
+        };
+        stack.extend(children.into_iter().map(|c| (c, depth + 1)));
+    }
+    Ok(())
 }
 
 fn shift(e: &mut Expr, offset: usize) {

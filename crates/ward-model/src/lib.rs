@@ -18,7 +18,7 @@ pub use finding::{
 };
 pub use inventory::{ACCOUNT_TYPE, INVENTORY_FORMAT_VERSION, Insert, Inventory, InventorySnapshot};
 pub use plugin::PluginRecord;
-pub use projection::FieldNeeds;
+pub use projection::{FieldNeeds, FieldsRead};
 pub use resource::{Relationship, Resource, ResourceKey, ResourceRef, Source};
 pub use rule::{ParamInfo, RuleInfo, SourceLocation};
 pub use shape::{ResourceCatalog, ResourceShape, Shape};

@@ -87,6 +87,28 @@ impl FieldNeeds {
         self.everything || ALWAYS_KEPT.contains(&key) || self.names.contains(key)
     }
 
+    /// The needs a run recorded (`ward bundle` reads the same fields as the run it packs).
+    pub fn from_record(record: &FieldsRead) -> FieldNeeds {
+        FieldNeeds {
+            everything: false,
+            whole_types: record.whole_configuration_of.iter().cloned().collect(),
+            names: record.configuration_keys.iter().cloned().collect(),
+        }
+    }
+
+    /// What a run read, for its findings document; `None` when it read everything.
+    pub fn record(&self) -> Option<FieldsRead> {
+        if self.everything {
+            return None;
+        }
+        let mut keys: BTreeSet<String> = self.names.clone();
+        keys.extend(ALWAYS_KEPT.iter().map(|k| k.to_string()));
+        Some(FieldsRead {
+            configuration_keys: keys.into_iter().collect(),
+            whole_configuration_of: self.whole_types.iter().cloned().collect(),
+        })
+    }
+
     /// Drops what is not needed from a resource's configuration and supplementary
     /// configuration.
     pub fn project(&self, resource: &mut Resource) {
@@ -102,6 +124,18 @@ impl FieldNeeds {
     fn project_map(&self, map: &mut Map<String, Value>) {
         map.retain(|key, _| self.keeps_name(key));
     }
+}
+
+/// The fields a run read of each configuration item when it did not read them all
+/// (docs/findings-format.md, `fields_read`): every other field was skipped unread, never held
+/// and never scanned, so nothing in it can reach an output.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FieldsRead {
+    /// First-level keys of `configuration` and `supplementaryConfiguration` kept for every
+    /// type (the keys some loaded control reads).
+    pub configuration_keys: Vec<String>,
+    /// Types whose configuration was kept whole (a control reads it as a whole).
+    pub whole_configuration_of: Vec<String>,
 }
 
 #[cfg(test)]
@@ -127,5 +161,13 @@ mod tests {
         needs.project(&mut role);
         assert_eq!(role.configuration, serde_json::json!({"anything": 1}));
         assert!(FieldNeeds::default().is_everything());
+        assert_eq!(FieldNeeds::default().record(), None);
+        let record = needs.record().unwrap();
+        assert_eq!(
+            record.configuration_keys,
+            ["Tags", "ipPermissions", "tags"].map(String::from)
+        );
+        assert_eq!(record.whole_configuration_of, ["AWS::IAM::Role"]);
+        assert_eq!(FieldNeeds::from_record(&record).record(), Some(record));
     }
 }

@@ -94,6 +94,11 @@ pub struct FindingsDocument {
     /// The WASM plugins that ran: file, SHA-256, interface version, rules (omitted when none).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub plugins: Vec<PluginRecord>,
+    /// The configuration fields the run read, when it did not read them all (the default:
+    /// only what the loaded controls read; `--all-fields` reads everything and omits this).
+    /// Every other field was skipped unread: never held, never scanned for secrets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fields_read: Option<ward_model::FieldsRead>,
 }
 
 impl FindingsDocument {
@@ -117,6 +122,7 @@ impl FindingsDocument {
             waivers: Vec::new(),
             redactions: Vec::new(),
             plugins: Vec::new(),
+            fields_read: None,
         }
     }
 

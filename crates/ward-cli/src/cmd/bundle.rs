@@ -8,8 +8,8 @@ use std::process::ExitCode;
 use ward_bundle::keys::{self, SigningKey};
 use ward_bundle::{Evidence, InputFile, Parameters, rule_sources_relative};
 use ward_cli::backends::{ControlSet, LoadOptions};
-use ward_cli::{import_inputs, load_catalogue, parse_param_overrides, rule_citations};
-use ward_model::Inventory;
+use ward_cli::{import_inputs_for, load_catalogue, parse_param_overrides, rule_citations};
+use ward_model::{FieldNeeds, Inventory};
 use ward_report::FindingsDocument;
 use ward_report::controls::ControlsReport;
 
@@ -198,7 +198,12 @@ pub(crate) fn bundle(args: BundleArgs) -> ExitCode {
     let (inventory, input_files) = if args.snapshots.is_empty() {
         (None, Vec::new())
     } else {
-        let (inventory, report) = import_inputs(&args.snapshots);
+        // The fields the run read, as its document records (all of them when it says none).
+        let needs = doc
+            .fields_read
+            .as_ref()
+            .map_or_else(FieldNeeds::everything, FieldNeeds::from_record);
+        let (inventory, report) = import_inputs_for(&args.snapshots, needs);
         if report.has_errors() {
             for d in report.diagnostics() {
                 if d.level == ward_import::Level::Error {

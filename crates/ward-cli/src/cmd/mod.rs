@@ -20,9 +20,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use ward_cli::backends::{ControlSet, LoadError, LoadOptions};
-use ward_cli::{import_inputs, input_problems, parse_param_overrides};
+use ward_cli::{import_inputs_for, input_problems, parse_param_overrides};
 use ward_engine::EvalOptions;
 use ward_lang::PackError;
+use ward_model::FieldNeeds;
 use ward_report::FindingsDocument;
 
 pub(crate) const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -61,6 +62,12 @@ pub(crate) struct RunArgs {
     /// Memory of each plugin instance, in MiB
     #[arg(long = "plugin-memory", value_name = "MIB", default_value_t = ward_wasm::Limits::default().memory_bytes >> 20)]
     pub(crate) plugin_memory: usize,
+    /// Read every configuration field. By default only the fields the loaded controls read
+    /// are kept, the rest skipped unread (faster, less memory; the document's `fields_read`
+    /// says which). With this flag the redactions list covers every field and an evidence
+    /// bundle's inventory holds the whole input.
+    #[arg(long = "all-fields")]
+    pub(crate) all_fields: bool,
 }
 
 impl RunArgs {
@@ -153,9 +160,14 @@ pub(crate) fn run(args: &RunArgs) -> Result<Run, ExitCode> {
         }
         ExitCode::from(2)
     })?;
-    // Every field is kept: projection (`controls.field_needs()`) is not switched on until
-    // the redaction record accounts for secrets in skipped fields (ARCHITECTURE.md, Scaling).
-    let (inventory, report) = import_inputs(&args.snapshots);
+    // Only what the controls read is kept; the rest is skipped unread (docs/performance.md).
+    let needs = if args.all_fields {
+        FieldNeeds::everything()
+    } else {
+        controls.field_needs()
+    };
+    let fields_read = needs.record();
+    let (inventory, report) = import_inputs_for(&args.snapshots, needs);
     for d in report.diagnostics() {
         if d.level != ward_import::Level::Info {
             eprintln!("{:?}", miette::Report::new(d.clone()));
@@ -197,6 +209,7 @@ pub(crate) fn run(args: &RunArgs) -> Result<Run, ExitCode> {
     doc.redactions = report.redactions();
     // The WASM plugins that ran, with their SHA-256 (docs/plugins.md).
     doc.plugins = controls.plugins().to_vec();
+    doc.fields_read = fields_read;
     Ok(Run {
         controls,
         doc,

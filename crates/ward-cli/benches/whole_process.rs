@@ -1,0 +1,386 @@
+//! The whole-process benchmark: `ward check` with the whole pack over generated snapshots,
+//! beside the floor (a bare syntax scan of the same file) and, when they are on the PATH,
+//! cfn-guard and regorus running six of the pack's controls on the same file.
+//!
+//! ```text
+//! cargo bench -p ward-cli --bench whole_process
+//! WARD_BENCH_SIZES=10000,100000,1000000 cargo bench -p ward-cli --bench whole_process
+//! ```
+//!
+//! Every figure comes from one run, one process after another, so they can be compared as
+//! ratios (docs/performance.md). Peak memory is `/usr/bin/time`'s maximum resident set size.
+//! Each run is checked, not only timed: Ward's NON_COMPLIANT count must be the sum of its
+//! template accounts' counts (the generator copies whole accounts), and cfn-guard's and
+//! regorus's violations of the six controls must agree with Ward's.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::ffi::{OsStr, OsString};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use serde_json::Value;
+
+/// The six controls run by every engine, as Ward rule ids (the Guard and Rego versions are in
+/// `benches/comparison/`, each rule named after the Ward rule it mirrors).
+const SIX: [&str; 6] = [
+    "restricted-ssh",
+    "s3-bucket-logging-enabled",
+    "rds-storage-encrypted",
+    "rds-instance-public-access-check",
+    "cloud-trail-log-file-validation-enabled",
+    "encrypted-volumes",
+];
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    // The floor runs as its own process: this binary again, with `--scan FILE`.
+    if let Some(i) = args.iter().position(|a| a == "--scan") {
+        scan(Path::new(&args[i + 1]));
+        return;
+    }
+    let sizes: Vec<usize> = std::env::var("WARD_BENCH_SIZES")
+        .unwrap_or_else(|_| "10000,100000".to_string())
+        .split(',')
+        .map(|s| {
+            s.trim()
+                .parse()
+                .expect("WARD_BENCH_SIZES: comma-separated item counts")
+        })
+        .collect();
+    let ward = PathBuf::from(env!("CARGO_BIN_EXE_ward"));
+    let me = std::env::current_exe().expect("own path");
+    let comparison = support::repo_root().join("crates/ward-cli/benches/comparison");
+    let guard = on_path("cfn-guard");
+    let regorus = on_path("regorus");
+    let template_counts = template_counts(&ward);
+
+    let mut table = String::new();
+    writeln!(
+        table,
+        "| items | file | engine (controls) | wall s | x floor | peak RSS MiB | x file | NON_COMPLIANT |"
+    )
+    .unwrap();
+    writeln!(table, "|---:|---:|---|---:|---:|---:|---:|---:|").unwrap();
+    for &size in &sizes {
+        let snapshot = support::snapshot(size);
+        let mix = mix_of(&snapshot);
+        let items = mix["items"].as_u64().unwrap_or(0);
+        let file_mib = mib(std::fs::metadata(&snapshot).map(|m| m.len()).unwrap_or(0));
+        let floor = measure(&Job::new(&me).arg("--scan").arg(&snapshot));
+        let mut row = |engine: &str, m: &Measure, verdict: String| {
+            writeln!(
+                table,
+                "| {items} | {file_mib:.0} MiB | {engine} | {:.2} | {:.1} | {:.0} | {:.2} | {verdict} |",
+                m.wall,
+                m.wall / floor.wall,
+                m.peak_mib,
+                m.peak_mib / file_mib
+            )
+            .unwrap();
+        };
+        row("floor: serde_json into IgnoredAny", &floor, String::new());
+
+        // Ward, the whole pack.
+        let out = support::bench_dir().join(format!("ward-{size}.json"));
+        let whole = measure(&ward_check(&ward, &snapshot, &[], out.clone()));
+        let findings = read_json(&out);
+        let expected: usize = mix["templates"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .map(|(t, copies)| {
+                copies.as_u64().unwrap() as usize * template_counts.get(t).map_or(0, |c| c.all)
+            })
+            .sum();
+        let got = non_compliant(&findings, None);
+        assert_eq!(
+            got, expected,
+            "{size}: Ward's NON_COMPLIANT count is not the templates' sum"
+        );
+        row(
+            &format!(
+                "ward ({} rules)",
+                findings["summary"]["rules"].as_u64().unwrap_or(0)
+            ),
+            &whole,
+            format!("{got} (= templates' sum)"),
+        );
+
+        // Ward, the six controls alone.
+        let out6 = support::bench_dir().join(format!("ward-six-{size}.json"));
+        let six = measure(&ward_check(&ward, &snapshot, &SIX, out6.clone()));
+        let six_doc = read_json(&out6);
+        let ward_six: BTreeMap<&str, usize> = SIX
+            .iter()
+            .map(|r| (*r, non_compliant(&six_doc, Some(r))))
+            .collect();
+        row(
+            "ward (the six)",
+            &six,
+            ward_six.values().sum::<usize>().to_string(),
+        );
+
+        if let Some(guard) = &guard {
+            let out = support::bench_dir().join(format!("guard-{size}.json"));
+            let m = measure(
+                &Job::new(guard)
+                    .arg("validate")
+                    .arg("--output-format")
+                    .arg("json")
+                    .arg("--show-summary")
+                    .arg("none")
+                    .arg("--rules")
+                    .arg(comparison.join("six.guard"))
+                    .arg("--data")
+                    .arg(&snapshot)
+                    .stdout(out.clone()),
+            );
+            let counts = guard_counts(&out);
+            row("cfn-guard (the six)", &m, agreement(&counts, &ward_six));
+        }
+        if let Some(regorus) = &regorus {
+            let out = support::bench_dir().join(format!("regorus-{size}.json"));
+            let m = measure(
+                &Job::new(regorus)
+                    .arg("eval")
+                    .arg("--data")
+                    .arg(comparison.join("six.rego"))
+                    .arg("--input")
+                    .arg(&snapshot)
+                    .arg("data.ward_bench.counts")
+                    .stdout(out.clone()),
+            );
+            let counts = regorus_counts(&out);
+            row("regorus (the six)", &m, agreement(&counts, &ward_six));
+        }
+    }
+    let mut report = table.clone();
+    if guard.is_none() {
+        report.push_str("\ncfn-guard: not on the PATH, not measured\n");
+    }
+    if regorus.is_none() {
+        report.push_str("regorus: not on the PATH, not measured\n");
+    }
+    println!("{report}");
+    let results = support::bench_dir().join("whole-process.md");
+    std::fs::write(&results, &report).unwrap();
+    eprintln!("written to {}", results.display());
+}
+
+/// The floor: the file read and every byte of it checked as JSON, nothing kept.
+fn scan(path: &Path) {
+    let bytes = std::fs::read(path).expect("snapshot");
+    let _: serde::de::IgnoredAny = serde_json::from_slice(&bytes).expect("valid JSON");
+}
+
+fn ward_check(ward: &Path, snapshot: &Path, rules: &[&str], out: PathBuf) -> Job {
+    let mut job = Job::new(ward)
+        .arg("check")
+        .arg("--format")
+        .arg("json")
+        .arg("--snapshot")
+        .arg(snapshot);
+    for r in rules {
+        job = job.arg("--rule").arg(r);
+    }
+    job.stdout(out)
+}
+
+struct Measure {
+    wall: f64,
+    peak_mib: f64,
+}
+
+/// A process to measure: its program, arguments and where its stdout goes.
+struct Job {
+    program: PathBuf,
+    args: Vec<OsString>,
+    stdout: Option<PathBuf>,
+}
+
+impl Job {
+    fn new(program: &Path) -> Job {
+        Job {
+            program: program.to_path_buf(),
+            args: Vec::new(),
+            stdout: None,
+        }
+    }
+
+    fn arg(mut self, arg: impl AsRef<OsStr>) -> Job {
+        self.args.push(arg.as_ref().to_os_string());
+        self
+    }
+
+    fn stdout(mut self, path: PathBuf) -> Job {
+        self.stdout = Some(path);
+        self
+    }
+
+    fn command(&self) -> Command {
+        let mut c = Command::new(&self.program);
+        c.args(&self.args).stderr(Stdio::inherit());
+        c.stdout(match &self.stdout {
+            Some(path) => file(path),
+            None => Stdio::null(),
+        });
+        c
+    }
+}
+
+/// Runs `job` under `/usr/bin/time`, for its wall time and peak resident set size.
+/// Exit codes 0 and 1 (findings) are success; anything else stops the benchmark.
+fn measure(job: &Job) -> Measure {
+    let time_out = support::bench_dir().join("time.txt");
+    let mut command = Command::new("/usr/bin/time");
+    command
+        .arg("-f")
+        .arg("%M")
+        .arg("-o")
+        .arg(&time_out)
+        .arg(&job.program)
+        .args(&job.args)
+        .stderr(Stdio::inherit())
+        .stdout(match &job.stdout {
+            Some(path) => file(path),
+            None => Stdio::null(),
+        });
+    let start = Instant::now();
+    let status = command
+        .status()
+        .unwrap_or_else(|e| support::fail(&format!("cannot run /usr/bin/time: {e}")));
+    let wall = start.elapsed().as_secs_f64();
+    if !matches!(status.code(), Some(0 | 1)) {
+        support::fail(&format!("{} failed: {status}", job.program.display()));
+    }
+    let kib: f64 = std::fs::read_to_string(&time_out)
+        .ok()
+        .and_then(|t| t.lines().last().and_then(|l| l.trim().parse().ok()))
+        .unwrap_or(0.0);
+    Measure {
+        wall,
+        peak_mib: kib / 1024.0,
+    }
+}
+
+fn file(path: &Path) -> Stdio {
+    Stdio::from(std::fs::File::create(path).unwrap())
+}
+
+fn on_path(name: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|p| p.join(name))
+            .find(|p| p.is_file())
+    })
+}
+
+fn mib(bytes: u64) -> f64 {
+    bytes as f64 / (1024.0 * 1024.0)
+}
+
+fn read_json(path: &Path) -> Value {
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+/// The generator's record of which template each copy used (written beside the snapshot).
+fn mix_of(snapshot: &Path) -> Value {
+    read_json(&snapshot.with_extension("mix.json"))
+}
+
+fn non_compliant(doc: &Value, rule: Option<&str>) -> usize {
+    doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["status"] == "NON_COMPLIANT")
+        .filter(|f| rule.is_none_or(|r| f["rule"] == r))
+        .count()
+}
+
+#[derive(Default)]
+struct TemplateCount {
+    all: usize,
+}
+
+/// Ward's NON_COMPLIANT count on each template account alone.
+fn template_counts(ward: &Path) -> BTreeMap<String, TemplateCount> {
+    let root = support::repo_root();
+    let mut counts = BTreeMap::new();
+    for account in ["111122223333", "444455556666"] {
+        let name =
+            format!("examples/clinic/estate/AWSLogs/{account}/us-east-1/config-snapshot.json");
+        let out = support::bench_dir().join(format!("template-{account}.json"));
+        let status = ward_check(ward, &root.join(&name), &[], out.clone())
+            .command()
+            .status()
+            .unwrap();
+        assert!(matches!(status.code(), Some(0 | 1)), "{name}: {status}");
+        counts.insert(
+            name,
+            TemplateCount {
+                all: non_compliant(&read_json(&out), None),
+            },
+        );
+    }
+    counts
+}
+
+fn agreement(counts: &BTreeMap<String, usize>, ward: &BTreeMap<&str, usize>) -> String {
+    let total: usize = counts.values().sum();
+    let disagree: Vec<String> = ward
+        .iter()
+        .filter(|(r, n)| counts.get(**r).copied().unwrap_or(0) != **n)
+        .map(|(r, n)| format!("{r}: {} vs Ward {n}", counts.get(*r).copied().unwrap_or(0)))
+        .collect();
+    if disagree.is_empty() {
+        format!("{total} (agrees)")
+    } else {
+        format!("{total} (DISAGREES: {})", disagree.join("; "))
+    }
+}
+
+/// cfn-guard's JSON output: one record per rule file, its failing rules with their clauses.
+/// Each six.guard rule checks one resource, so violations are counted by resource.
+fn guard_counts(out: &Path) -> BTreeMap<String, usize> {
+    let text = std::fs::read_to_string(out).unwrap_or_default();
+    let mut counts = BTreeMap::new();
+    // One JSON document per data file (cfn-guard writes them one after another).
+    for doc in serde_json::Deserializer::from_str(&text).into_iter::<Value>() {
+        let Ok(doc) = doc else { break };
+        for rule in doc["not_compliant"].as_array().into_iter().flatten() {
+            let name = rule["Rule"]["name"]
+                .as_str()
+                .unwrap_or_default()
+                .replace('_', "-");
+            let n = rule["Rule"]["checks"].as_array().map_or(0, Vec::len);
+            *counts.entry(name).or_default() += n;
+        }
+    }
+    counts
+}
+
+/// regorus prints `{"result": [{"expressions": [{"value": {RULE: COUNT}}]}]}`.
+fn regorus_counts(out: &Path) -> BTreeMap<String, usize> {
+    let doc = read_json(out);
+    let value = &doc["result"][0]["expressions"][0]["value"];
+    value
+        .as_object()
+        .map(|o| {
+            o.iter()
+                .map(|(k, v)| (k.replace('_', "-"), v.as_u64().unwrap_or(0) as usize))
+                .collect()
+        })
+        .unwrap_or_default()
+}
