@@ -11,8 +11,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use cmd::bundle::BundleArgs;
 use cmd::check::CheckArgs;
+use cmd::collect::CollectArgs;
+use cmd::config_rule::ConfigRuleArgs;
 use cmd::controls::ControlsArgs;
 use cmd::keygen::KeygenArgs;
+use cmd::remediate::RemediateArgs;
 use cmd::report::ReportArgs;
 use cmd::rules::RulesFormat;
 use cmd::verify::VerifyArgs;
@@ -94,6 +97,31 @@ hold, 2 the bundle or key cannot be read."
     /// Make an Ed25519 key pair for signing evidence bundles (KEY and KEY.pub)
     #[command(after_help = "Examples:\n  ward keygen --out ward.key")]
     Keygen(KeygenArgs),
+    /// Read an inventory live from AWS (Config, EC2, the IAM credential report) into a file
+    /// `ward check` reads
+    #[command(
+        after_help = "Examples:\n  ward collect --region eu-west-1 --out inventory.json\n  \
+ward collect --profile audit --aggregator org --source config --out org.json\n  \
+ward collect --source ec2 --source credential-report --out account.json\n\n\
+Exit codes: 0 complete, 1 written but PARTIAL (a call failed after its retries; the file says \
+so and `ward check` warns), 2 nothing written."
+    )]
+    Collect(CollectArgs),
+    /// Evaluate an AWS Config custom rule event and print (or --put) the evaluations
+    #[command(
+        name = "config-rule",
+        after_help = "Examples:\n  ward config-rule --event event.json --format json\n  \
+ward config-rule --event event.json --rule restricted-ssh\n  \
+ward config-rule --event event.json --put --region eu-west-1\n\n\
+The Ward rules run are --rule, else the rule parameter wardRules, else the Config rule's name \
+(docs/aws.md). Exit codes: 0 nothing non-compliant, 1 something NON_COMPLIANT, 2 an error."
+    )]
+    ConfigRule(ConfigRuleArgs),
+    /// Revoke the security-group rules that fail restricted-ssh, restricted-common-ports and
+    /// vpc-default-security-group-closed (prints the plan; --apply carries it out)
+    #[command(after_help = "Examples:\n  ward remediate --region eu-west-1\n  \
+ward remediate --group-id sg-0123 --apply --evidence remediation.json")]
+    Remediate(RemediateArgs),
     /// The Cedar backend: `ward cedar schema` prints the schema Cedar controls are validated against
     #[command(
         subcommand,
@@ -114,6 +142,9 @@ fn main() -> ExitCode {
         Command::Bundle(args) => cmd::bundle::bundle(args),
         Command::Verify(args) => cmd::verify::verify(args),
         Command::Keygen(args) => cmd::keygen::keygen(args),
+        Command::Collect(args) => cmd::collect::collect(args),
+        Command::ConfigRule(args) => cmd::config_rule::config_rule(args),
+        Command::Remediate(args) => cmd::remediate::remediate(args),
         Command::Cedar(command) => cmd::cedar::cedar(command),
     }
 }

@@ -566,6 +566,7 @@ impl FileState {
                 }
                 ListKind::WardResources => {
                     self.check_version(&rest);
+                    self.check_collection(&rest);
                     Format::WardInventory
                 }
                 other => other.format(),
@@ -680,6 +681,39 @@ impl FileState {
                 );
             }
         }
+    }
+
+    /// `ward collect` marks an inventory it could not read completely (a call that failed
+    /// after its retries) with `collection.complete: false`: say so, never pass it off as
+    /// complete.
+    fn check_collection(&mut self, rest: &Map<String, Value>) {
+        let Some(collection) = rest.get("collection") else {
+            return;
+        };
+        if collection.get("complete") == Some(&Value::Bool(true)) {
+            return;
+        }
+        let problems = collection
+            .get("problems")
+            .and_then(Value::as_array)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let first = problems
+            .first()
+            .and_then(|p| p.get("message"))
+            .and_then(Value::as_str)
+            .map(|m| format!(", first: {m}"))
+            .unwrap_or_default();
+        self.diagnostics.push(
+            self.warning(
+                Code::Incomplete,
+                format!(
+                    "this inventory is partial: `ward collect` could not read everything ({} problem(s){first})",
+                    problems.len()
+                ),
+            )
+            .with_help("resources that could not be read are missing, and rules that look for them may report what is not so; see `collection.problems` in the file and collect again"),
+        );
     }
 
     fn check_version(&mut self, rest: &Map<String, Value>) {

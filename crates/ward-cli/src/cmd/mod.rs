@@ -4,9 +4,12 @@
 pub(crate) mod bundle;
 pub(crate) mod cedar;
 pub(crate) mod check;
+pub(crate) mod collect;
+pub(crate) mod config_rule;
 pub(crate) mod controls;
 pub(crate) mod explain;
 pub(crate) mod keygen;
+pub(crate) mod remediate;
 pub(crate) mod report;
 pub(crate) mod rules;
 pub(crate) mod test;

@@ -1,0 +1,610 @@
+//! Test support (the `testing` feature; never in the `ward` binary): a moto server on
+//! loopback, a recording AWS Config endpoint for `PutEvaluations` (moto implements it only in
+//! test mode), and SDK clients with dummy credentials to plant resources.
+//!
+//! Everything here fails loudly: a test that cannot start moto fails with a message that
+//! says why, it is never skipped.
+#![allow(
+    clippy::panic,
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::indexing_slicing
+)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::client::Clients;
+use crate::retry::RetryPolicy;
+
+/// The moto version the tests (and `.ci/run`) install.
+pub const MOTO_VERSION: &str = "5.2.5";
+/// Dummy credentials for moto and the recorder (they check no signature).
+pub const ACCESS_KEY: &str = "testing";
+pub const SECRET_KEY: &str = "testing";
+pub const REGION: &str = "us-east-1";
+
+/// Environment for a `ward` child process talking to moto: dummy credentials, no instance
+/// metadata, no shared config files of the machine.
+pub fn child_env() -> Vec<(&'static str, String)> {
+    vec![
+        ("AWS_ACCESS_KEY_ID", ACCESS_KEY.into()),
+        ("AWS_SECRET_ACCESS_KEY", SECRET_KEY.into()),
+        ("AWS_SESSION_TOKEN", "testing".into()),
+        ("AWS_EC2_METADATA_DISABLED", "true".into()),
+        (
+            "AWS_CONFIG_FILE",
+            "/nonexistent/ward-test-aws-config".into(),
+        ),
+        (
+            "AWS_SHARED_CREDENTIALS_FILE",
+            "/nonexistent/ward-test-aws-credentials".into(),
+        ),
+        ("AWS_REGION", REGION.into()),
+    ]
+}
+
+/// A quick retry policy for tests.
+pub fn quick_retry() -> RetryPolicy {
+    RetryPolicy {
+        sdk_attempts: 3,
+        rounds: 4,
+        initial_backoff: Duration::from_millis(5),
+        max_backoff: Duration::from_millis(20),
+    }
+}
+
+/// Clients with dummy credentials against `endpoint`.
+pub async fn clients(endpoint: &str, retry: RetryPolicy) -> Clients {
+    let creds =
+        aws_sdk_config::config::Credentials::new(ACCESS_KEY, SECRET_KEY, None, None, "ward-tests");
+    let loader = crate::client::loader(&retry)
+        .credentials_provider(creds)
+        .region(aws_config::Region::new(REGION))
+        .endpoint_url(endpoint);
+    Clients::from_sdk(&loader.load().await, retry).expect("a Region is set")
+}
+
+fn target_dir() -> PathBuf {
+    // Integration tests get CARGO_TARGET_TMPDIR = <target>/tmp.
+    std::env::var_os("CARGO_TARGET_TMPDIR")
+        .map(PathBuf::from)
+        .and_then(|p| p.parent().map(Path::to_path_buf))
+        .or_else(|| std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from))
+        .unwrap_or_else(|| std::env::temp_dir().join("ward-test-target"))
+}
+
+/// A Python virtual environment under the target directory with moto (and what else is
+/// asked) installed, created once; concurrent tests wait on a file lock.
+pub fn python_venv(packages: &[&str], check_import: &str) -> PathBuf {
+    let dir = target_dir();
+    std::fs::create_dir_all(&dir).expect("create the target directory");
+    let venv = dir.join("moto-venv");
+    let lock_path = dir.join("moto-venv.lock");
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .unwrap_or_else(|e| panic!("cannot open `{}`: {e}", lock_path.display()));
+    lock.lock()
+        .unwrap_or_else(|e| panic!("cannot lock `{}`: {e}", lock_path.display()));
+    let python = venv.join("bin").join("python");
+    let importable = |python: &Path| {
+        Command::new(python)
+            .args(["-c", check_import])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    if !importable(&python) {
+        if !python.exists() {
+            let out = Command::new("python3")
+                .args(["-m", "venv"])
+                .arg(&venv)
+                .output()
+                .unwrap_or_else(|e| {
+                    panic!("cannot run `python3 -m venv` (is Python 3 installed?): {e}")
+                });
+            assert!(
+                out.status.success(),
+                "`python3 -m venv {}` failed: {}",
+                venv.display(),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        let out = Command::new(&python)
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+            ])
+            .args(packages)
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run pip in `{}`: {e}", venv.display()));
+        assert!(
+            out.status.success(),
+            "installing {packages:?} from PyPI into `{}` failed (the tests need them): {}",
+            venv.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            importable(&python),
+            "`{check_import}` still fails in `{}` after installing {packages:?}",
+            venv.display()
+        );
+    }
+    drop(lock);
+    venv
+}
+
+/// A moto server on 127.0.0.1, killed on drop.
+///
+/// `url` is a small proxy in front of moto that passes every request and response through
+/// unchanged except one moto quirk: moto 5.2.5 writes the Config items of IAM resources with
+/// `configurationItemCaptureTime` and `resourceCreationTime` as `2026-11-24 01:35:18.209210`,
+/// a form the SDK refuses; AWS sends epoch seconds (or RFC 3339 in rule events, as the
+/// reference data shows). The proxy rewrites such a time to RFC 3339 (`T`, `Z`), nothing
+/// else. `server_url` is moto itself.
+pub struct Moto {
+    child: Child,
+    pub url: String,
+    pub server_url: String,
+    pub port: u16,
+}
+
+fn free_port() -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind a free port on loopback");
+    l.local_addr().expect("local address").port()
+}
+
+impl Moto {
+    /// Installs moto if needed, starts `moto_server -H 127.0.0.1 -p PORT` and waits until
+    /// it answers.
+    pub fn start() -> Moto {
+        let venv = python_venv(
+            &[&format!("moto[server]=={MOTO_VERSION}")],
+            "import moto.server, flask",
+        );
+        let port = free_port();
+        let server = venv.join("bin").join("moto_server");
+        let mut child = Command::new(&server)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start `{}`: {e}", server.display()));
+        let url = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) {
+                let _ = s.write_all(
+                    b"GET /moto-api/ HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+                );
+                let mut buf = String::new();
+                let _ = s.read_to_string(&mut buf);
+                if buf.starts_with("HTTP/1.") {
+                    break;
+                }
+            }
+            if let Ok(Some(status)) = child.try_wait() {
+                panic!("moto_server exited before it answered: {status}");
+            }
+            assert!(
+                Instant::now() < deadline,
+                "moto_server did not answer on {url} within 60 s"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let proxy = start_time_fixing_proxy(url.clone());
+        Moto {
+            child,
+            url: proxy,
+            server_url: url,
+            port,
+        }
+    }
+}
+
+/// The proxy of [`Moto`]: forwards each request to `to`, fixing Config items' times.
+fn start_time_fixing_proxy(to: String) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind the moto proxy");
+    let port = listener.local_addr().expect("local address").port();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(conn) = conn else { continue };
+            let to = to.clone();
+            std::thread::spawn(move || {
+                let Ok(mut writer) = conn.try_clone() else {
+                    return;
+                };
+                let mut reader = BufReader::new(conn);
+                if let Some(req) = read_request(&mut reader) {
+                    let raw = forward(&to, &req);
+                    let raw = if req.target.starts_with("StarlingDoveService.") {
+                        fix_config_times(raw)
+                    } else {
+                        raw
+                    };
+                    let _ = writer.write_all(&raw);
+                }
+            });
+        }
+    });
+    format!("http://127.0.0.1:{port}")
+}
+
+/// Rewrites moto's `"…Time": "YYYY-MM-DD HH:MM:SS[.ffffff]"` to RFC 3339 in a raw HTTP
+/// response, and its Content-Length to match.
+fn fix_config_times(raw: Vec<u8>) -> Vec<u8> {
+    let Some(split) = raw.windows(4).position(|w| w == b"\r\n\r\n") else {
+        return raw;
+    };
+    let (head, body) = raw.split_at(split + 4);
+    let Ok(text) = std::str::from_utf8(body) else {
+        return raw;
+    };
+    let times = regex::Regex::new(
+        r#"("(?:configurationItemCaptureTime|resourceCreationTime)": ")(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2}(?:\.\d+)?)""#,
+    )
+    .expect("pattern");
+    let fixed = times.replace_all(text, "${1}${2}T${3}Z\"");
+    if fixed == text {
+        return raw;
+    }
+    let head = String::from_utf8_lossy(head);
+    let mut out = String::new();
+    for line in head.split("\r\n") {
+        if line.to_ascii_lowercase().starts_with("content-length:") {
+            out.push_str(&format!("Content-Length: {}", fixed.len()));
+        } else {
+            out.push_str(line);
+        }
+        out.push_str("\r\n");
+    }
+    // `head` ended with the blank line: the split gave two trailing empty pieces.
+    out.truncate(out.len() - 2);
+    let mut bytes = out.into_bytes();
+    bytes.extend_from_slice(fixed.as_bytes());
+    bytes
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One HTTP request as the recorder saw it.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    /// `X-Amz-Target`, e.g. `StarlingDoveService.PutEvaluations`.
+    pub target: String,
+    pub body: Value,
+    pub status: u16,
+    pub response: Value,
+}
+
+/// What the recorder answers to the `n`-th `PutEvaluations` call (0-based): a status and a
+/// JSON body, or `None` for the default (200, every evaluation accepted).
+pub type Script = Box<dyn Fn(usize, &Value) -> Option<(u16, String)> + Send + Sync>;
+
+/// An AWS Config endpoint on loopback that answers `PutEvaluations` itself (by a script)
+/// and forwards every other call to `forward` (moto), recording everything.
+pub struct Recorder {
+    pub url: String,
+    pub requests: Arc<Mutex<Vec<Recorded>>>,
+    stop: Arc<AtomicBool>,
+    port: u16,
+}
+
+struct Request {
+    head: String,
+    target: String,
+    body: Vec<u8>,
+}
+
+fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Request> {
+    let mut head = String::new();
+    let mut target = String::new();
+    let mut length = 0usize;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).ok()? == 0 {
+            return None;
+        }
+        if line == "\r\n" || line == "\n" {
+            break;
+        }
+        let lower = line.to_ascii_lowercase();
+        if let Some(v) = lower.strip_prefix("content-length:") {
+            length = v.trim().parse().ok()?;
+        }
+        if lower.starts_with("x-amz-target:") {
+            target = line["x-amz-target:".len()..].trim().to_string();
+        }
+        if !lower.starts_with("connection:") {
+            head.push_str(&line);
+        }
+    }
+    let mut body = vec![0u8; length];
+    reader.read_exact(&mut body).ok()?;
+    Some(Request { head, target, body })
+}
+
+fn forward(to: &str, req: &Request) -> Vec<u8> {
+    let addr = to.trim_start_matches("http://");
+    let mut s = TcpStream::connect(addr).expect("connect to moto");
+    s.write_all(req.head.as_bytes()).unwrap();
+    s.write_all(b"Connection: close\r\n\r\n").unwrap();
+    s.write_all(&req.body).unwrap();
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).unwrap();
+    out
+}
+
+impl Recorder {
+    pub fn start(forward_to: Option<String>, script: Script) -> Recorder {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind the recorder");
+        let port = listener.local_addr().unwrap().port();
+        let requests: Arc<Mutex<Vec<Recorded>>> = Arc::default();
+        let stop = Arc::new(AtomicBool::new(false));
+        let script = Arc::new(script);
+        let puts = Arc::new(Mutex::new(0usize));
+        {
+            let requests = requests.clone();
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                for conn in listener.incoming() {
+                    if stop.load(Ordering::SeqCst) {
+                        break;
+                    }
+                    let Ok(conn) = conn else { continue };
+                    let requests = requests.clone();
+                    let script = script.clone();
+                    let puts = puts.clone();
+                    let forward_to = forward_to.clone();
+                    std::thread::spawn(move || {
+                        let mut writer = conn.try_clone().unwrap();
+                        let mut reader = BufReader::new(conn);
+                        while let Some(req) = read_request(&mut reader) {
+                            if !req.target.ends_with(".PutEvaluations") {
+                                let Some(to) = &forward_to else {
+                                    let _ = writer.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+                                    return;
+                                };
+                                let raw = forward(to, &req);
+                                requests.lock().unwrap().push(Recorded {
+                                    target: req.target.clone(),
+                                    body: serde_json::from_slice(&req.body).unwrap_or(Value::Null),
+                                    status: 0,
+                                    response: Value::Null,
+                                });
+                                let _ = writer.write_all(&raw);
+                                return;
+                            }
+                            let body: Value =
+                                serde_json::from_slice(&req.body).unwrap_or(Value::Null);
+                            let n = {
+                                let mut p = puts.lock().unwrap();
+                                *p += 1;
+                                *p - 1
+                            };
+                            let (status, text) = script(n, &body)
+                                .unwrap_or((200, r#"{"FailedEvaluations":[]}"#.to_string()));
+                            requests.lock().unwrap().push(Recorded {
+                                target: req.target.clone(),
+                                body,
+                                status,
+                                response: serde_json::from_str(&text).unwrap_or(Value::Null),
+                            });
+                            let reason = match status {
+                                200 => "OK",
+                                400 => "Bad Request",
+                                429 => "Too Many Requests",
+                                500 => "Internal Server Error",
+                                503 => "Service Unavailable",
+                                _ => "Status",
+                            };
+                            let resp = format!(
+                                "HTTP/1.1 {status} {reason}\r\nContent-Type: application/x-amz-json-1.1\r\nx-amzn-RequestId: ward-test-{n}\r\nContent-Length: {}\r\nConnection: keep-alive\r\n\r\n{text}",
+                                text.len()
+                            );
+                            if writer.write_all(resp.as_bytes()).is_err() {
+                                return;
+                            }
+                        }
+                    });
+                }
+            });
+        }
+        Recorder {
+            url: format!("http://127.0.0.1:{port}"),
+            requests,
+            stop,
+            port,
+        }
+    }
+
+    /// The `PutEvaluations` calls, in order.
+    pub fn puts(&self) -> Vec<Recorded> {
+        self.requests
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|r| r.target.ends_with(".PutEvaluations"))
+            .cloned()
+            .collect()
+    }
+
+    /// Every evaluation Config accepted: those of 200 answers not listed as failed, as
+    /// (type, id, compliance type), in the order accepted.
+    pub fn accepted(&self) -> Vec<(String, String, String)> {
+        let mut out = Vec::new();
+        for r in self.puts() {
+            if r.status != 200 {
+                continue;
+            }
+            let failed: Vec<(String, String)> = r.response["FailedEvaluations"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|f| {
+                    (
+                        f["ComplianceResourceType"]
+                            .as_str()
+                            .unwrap_or("")
+                            .to_string(),
+                        f["ComplianceResourceId"].as_str().unwrap_or("").to_string(),
+                    )
+                })
+                .collect();
+            for e in r.body["Evaluations"].as_array().into_iter().flatten() {
+                let key = (
+                    e["ComplianceResourceType"]
+                        .as_str()
+                        .unwrap_or("")
+                        .to_string(),
+                    e["ComplianceResourceId"].as_str().unwrap_or("").to_string(),
+                );
+                if !failed.contains(&key) {
+                    out.push((
+                        key.0,
+                        key.1,
+                        e["ComplianceType"].as_str().unwrap_or("").to_string(),
+                    ));
+                }
+            }
+        }
+        out
+    }
+}
+
+impl Drop for Recorder {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        let _ = TcpStream::connect(("127.0.0.1", self.port));
+    }
+}
+
+/// Plants resources in moto through the SDK.
+pub mod plant {
+    use aws_sdk_ec2::types::{IpPermission, IpRange};
+
+    use crate::client::Clients;
+
+    /// A security group in the default VPC with SSH (22) open to 0.0.0.0/0 and HTTPS (443)
+    /// from 10.0.0.0/8; its id.
+    pub async fn open_ssh_group(c: &Clients, name: &str) -> String {
+        let sg = c
+            .ec2
+            .create_security_group()
+            .group_name(name)
+            .description("ward test: ssh open to the world")
+            .send()
+            .await
+            .expect("CreateSecurityGroup");
+        let id = sg.group_id().expect("group id").to_string();
+        let perm = |port: i32, cidr: &str| {
+            IpPermission::builder()
+                .ip_protocol("tcp")
+                .from_port(port)
+                .to_port(port)
+                .ip_ranges(IpRange::builder().cidr_ip(cidr).build())
+                .build()
+        };
+        c.ec2
+            .authorize_security_group_ingress()
+            .group_id(&id)
+            .ip_permissions(perm(22, "0.0.0.0/0"))
+            .ip_permissions(perm(443, "10.0.0.0/8"))
+            .send()
+            .await
+            .expect("AuthorizeSecurityGroupIngress");
+        id
+    }
+
+    /// An instance with an unencrypted 8 GiB volume attached to it; (instance id, volume id).
+    pub async fn instance_with_unencrypted_volume(c: &Clients) -> (String, String) {
+        let run = c
+            .ec2
+            .run_instances()
+            .image_id("ami-03cf127a")
+            .instance_type(aws_sdk_ec2::types::InstanceType::T2Micro)
+            .min_count(1)
+            .max_count(1)
+            .send()
+            .await
+            .expect("RunInstances");
+        let instance = run.instances()[0]
+            .instance_id()
+            .expect("instance id")
+            .to_string();
+        let az = run.instances()[0]
+            .placement()
+            .and_then(|p| p.availability_zone())
+            .map_or_else(|| format!("{}a", c.region), str::to_string);
+        let v = c
+            .ec2
+            .create_volume()
+            .availability_zone(az)
+            .size(8)
+            .encrypted(false)
+            .send()
+            .await
+            .expect("CreateVolume");
+        let volume = v.volume_id().expect("volume id").to_string();
+        c.ec2
+            .attach_volume()
+            .volume_id(&volume)
+            .instance_id(&instance)
+            .device("/dev/sdf")
+            .send()
+            .await
+            .expect("AttachVolume");
+        (instance, volume)
+    }
+
+    /// The ingress permissions of a group, as (protocol, from, to, cidrs).
+    pub async fn ingress(c: &Clients, id: &str) -> Vec<(String, i32, i32, Vec<String>)> {
+        let out = c
+            .ec2
+            .describe_security_groups()
+            .group_ids(id)
+            .send()
+            .await
+            .expect("DescribeSecurityGroups");
+        let g = out.security_groups().first().expect("the group").clone();
+        let mut perms: Vec<_> = g
+            .ip_permissions()
+            .iter()
+            .map(|p| {
+                let mut cidrs: Vec<String> = p
+                    .ip_ranges()
+                    .iter()
+                    .filter_map(|r| r.cidr_ip().map(str::to_string))
+                    .collect();
+                cidrs.sort();
+                (
+                    p.ip_protocol().unwrap_or("").to_string(),
+                    p.from_port().unwrap_or(-1),
+                    p.to_port().unwrap_or(-1),
+                    cidrs,
+                )
+            })
+            .collect();
+        perms.sort();
+        perms
+    }
+}

@@ -1,0 +1,142 @@
+//! `ward config-rule`: evaluate an AWS Config custom rule event, print the evaluations in
+//! the `PutEvaluations` shape, and with `--put` send them (docs/aws.md).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use ward_aws::Clients;
+use ward_aws::config_rule::{self, RuleEvent};
+use ward_cli::backends::LoadOptions;
+
+use super::collect::AwsArgs;
+
+#[derive(clap::Args)]
+pub(crate) struct ConfigRuleArgs {
+    /// The event Config sends to the rule's Lambda (or its invoking event alone)
+    #[arg(long, value_name = "FILE")]
+    pub(crate) event: PathBuf,
+    /// Output: one line per evaluation, or `{"evaluations": [...]}`
+    #[arg(long, value_enum, default_value_t = EvalFormat::Text)]
+    pub(crate) format: EvalFormat,
+    /// Send the evaluations to AWS Config with the event's result token
+    #[arg(long)]
+    pub(crate) put: bool,
+    /// The Ward rule(s) to run (default: the rule parameter `wardRules`, else the Config
+    /// rule's name). Repeatable.
+    #[arg(long = "rule", value_name = "ID")]
+    pub(crate) rules: Vec<String>,
+    /// Rule directories (default: the built-in HIPAA pack). Repeatable.
+    #[arg(long = "policies", value_name = "DIR")]
+    pub(crate) policies: Vec<PathBuf>,
+    #[command(flatten)]
+    pub(crate) aws: AwsArgs,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum EvalFormat {
+    Text,
+    Json,
+}
+
+/// Exit codes: 0 nothing non-compliant, 1 some evaluation is NON_COMPLIANT, 2 the event,
+/// the rules or AWS failed (nothing, or not everything, was sent).
+pub(crate) fn config_rule(args: ConfigRuleArgs) -> ExitCode {
+    let controls = match super::load_controls(&LoadOptions {
+        policies: args.policies.clone(),
+        ..LoadOptions::default()
+    }) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let text = match std::fs::read_to_string(&args.event) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: cannot read `{}`: {e}", args.event.display());
+            return ExitCode::from(2);
+        }
+    };
+    let fail = |e: ward_aws::AwsError| {
+        eprintln!("error: `{}`: {e}", args.event.display());
+        ExitCode::from(2)
+    };
+    let event = match RuleEvent::parse(&text) {
+        Ok(e) => e,
+        Err(e) => return fail(e),
+    };
+    let plan = match config_rule::plan(&controls, &event, &args.rules) {
+        Ok(p) => p,
+        Err(e) => return fail(e),
+    };
+    if args.put && event.result_token.is_none() {
+        return fail(ward_aws::AwsError::NoResultToken);
+    }
+    let needs_aws = args.put || event.message_type != config_rule::MessageType::Change;
+    let runtime = match ward_aws::runtime() {
+        Ok(r) => r,
+        Err(e) => return fail(e),
+    };
+    let outcome = runtime.block_on(async {
+        let clients = if needs_aws {
+            Some(Clients::load(&args.aws.options()).await?)
+        } else {
+            None
+        };
+        let evaluations =
+            config_rule::evaluate_event(&controls, &event, &plan, clients.as_ref()).await?;
+        let put = match (&clients, &event.result_token) {
+            (Some(c), Some(token)) if args.put => {
+                Some(config_rule::put_evaluations(c, token, &evaluations).await?)
+            }
+            _ => None,
+        };
+        Ok::<_, ward_aws::AwsError>((evaluations, put))
+    });
+    let (evaluations, put) = match outcome {
+        Ok(o) => o,
+        Err(e) => return fail(e),
+    };
+    let out = match args.format {
+        EvalFormat::Json => {
+            match serde_json::to_string_pretty(&serde_json::json!({"evaluations": evaluations})) {
+                Ok(t) => t + "\n",
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::from(2);
+                }
+            }
+        }
+        EvalFormat::Text => evaluations
+            .iter()
+            .map(|e| {
+                format!(
+                    "{} {} {} {}{}\n",
+                    e.compliance_type,
+                    e.compliance_resource_type,
+                    e.compliance_resource_id,
+                    e.ordering_timestamp,
+                    e.annotation
+                        .as_ref()
+                        .map(|a| format!(": {a}"))
+                        .unwrap_or_default()
+                )
+            })
+            .collect(),
+    };
+    if let Err(code) = super::write_stdout(&out) {
+        return code;
+    }
+    if let Some(report) = put {
+        eprintln!(
+            "sent {} evaluation(s) to AWS Config in {} batch(es), {} PutEvaluations call(s)",
+            report.accepted, report.batches, report.calls
+        );
+    }
+    if evaluations
+        .iter()
+        .any(|e| e.compliance_type == "NON_COMPLIANT")
+    {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}

@@ -1,0 +1,119 @@
+//! `ward remediate`: plan (and with `--apply` carry out) the `RevokeSecurityGroupIngress`
+//! calls that fix `restricted-ssh`, `restricted-common-ports` and
+//! `vpc-default-security-group-closed`, recording before and after as evidence.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use ward_aws::Clients;
+use ward_cli::backends::LoadOptions;
+
+use super::collect::AwsArgs;
+
+#[derive(clap::Args)]
+pub(crate) struct RemediateArgs {
+    /// Only these security groups (repeatable; default: every group of the Region)
+    #[arg(long = "group-id", value_name = "SG")]
+    pub(crate) group_ids: Vec<String>,
+    /// Carry out the plan (without it, only print it)
+    #[arg(long)]
+    pub(crate) apply: bool,
+    /// Where to write the evidence of an applied plan (default: remediation-TIMESTAMP.json)
+    #[arg(long, value_name = "FILE")]
+    pub(crate) evidence: Option<PathBuf>,
+    /// Print the plan as JSON
+    #[arg(long)]
+    pub(crate) json: bool,
+    /// Override a rule parameter: RULE.KEY=VALUE (e.g. restricted-common-ports.blockedPorts=22,3389)
+    #[arg(long = "param", value_name = "RULE.KEY=VALUE")]
+    pub(crate) params: Vec<String>,
+    /// Rule directories (default: the built-in HIPAA pack). Repeatable.
+    #[arg(long = "policies", value_name = "DIR")]
+    pub(crate) policies: Vec<PathBuf>,
+    #[command(flatten)]
+    pub(crate) aws: AwsArgs,
+}
+
+/// Exit codes: 0 nothing to do or everything applied, 1 a plan to apply (without
+/// `--apply`) or a call that failed, 2 usage or AWS errors.
+pub(crate) fn remediate(args: RemediateArgs) -> ExitCode {
+    let controls = match super::load_controls(&LoadOptions {
+        policies: args.policies.clone(),
+        ..LoadOptions::default()
+    }) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let params = match ward_cli::parse_param_overrides(&args.params) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match ward_aws::runtime() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let outcome = runtime.block_on(async {
+        let clients = Clients::load(&args.aws.options()).await?;
+        let plan = ward_aws::remediate::plan(&clients, &controls, &args.group_ids, &params).await?;
+        let evidence = if args.apply && !plan.actions.is_empty() {
+            Some(ward_aws::remediate::apply(&clients, &plan).await?)
+        } else {
+            None
+        };
+        Ok::<_, ward_aws::AwsError>((plan, evidence))
+    });
+    let (plan, evidence) = match outcome {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let shown = if args.json {
+        serde_json::to_string_pretty(&plan)
+            .map(|t| t + "\n")
+            .unwrap_or_default()
+    } else {
+        plan.to_text()
+    };
+    if let Err(code) = super::write_stdout(&shown) {
+        return code;
+    }
+    let Some(evidence) = evidence else {
+        if plan.actions.is_empty() {
+            return ExitCode::SUCCESS;
+        }
+        eprintln!("plan only: run again with --apply to revoke these rules");
+        return ExitCode::from(1);
+    };
+    let path = args.evidence.clone().unwrap_or_else(|| {
+        let stamp = ward_aws::now_rfc3339().replace([':', '.'], "-");
+        PathBuf::from(format!("remediation-{stamp}.json"))
+    });
+    let text = serde_json::to_string_pretty(&evidence).unwrap_or_default() + "\n";
+    if let Err(e) = std::fs::write(&path, text) {
+        eprintln!(
+            "error: the plan was applied, but the evidence cannot be written to `{}`: {e}",
+            path.display()
+        );
+        return ExitCode::from(2);
+    }
+    let complete = evidence.get("complete") == Some(&serde_json::Value::Bool(true));
+    eprintln!(
+        "{} call(s) made; before and after recorded in `{}`",
+        plan.actions.len(),
+        path.display()
+    );
+    if complete {
+        ExitCode::SUCCESS
+    } else {
+        eprintln!("error: some revocation failed (see the evidence file)");
+        ExitCode::from(1)
+    }
+}
