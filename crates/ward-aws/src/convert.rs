@@ -602,18 +602,19 @@ pub fn flow_log(ctx: &Ec2Context, f: &ec2::FlowLog) -> Option<Value> {
     Some(item)
 }
 
+/// A map of strings as a JSON object with its keys in order (the SDK's maps have none).
+fn sorted_strings(map: Option<&std::collections::HashMap<String, String>>) -> Map<String, Value> {
+    let mut entries: Vec<_> = map.into_iter().flatten().collect();
+    entries.sort();
+    entries
+        .into_iter()
+        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+        .collect()
+}
+
 /// A `BatchGetResourceConfig` / `BatchGetAggregateResourceConfig` item.
 pub fn base_config_item(i: &aws_sdk_config::types::BaseConfigurationItem) -> Value {
-    let supplementary: Map<String, Value> = i
-        .supplementary_configuration()
-        .map(|m| {
-            let mut keys: Vec<_> = m.iter().collect();
-            keys.sort();
-            keys.into_iter()
-                .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-                .collect()
-        })
-        .unwrap_or_default();
+    let supplementary = sorted_strings(i.supplementary_configuration());
     Obj::default()
         .s("version", i.version())
         .s("accountId", i.account_id())
@@ -641,26 +642,8 @@ pub fn base_config_item(i: &aws_sdk_config::types::BaseConfigurationItem) -> Val
 /// A `GetResourceConfigHistory` item (it has tags and relationships, which the batch calls
 /// leave out).
 pub fn config_item(i: &aws_sdk_config::types::ConfigurationItem) -> Value {
-    let supplementary: Map<String, Value> = i
-        .supplementary_configuration()
-        .map(|m| {
-            let mut keys: Vec<_> = m.iter().collect();
-            keys.sort();
-            keys.into_iter()
-                .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-                .collect()
-        })
-        .unwrap_or_default();
-    let tags: Map<String, Value> = i
-        .tags()
-        .map(|m| {
-            let mut keys: Vec<_> = m.iter().collect();
-            keys.sort();
-            keys.into_iter()
-                .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-                .collect()
-        })
-        .unwrap_or_default();
+    let supplementary = sorted_strings(i.supplementary_configuration());
+    let tags = sorted_strings(i.tags());
     Obj::default()
         .s("version", i.version())
         .s("accountId", i.account_id())
