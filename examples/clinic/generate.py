@@ -3760,15 +3760,14 @@ expect("ward-phi-rds-protection", NA, c=["ehr-db", "analytics-aurora-1"],
 expect("ward-phi-least-privilege", NA,
        c=["ehr-app-instance-role", "ehr-backup-role", "external-auditor", "intake-ocr-role", "s3-replication-role",
           "mlopez", "frontdesk-shared", "backup-agent", "jwhite-contractor",
-          "AWSServiceRoleForApplicationAutoScaling_DynamoDBTable", "AWSBackupDefaultServiceRole"],
+          "AWSServiceRoleForApplicationAutoScaling_DynamoDBTable"],
        nc={"developer-role": "planted: s3:* on arn:aws:s3:::riverside-ehr-* reaches the PHI documents and backups buckets (inline policy developer-s3, Sid DevBuckets)",
-           "codebuild-portal-legacy-build-role": "AdministratorAccess reaches every PHI resource",
-           "sagemaker-execution-role": "AmazonSageMakerFullAccess: object actions on arn:aws:s3:::*sagemaker* reach objects of the PHI buckets whose key contains sagemaker",
-           "intern-2025": "AmazonSageMakerFullAccess through group data-science (as sagemaker-execution-role)",
-           "kpatel": "AmazonSageMakerFullAccess through group data-science (as sagemaker-execution-role)",
-           "EMR_EC2_DefaultRole": "AmazonElasticMapReduceforEC2Role: rds:Describe* on * (metadata of the PHI databases; not in the intent)",
-           "aws-elasticbeanstalk-ec2-role": "AWSElasticBeanstalkWorkerTier: dynamodb:Query/Scan on table/*-stack-AWSEBWorkerCronLeaderRegistry*, which also matches indexes of the PHI table"},
-       note="NOT_APPLICABLE: no grant on a PHI-bearing resource; COMPLIANT: every grant is in the intent (ward-phi-least-privilege.cedar)")
+           "codebuild-portal-legacy-build-role": "AdministratorAccess reaches every PHI resource"},
+       note="NOT_APPLICABLE: no grant on a PHI-bearing resource (the analytics account's roles and users, among them "
+            "sagemaker-execution-role with AmazonSageMakerFullAccess and EMR_EC2_DefaultRole with rds:Describe* on *, "
+            "have identity grants whose wildcards match the clinic account's PHI resources, but no bucket policy "
+            "admits account 444455556666 and RDS and DynamoDB take no cross-account grants here); "
+            "COMPLIANT: every grant is in the intent (ward-phi-least-privilege.cedar)")
 expect("encrypted-volumes", C,
        nc={"bastion-root": "in use, unencrypted", "fax-gateway-root": "in use, unencrypted",
            "jupyter-gpu-1-root": "in use, unencrypted", "genomics-spark-master-root": "in use, unencrypted",

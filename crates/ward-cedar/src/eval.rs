@@ -325,7 +325,7 @@ pub fn evaluate_least_privilege(
     schema: &WardSchema,
 ) -> Vec<Finding> {
     let catalog = ActionCatalog::builtin();
-    let phi_resources = iam::phi_resources(inventory, phi);
+    let phi_index = iam::PhiIndex::new(inventory, phi, catalog);
     let principals: Vec<&Resource> = control
         .resource_types
         .iter()
@@ -343,7 +343,7 @@ pub fn evaluate_least_privilege(
                     Vec::new(),
                 );
             }
-            let access = iam::analyze(inventory, p, &phi_resources, catalog);
+            let access = iam::analyze(inventory, p, &phi_index, catalog);
             judge(control, &access, store, schema, catalog)
         })
         .collect()

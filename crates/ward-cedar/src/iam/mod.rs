@@ -13,13 +13,21 @@
 //! counts as granting (flagged `conditional`), a conditional `Deny` removes nothing.
 //! A policy Ward cannot read or find makes the principal's access unverifiable (fail closed).
 //!
-//! Not considered: resource-based policies (bucket and key policies), permission
-//! boundaries, session policies and SCPs; they can only narrow identity grants, so leaving
-//! them out over-reports, never under-reports.
+//! Resource-based policies (`resource_policy`): a bucket or key policy that names a principal
+//! grants it access within its account, and across accounts access needs both the identity
+//! policy and the resource's policy (naming the principal, its account or everyone). Each
+//! principal is paired only with the resources it can reach that way (`PhiIndex`), which keeps
+//! the analysis linear in the size of an organization. A resource whose item does not record
+//! its policy (DynamoDB tables; any item without `BucketPolicy` / `Policy`) is seen from its
+//! own account only.
+//!
+//! Not considered: permission boundaries, session policies and SCPs; they can only narrow
+//! grants, so leaving them out over-reports, never under-reports.
 
 pub mod catalog;
 pub mod glob;
 pub mod policy;
+pub mod resource_policy;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::OnceLock;
@@ -29,6 +37,7 @@ use ward_model::{Inventory, Resource};
 
 pub use catalog::{ActionCatalog, IamAction};
 pub use policy::{Effect, Statement, StatementRef};
+pub use resource_policy::{Named, ResourcePolicy, account_of_arn};
 
 /// Which resources hold PHI: the tag convention of the HIPAA pack (`phi` = `true`/`yes`,
 /// key and value matched case-insensitively, value trimmed).
@@ -339,6 +348,85 @@ pub fn phi_resources<'a>(inventory: &'a Inventory, phi: &PhiConfig) -> Vec<&'a R
         .collect()
 }
 
+/// The PHI-bearing resources with their resource-based policies, indexed by the accounts
+/// whose principals can reach them: a principal is paired with the resources of its own
+/// account and with those of other accounts whose policy names its account, itself or
+/// everyone. Built once per evaluation; pairing every principal with every resource of an
+/// organization would be quadratic, and IAM grants nothing across accounts without the
+/// resource's consent.
+pub struct PhiIndex<'a> {
+    resources: Vec<&'a Resource>,
+    policies: Vec<ResourcePolicy>,
+    /// Account → the resources of that account, and the other accounts' resources whose
+    /// policies name it.
+    by_account: HashMap<Option<String>, Vec<usize>>,
+    /// Resources whose policy admits principals of every account.
+    open_to_all: Vec<usize>,
+}
+
+impl<'a> PhiIndex<'a> {
+    pub fn new(inventory: &'a Inventory, phi: &PhiConfig, catalog: &ActionCatalog) -> Self {
+        let resources = phi_resources(inventory, phi);
+        let policies: Vec<ResourcePolicy> = resources
+            .iter()
+            .map(|r| ResourcePolicy::of(r, catalog))
+            .collect();
+        let mut by_account: HashMap<Option<String>, Vec<usize>> = HashMap::new();
+        let mut open_to_all = Vec::new();
+        for (i, (r, policy)) in resources.iter().zip(&policies).enumerate() {
+            by_account.entry(r.account_id.clone()).or_default().push(i);
+            let (foreign, anyone) = policy.foreign_accounts(r.account_id.as_deref());
+            for account in foreign {
+                by_account.entry(Some(account)).or_default().push(i);
+            }
+            if anyone {
+                open_to_all.push(i);
+            }
+        }
+        PhiIndex {
+            resources,
+            policies,
+            by_account,
+            open_to_all,
+        }
+    }
+
+    /// The resources a principal of `account` may reach, in inventory order. A principal
+    /// whose account is unknown is paired with all of them.
+    fn candidates(&self, account: Option<&str>) -> Vec<usize> {
+        let mut out: Vec<usize> = match account {
+            None => (0..self.resources.len()).collect(),
+            Some(a) => self
+                .by_account
+                .get(&Some(a.to_string()))
+                .into_iter()
+                .flatten()
+                .chain(&self.open_to_all)
+                .copied()
+                .collect(),
+        };
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    pub fn len(&self) -> usize {
+        self.resources.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.resources.is_empty()
+    }
+}
+
+/// The account of a principal: its item's account, else its ARN's.
+fn account_of(principal: &Resource) -> Option<&str> {
+    principal
+        .account_id
+        .as_deref()
+        .or_else(|| principal.arn.as_deref().and_then(account_of_arn))
+}
+
 /// For each service that reaches `resource`, how many catalogued actions apply to it.
 pub fn applicable_counts(resource: &Resource, catalog: &ActionCatalog) -> BTreeMap<String, usize> {
     let kinds: Vec<&str> = targets(resource).iter().map(|(k, _)| *k).collect();
@@ -358,18 +446,45 @@ pub fn applicable_counts(resource: &Resource, catalog: &ActionCatalog) -> BTreeM
     out
 }
 
-/// The effective grants of one principal on the given PHI resources.
+/// The effective grants of one principal on the PHI resources it can reach.
+///
+/// Within its account, an action is granted when an identity policy allows it or the
+/// resource's policy allows it to the principal itself (or everyone); on another account's
+/// resource, when an identity policy allows it **and** the resource's policy allows it to the
+/// principal, its account or everyone. An unconditional `Deny` that applies to the principal,
+/// in its identity policies or in the resource's policy, and covers every ARN the action
+/// accepts, removes the grant.
 pub fn analyze<'a>(
     inventory: &'a Inventory,
     principal: &'a Resource,
-    phi_resources: &[&'a Resource],
+    phi: &PhiIndex<'a>,
     catalog: &ActionCatalog,
 ) -> PrincipalAccess<'a> {
-    let (statements, unverifiable) = statements_of(inventory, principal, catalog);
+    let (statements, mut unverifiable) = statements_of(inventory, principal, catalog);
     let (allows, denies): (Vec<&Statement>, Vec<&Statement>) =
         statements.iter().partition(|s| s.effect == Effect::Allow);
+    let own_account = account_of(principal);
+    let arn = principal.arn.as_deref();
     let mut grants = Vec::new();
-    for resource in phi_resources {
+    for index in phi.candidates(own_account) {
+        let (Some(resource), Some(resource_policy)) =
+            (phi.resources.get(index).copied(), phi.policies.get(index))
+        else {
+            continue;
+        };
+        let same_account = own_account.is_none() || resource.account_id.as_deref() == own_account;
+        // The resource policy's statements that apply to this principal, and how.
+        let applying: Vec<(&Statement, Named)> = match resource_policy {
+            ResourcePolicy::Recorded(list) => list
+                .iter()
+                .map(|s| (&s.statement, s.principals.names(arn, own_account)))
+                .filter(|(_, named)| *named != Named::No)
+                .collect(),
+            _ => Vec::new(),
+        };
+        if !same_account && applying.is_empty() {
+            continue;
+        }
         let services: BTreeSet<&str> = phi_services()
             .iter()
             .filter(|(t, _)| *t == resource.resource_type)
@@ -380,6 +495,8 @@ pub fn analyze<'a>(
         // the resource kinds the action accepts: computed once per (statement, kinds).
         let mut reach: HashMap<(usize, Vec<&str>), bool> = HashMap::new();
         let mut cover: HashMap<(usize, Vec<&str>), bool> = HashMap::new();
+        let mut resource_reach: HashMap<(usize, Vec<&str>), bool> = HashMap::new();
+        let mut unreadable_noted = false;
         for (ai, action) in catalog.actions.iter().enumerate() {
             if !services.contains(action.service.as_str()) {
                 continue;
@@ -392,7 +509,7 @@ pub fn analyze<'a>(
             if relevant.is_empty() {
                 continue;
             }
-            let granting: Vec<&&Statement> = allows
+            let by_identity: Vec<&&Statement> = allows
                 .iter()
                 .enumerate()
                 .filter(|(si, s)| {
@@ -403,16 +520,53 @@ pub fn analyze<'a>(
                 })
                 .map(|(_, s)| s)
                 .collect();
+            // Resource-policy Allows for this action, with how they name the principal.
+            let by_resource: Vec<(&Statement, Named)> = applying
+                .iter()
+                .enumerate()
+                .filter(|(si, (s, _))| {
+                    s.effect == Effect::Allow
+                        && s.actions.get(ai).copied().unwrap_or(false)
+                        && *resource_reach
+                            .entry((*si, relevant.clone()))
+                            .or_insert_with(|| s.reaches(&relevant))
+                })
+                .map(|(_, (s, named))| (*s, *named))
+                .collect();
+            let mut granting: Vec<&Statement> = Vec::new();
+            if same_account {
+                granting.extend(by_identity.iter().map(|s| **s));
+                granting.extend(
+                    by_resource
+                        .iter()
+                        .filter(|(_, named)| *named == Named::Directly)
+                        .map(|(s, _)| *s),
+                );
+            } else if !by_identity.is_empty() && !by_resource.is_empty() {
+                granting.extend(by_identity.iter().map(|s| **s));
+                granting.extend(by_resource.iter().map(|(s, _)| *s));
+            }
             if granting.is_empty() {
                 continue;
             }
-            let denied = denies.iter().enumerate().any(|(si, d)| {
+            if let ResourcePolicy::Unreadable(problem) = resource_policy
+                && !unreadable_noted
+            {
+                unverifiable.push(problem.clone());
+                unreadable_noted = true;
+            }
+            let denied_by_identity = denies.iter().enumerate().any(|(si, d)| {
                 d.actions.get(ai).copied().unwrap_or(false)
                     && *cover
                         .entry((si, relevant.clone()))
                         .or_insert_with(|| d.covers_all(&relevant))
             });
-            if denied {
+            let denied_by_resource = applying.iter().any(|(d, _)| {
+                d.effect == Effect::Deny
+                    && d.actions.get(ai).copied().unwrap_or(false)
+                    && d.covers_all(&relevant)
+            });
+            if denied_by_identity || denied_by_resource {
                 continue;
             }
             for s in granting {

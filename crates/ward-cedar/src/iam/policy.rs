@@ -14,7 +14,8 @@ pub enum Effect {
 /// Where a statement comes from: the policy and the statement's place in it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct StatementRef {
-    /// `inline`, `managed` (customer managed, from the inventory) or `aws-managed`.
+    /// `inline`, `managed` (customer managed, from the inventory), `aws-managed`, or
+    /// `resource` (a bucket or key policy).
     pub kind: &'static str,
     /// The inline policy's name, or the managed policy's ARN.
     pub policy: String,
@@ -28,14 +29,16 @@ pub struct StatementRef {
 impl StatementRef {
     /// `managed policy arn:...:policy/X, statement 0 (Sid "All"), attached to role/dev`.
     pub fn describe(&self) -> String {
-        let kind = match self.kind {
-            "inline" => "inline policy",
-            "aws-managed" => "AWS managed policy",
-            _ => "managed policy",
-        };
         let sid = match &self.sid {
             Some(s) => format!(" (Sid \"{s}\")"),
             None => String::new(),
+        };
+        let kind = match self.kind {
+            // `the bucket policy of NAME, statement 0`: the policy names its holder.
+            "resource" => return format!("{}, statement {}{sid}", self.policy, self.index),
+            "inline" => "inline policy",
+            "aws-managed" => "AWS managed policy",
+            _ => "managed policy",
         };
         format!(
             "{kind} {}, statement {}{sid}, attached to {}",
