@@ -13,9 +13,12 @@
 //! - parents: the account (`AWS::Account`), and the VPC, subnet and security groups of
 //!   its Config relationships; for a user, its IAM groups.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
-use cedar_policy::{Entities, Entity, EntityUid};
+use std::str::FromStr;
+
+use cedar_policy::{Entities, Entity, EntityId, EntityTypeName, EntityUid, RestrictedExpression};
+use rayon::prelude::*;
 use serde_json::{Map, Value, json};
 use ward_model::{Inventory, Resource};
 
@@ -184,54 +187,157 @@ pub struct EntityStore {
     pub failed: BTreeMap<(String, String), String>,
 }
 
-/// Builds the entities of every resource whose type the schema knows.
-pub fn build(inventory: &Inventory, schema: &WardSchema, phi: &PhiConfig) -> EntityStore {
+/// Builds the entities of the resources of `types` (those the schema knows), converting
+/// them on all cores.
+///
+/// Each entity is parsed alone without the schema (one that cannot be parsed fails alone),
+/// and the set is checked against the schema once: checking every entity against the schema
+/// separately costs Cedar a walk of the schema per entity. Only when the set as a whole
+/// fails is each entity checked alone against the schema, to name the ones that do not
+/// conform and keep the rest.
+pub fn build(
+    inventory: &Inventory,
+    schema: &WardSchema,
+    phi: &PhiConfig,
+    types: &BTreeSet<String>,
+) -> EntityStore {
+    let resources: Vec<&Resource> = types.iter().flat_map(|t| inventory.of_type(t)).collect();
+    let fast = convert_all(&resources, inventory, schema, phi, false);
+    let (entities, mut failed) = collect(fast);
+    match Entities::from_entities(entities, Some(&schema.schema)) {
+        Ok(entities) => EntityStore { entities, failed },
+        Err(_) => {
+            let checked = convert_all(&resources, inventory, schema, phi, true);
+            let (entities, more) = collect(checked);
+            failed.extend(more);
+            match Entities::from_entities(entities, Some(&schema.schema)) {
+                Ok(entities) => EntityStore { entities, failed },
+                Err(e) => {
+                    // Each entity conforms alone; a failure here concerns the hierarchy as
+                    // a whole: every resource is reported with it.
+                    let mut message = e.to_string();
+                    let mut source = std::error::Error::source(&e);
+                    while let Some(s) = source {
+                        message.push_str(&format!(": {s}"));
+                        source = s.source();
+                    }
+                    for r in &resources {
+                        failed.insert(r.key_pair(), message.clone());
+                    }
+                    EntityStore {
+                        entities: Entities::empty(),
+                        failed,
+                    }
+                }
+            }
+        }
+    }
+}
+
+type Converted<'a> = Vec<(&'a Resource, Result<Entity, String>)>;
+
+/// The entity of each resource the schema knows, parsed with or without the schema.
+fn convert_all<'a>(
+    resources: &[&'a Resource],
+    inventory: &Inventory,
+    schema: &WardSchema,
+    phi: &PhiConfig,
+    with_schema: bool,
+) -> Converted<'a> {
+    let cedar_schema = with_schema.then_some(&schema.schema);
+    resources
+        .par_iter()
+        .filter_map(|resource| {
+            let value = entity_json(resource, inventory, schema, phi)?;
+            let entity = match cedar_schema {
+                Some(s) => Entity::from_json_value(value, Some(s)).map_err(|e| e.to_string()),
+                None => entity_of_json(&value),
+            };
+            Some((*resource, entity))
+        })
+        .collect()
+}
+
+/// An entity in Cedar's JSON entity format, built through Cedar's API: the same entity as
+/// `Entity::from_json_value` without a schema gives for the values Ward writes (strings,
+/// booleans, integers, sets and records), without Cedar's detour through its JSON escapes.
+fn entity_of_json(value: &Value) -> Result<Entity, String> {
+    let uid = |v: &Value| -> Result<EntityUid, String> {
+        let ty = v.get("type").and_then(Value::as_str).unwrap_or_default();
+        let id = v.get("id").and_then(Value::as_str).unwrap_or_default();
+        let ty = EntityTypeName::from_str(ty).map_err(|e| format!("entity type `{ty}`: {e}"))?;
+        Ok(EntityUid::from_type_name_and_id(ty, EntityId::new(id)))
+    };
+    let fields = |key: &str| -> Result<Vec<(String, RestrictedExpression)>, String> {
+        value
+            .get(key)
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+            .map(|(k, v)| Ok((k.clone(), restricted(v)?)))
+            .collect()
+    };
+    let parents = value
+        .get("parents")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .map(uid)
+        .collect::<Result<Vec<_>, _>>()?;
+    let uid = uid(value.get("uid").unwrap_or(&Value::Null))?;
+    Entity::new_with_tags(uid, fields("attrs")?, parents, fields("tags")?)
+        .map_err(|e| e.to_string())
+}
+
+fn restricted(value: &Value) -> Result<RestrictedExpression, String> {
+    Ok(match value {
+        Value::String(s) => RestrictedExpression::new_string(s.clone()),
+        Value::Bool(b) => RestrictedExpression::new_bool(*b),
+        Value::Number(n) => RestrictedExpression::new_long(
+            n.as_i64()
+                .ok_or_else(|| format!("{n} is not a Cedar Long"))?,
+        ),
+        Value::Array(items) => RestrictedExpression::new_set(
+            items.iter().map(restricted).collect::<Result<Vec<_>, _>>()?,
+        ),
+        Value::Object(fields) => RestrictedExpression::new_record(
+            fields
+                .iter()
+                .map(|(k, v)| Ok((k.clone(), restricted(v)?)))
+                .collect::<Result<Vec<_>, String>>()?,
+        )
+        .map_err(|e| e.to_string())?,
+        Value::Null => return Err("null has no Cedar value".to_string()),
+    })
+}
+
+/// The entities (with the evaluator's, and without duplicate uids) and the failures.
+fn collect(converted: Converted<'_>) -> (Vec<Entity>, BTreeMap<(String, String), String>) {
     let mut failed = BTreeMap::new();
     let mut seen: HashSet<EntityUid> = HashSet::new();
     let mut entities = Vec::new();
-    if let Ok(e) = Entity::from_json_value(evaluator_json(), Some(&schema.schema)) {
+    if let Ok(e) = Entity::from_json_value(evaluator_json(), None) {
+        seen.insert(e.uid());
         entities.push(e);
     }
-    for resource in inventory.iter() {
-        let Some(v) = entity_json(resource, inventory, schema, phi) else {
-            continue;
-        };
-        {
-            match Entity::from_json_value(v, Some(&schema.schema)) {
-                Ok(e) => {
-                    if seen.insert(e.uid()) {
-                        entities.push(e);
-                    } else {
-                        failed.insert(
-                            resource.key_pair(),
-                            format!("another resource has the same Cedar uid `{}`", e.uid()),
-                        );
-                    }
+    for (resource, entity) in converted {
+        match entity {
+            Ok(e) => {
+                if seen.insert(e.uid()) {
+                    entities.push(e);
+                } else {
+                    failed.insert(
+                        resource.key_pair(),
+                        format!("another resource has the same Cedar uid `{}`", e.uid()),
+                    );
                 }
-                Err(e) => {
-                    failed.insert(resource.key_pair(), e.to_string());
-                }
+            }
+            Err(e) => {
+                failed.insert(resource.key_pair(), e);
             }
         }
     }
-    let entities = match Entities::from_entities(entities, Some(&schema.schema)) {
-        Ok(e) => e,
-        Err(e) => {
-            // Each entity was checked alone; a failure here concerns the hierarchy as a
-            // whole: every resource is reported with it.
-            let mut message = e.to_string();
-            let mut source = std::error::Error::source(&e);
-            while let Some(s) = source {
-                message.push_str(&format!(": {s}"));
-                source = s.source();
-            }
-            for r in inventory.iter() {
-                failed.insert(r.key_pair(), message.clone());
-            }
-            Entities::empty()
-        }
-    };
-    EntityStore { entities, failed }
+    (entities, failed)
 }
 
 /// The principal of control requests.

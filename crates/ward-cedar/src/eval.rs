@@ -582,12 +582,13 @@ pub fn evaluate_all(
     schema: &WardSchema,
 ) -> Result<Evaluation, EngineError> {
     let mut stores: BTreeMap<PhiConfig, EntityStore> = BTreeMap::new();
+    let types = crate::types_read(controls.iter().copied());
     let mut findings = Vec::new();
     let mut without = Vec::new();
     for control in controls {
         let phi = phi_for(&control.id);
         if !stores.contains_key(&phi) {
-            stores.insert(phi.clone(), crate::entities::build(inventory, schema, &phi));
+            stores.insert(phi.clone(), crate::entities::build(inventory, schema, &phi, &types));
         }
         let Some(store) = stores.get(&phi) else {
             continue;

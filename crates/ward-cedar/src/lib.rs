@@ -247,24 +247,38 @@ impl Backend for CedarBackend {
     /// for least privilege the IAM principals, their managed policies and the PHI-bearing
     /// types. Other types are not read at all.
     fn field_needs(&self) -> FieldNeeds {
-        let mut types: Vec<String> = self
-            .controls
-            .iter()
-            .flat_map(|c| c.resource_types.iter().cloned())
-            .collect();
-        types.extend(schema::PARENT_TYPES.iter().map(|t| t.to_string()));
+        let mut types = types_read(self.controls.iter());
         if self.controls.iter().any(|c| c.mode == Mode::LeastPrivilege) {
-            types.extend(
-                [
-                    "AWS::IAM::Role",
-                    "AWS::IAM::User",
-                    "AWS::IAM::Group",
-                    "AWS::IAM::Policy",
-                ]
-                .map(String::from),
-            );
-            types.extend(iam::phi_services().iter().map(|(t, _)| t.to_string()));
+            // Read by the IAM analysis straight from the inventory, never as entities.
+            types.insert("AWS::IAM::Policy".to_string());
         }
         FieldNeeds::whole_types(types)
     }
+}
+
+/// The resource types a set of controls reads as Cedar entities: the types their policies
+/// name, the parent types entities are placed in, and for least privilege the IAM
+/// principals and groups and the PHI-bearing types.
+pub(crate) fn types_read<'a>(
+    controls: impl Iterator<Item = &'a CedarControl>,
+) -> std::collections::BTreeSet<String> {
+    let mut types = std::collections::BTreeSet::new();
+    let mut least_privilege = false;
+    for c in controls {
+        types.extend(c.resource_types.iter().cloned());
+        least_privilege |= c.mode == Mode::LeastPrivilege;
+    }
+    types.extend(schema::PARENT_TYPES.iter().map(|t| t.to_string()));
+    if least_privilege {
+        types.extend(
+            [
+                "AWS::IAM::Role",
+                "AWS::IAM::User",
+                "AWS::IAM::Group",
+            ]
+            .map(String::from),
+        );
+        types.extend(iam::phi_services().iter().map(|(t, _)| t.to_string()));
+    }
+    types
 }

@@ -162,3 +162,33 @@ fn rules_carry_the_annotations() {
     assert_eq!(r.resource_types, ["AWS::RDS::DBInstance"]);
     assert_eq!(r.source.as_ref().unwrap().line, 2);
 }
+
+/// A resource that cannot become an entity (here: a second resource with the same ARN, so
+/// the same Cedar uid) gets an ERROR finding naming why; the others are judged as usual.
+#[test]
+fn a_resource_that_cannot_become_an_entity_fails_alone() {
+    let mut inv = inventory();
+    let mut twin = db("twin", true, json!({"storageEncrypted": true}));
+    twin.arn = Some("arn:aws:rds:us-east-1:123456789012:db:good".into());
+    inv.insert(twin);
+    let eval = backend().evaluate(&inv, &EvalOptions::default()).unwrap();
+    let of = |id: &str| {
+        eval.findings
+            .iter()
+            .find(|f| f.rule == "db-check" && f.resource.id == id)
+            .unwrap_or_else(|| panic!("{id}"))
+    };
+    let (good, twin) = (of("good"), of("twin"));
+    let failed: Vec<_> = [good, twin]
+        .into_iter()
+        .filter(|f| f.status == Status::Error)
+        .collect();
+    assert_eq!(failed.len(), 1, "{good:?} {twin:?}");
+    assert!(
+        failed[0].message.contains("same Cedar uid"),
+        "{}",
+        failed[0].message
+    );
+    assert_eq!(of("public").status, Status::NonCompliant);
+    assert_eq!(of("not-phi").status, Status::NotApplicable);
+}
