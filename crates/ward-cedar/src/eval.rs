@@ -326,6 +326,7 @@ pub fn evaluate_least_privilege(
 ) -> Vec<Finding> {
     let catalog = ActionCatalog::builtin();
     let phi_index = iam::PhiIndex::new(inventory, phi, catalog);
+    let managed = iam::ManagedPolicies::default();
     let principals: Vec<&Resource> = control
         .resource_types
         .iter()
@@ -343,7 +344,7 @@ pub fn evaluate_least_privilege(
                     Vec::new(),
                 );
             }
-            let access = iam::analyze(inventory, p, &phi_index, catalog);
+            let access = iam::analyze(inventory, p, &phi_index, catalog, &managed);
             judge(control, &access, store, schema, catalog)
         })
         .collect()

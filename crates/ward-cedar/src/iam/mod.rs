@@ -30,7 +30,7 @@ pub mod policy;
 pub mod resource_policy;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use serde_json::Value;
 use ward_model::{Inventory, Resource};
@@ -241,6 +241,7 @@ fn statements_of(
     inventory: &Inventory,
     principal: &Resource,
     catalog: &ActionCatalog,
+    managed: &ManagedPolicies,
 ) -> (Vec<Statement>, Vec<String>) {
     let mut holders = vec![principal];
     if principal.resource_type == "AWS::IAM::User" {
@@ -293,40 +294,82 @@ fn statements_of(
                 ));
                 continue;
             };
-            let mut source = StatementRef {
-                kind: "managed",
-                policy: arn.to_string(),
-                attached_to: label.clone(),
-                index: 0,
-                sid: None,
-            };
-            if let Some(item) = inventory
-                .by_arn(arn)
-                .filter(|r| r.resource_type == "AWS::IAM::Policy")
-            {
-                match default_version(item) {
-                    Some(doc) => match policy::parse_document(doc, catalog, &source) {
-                        Ok(s) => statements.extend(s),
-                        Err(e) => problems.push(format!("managed policy {arn}: {e}")),
-                    },
-                    None => problems.push(format!(
-                        "managed policy {arn}: no default version document recorded"
-                    )),
-                }
-            } else if let Some(st) = aws_managed_policies().get(arn) {
-                source.kind = "aws-managed";
-                match policy::parse_statements(st, catalog, &source) {
-                    Ok(s) => statements.extend(s),
-                    Err(e) => problems.push(format!("AWS managed policy {arn}: {e}")),
-                }
-            } else {
-                problems.push(format!(
+            match managed.statements(arn, inventory, catalog).as_deref() {
+                Some(Ok(parsed)) => statements.extend(parsed.iter().map(|s| {
+                    let mut s = s.clone();
+                    s.source.attached_to = label.clone();
+                    s
+                })),
+                Some(Err(problem)) => problems.push(problem.clone()),
+                None => problems.push(format!(
                     "managed policy {arn} (attached to {label}) is neither in the inventory nor in Ward's catalogue of AWS managed policies"
-                ));
+                )),
             }
         }
     }
     (statements, problems)
+}
+
+/// Managed policies parsed once per evaluation, however many principals they are attached
+/// to: ARN → the statements (their `attached_to` left empty), or why they cannot be read.
+#[derive(Default)]
+pub struct ManagedPolicies {
+    parsed: Mutex<HashMap<String, Option<Arc<Result<Vec<Statement>, String>>>>>,
+}
+
+impl ManagedPolicies {
+    /// The statements of the managed policy `arn`: a customer managed one from the
+    /// inventory (its default version), else an AWS managed one from Ward's catalogue;
+    /// `None` when it is in neither.
+    fn statements(
+        &self,
+        arn: &str,
+        inventory: &Inventory,
+        catalog: &ActionCatalog,
+    ) -> Option<Arc<Result<Vec<Statement>, String>>> {
+        if let Ok(cache) = self.parsed.lock()
+            && let Some(hit) = cache.get(arn)
+        {
+            return hit.clone();
+        }
+        let parsed = Self::parse(arn, inventory, catalog).map(Arc::new);
+        if let Ok(mut cache) = self.parsed.lock() {
+            cache.insert(arn.to_string(), parsed.clone());
+        }
+        parsed
+    }
+
+    fn parse(
+        arn: &str,
+        inventory: &Inventory,
+        catalog: &ActionCatalog,
+    ) -> Option<Result<Vec<Statement>, String>> {
+        let mut source = StatementRef {
+            kind: "managed",
+            policy: arn.to_string(),
+            attached_to: String::new(),
+            index: 0,
+            sid: None,
+        };
+        if let Some(item) = inventory
+            .by_arn(arn)
+            .filter(|r| r.resource_type == "AWS::IAM::Policy")
+        {
+            return Some(match default_version(item) {
+                Some(doc) => policy::parse_document(doc, catalog, &source)
+                    .map_err(|e| format!("managed policy {arn}: {e}")),
+                None => Err(format!(
+                    "managed policy {arn}: no default version document recorded"
+                )),
+            });
+        }
+        let st = aws_managed_policies().get(arn)?;
+        source.kind = "aws-managed";
+        Some(
+            policy::parse_statements(st, catalog, &source)
+                .map_err(|e| format!("AWS managed policy {arn}: {e}")),
+        )
+    }
 }
 
 fn default_version(policy: &Resource) -> Option<&Value> {
@@ -459,8 +502,9 @@ pub fn analyze<'a>(
     principal: &'a Resource,
     phi: &PhiIndex<'a>,
     catalog: &ActionCatalog,
+    managed: &ManagedPolicies,
 ) -> PrincipalAccess<'a> {
-    let (statements, mut unverifiable) = statements_of(inventory, principal, catalog);
+    let (statements, mut unverifiable) = statements_of(inventory, principal, catalog, managed);
     let (allows, denies): (Vec<&Statement>, Vec<&Statement>) =
         statements.iter().partition(|s| s.effect == Effect::Allow);
     let own_account = account_of(principal);
