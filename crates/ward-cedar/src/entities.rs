@@ -298,7 +298,10 @@ fn restricted(value: &Value) -> Result<RestrictedExpression, String> {
                 .ok_or_else(|| format!("{n} is not a Cedar Long"))?,
         ),
         Value::Array(items) => RestrictedExpression::new_set(
-            items.iter().map(restricted).collect::<Result<Vec<_>, _>>()?,
+            items
+                .iter()
+                .map(restricted)
+                .collect::<Result<Vec<_>, _>>()?,
         ),
         Value::Object(fields) => RestrictedExpression::new_record(
             fields

@@ -589,7 +589,10 @@ pub fn evaluate_all(
     for control in controls {
         let phi = phi_for(&control.id);
         if !stores.contains_key(&phi) {
-            stores.insert(phi.clone(), crate::entities::build(inventory, schema, &phi, &types));
+            stores.insert(
+                phi.clone(),
+                crate::entities::build(inventory, schema, &phi, &types),
+            );
         }
         let Some(store) = stores.get(&phi) else {
             continue;

@@ -270,14 +270,7 @@ pub(crate) fn types_read<'a>(
     }
     types.extend(schema::PARENT_TYPES.iter().map(|t| t.to_string()));
     if least_privilege {
-        types.extend(
-            [
-                "AWS::IAM::Role",
-                "AWS::IAM::User",
-                "AWS::IAM::Group",
-            ]
-            .map(String::from),
-        );
+        types.extend(["AWS::IAM::Role", "AWS::IAM::User", "AWS::IAM::Group"].map(String::from));
         types.extend(iam::phi_services().iter().map(|(t, _)| t.to_string()));
     }
     types

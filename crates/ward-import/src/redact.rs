@@ -49,10 +49,11 @@ pub fn redact_resource(resource: &mut Resource) -> Vec<Redaction> {
         resource_id: resource.resource_id.clone(),
         found: Vec::new(),
     };
-    r.walk(&mut resource.configuration, "configuration", None);
+    let mut path = String::from("configuration");
+    r.walk(&mut resource.configuration, &mut path, None);
     for (key, value) in resource.supplementary_configuration.iter_mut() {
-        let path = join_key("supplementaryConfiguration", key);
-        r.walk(value, &path, Some(key));
+        let mut path = join_key("supplementaryConfiguration", key);
+        r.walk(value, &mut path, Some(key));
     }
     for (key, value) in resource.tags.iter_mut() {
         let path = join_key("tags", key);
@@ -80,18 +81,27 @@ impl Redactor {
         });
     }
 
-    fn walk(&mut self, value: &mut Value, path: &str, key: Option<&str>) {
+    /// Walks `value`, found at `path`: one path buffer for the whole walk, each child's
+    /// segment appended and taken off again, so no path string is built per node.
+    fn walk(&mut self, value: &mut Value, path: &mut String, key: Option<&str>) {
         match value {
             Value::Object(map) => {
                 self.env_like(map, path, key);
                 for (k, v) in map.iter_mut() {
-                    let child = join_key(path, k);
-                    self.walk(v, &child, Some(k));
+                    let len = path.len();
+                    push_key(path, k);
+                    self.walk(v, path, Some(k));
+                    path.truncate(len);
                 }
             }
             Value::Array(items) => {
                 for (i, v) in items.iter_mut().enumerate() {
-                    self.walk(v, &format!("{path}[{i}]"), key);
+                    let len = path.len();
+                    path.push('[');
+                    path.push_str(&i.to_string());
+                    path.push(']');
+                    self.walk(v, path, key);
+                    path.truncate(len);
                 }
             }
             Value::String(s) => self.field_string(s, path, key),
@@ -212,15 +222,25 @@ impl Redactor {
 
 /// `path.key`, or `path["key"]` when the key is not a plain identifier.
 fn join_key(path: &str, key: &str) -> String {
+    let mut out = path.to_string();
+    push_key(&mut out, key);
+    out
+}
+
+/// Appends `.key`, or `["key"]` when the key is not a plain identifier.
+fn push_key(path: &mut String, key: &str) {
     let plain = !key.is_empty()
         && key
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
     if plain {
-        format!("{path}.{key}")
+        path.push('.');
+        path.push_str(key);
     } else {
         let quoted = serde_json::to_string(key).unwrap_or_else(|_| format!("\"{key}\""));
-        format!("{path}[{quoted}]")
+        path.push('[');
+        path.push_str(&quoted);
+        path.push(']');
     }
 }
 

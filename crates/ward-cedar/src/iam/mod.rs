@@ -314,8 +314,11 @@ fn statements_of(
 /// to: ARN → the statements (their `attached_to` left empty), or why they cannot be read.
 #[derive(Default)]
 pub struct ManagedPolicies {
-    parsed: Mutex<HashMap<String, Option<Arc<Result<Vec<Statement>, String>>>>>,
+    parsed: Mutex<HashMap<String, Option<Parsed>>>,
 }
+
+/// A managed policy's statements, or why they cannot be read.
+type Parsed = Arc<Result<Vec<Statement>, String>>;
 
 impl ManagedPolicies {
     /// The statements of the managed policy `arn`: a customer managed one from the
@@ -326,7 +329,7 @@ impl ManagedPolicies {
         arn: &str,
         inventory: &Inventory,
         catalog: &ActionCatalog,
-    ) -> Option<Arc<Result<Vec<Statement>, String>>> {
+    ) -> Option<Parsed> {
         if let Ok(cache) = self.parsed.lock()
             && let Some(hit) = cache.get(arn)
         {

@@ -237,12 +237,12 @@ fn parse(
         .map(|(statement, raw)| {
             let at = format!("statement {}", statement.source.index);
             let principals = match (raw.get("Principal"), raw.get("NotPrincipal")) {
-                (Some(p), None) => Principals::Listed(patterns(p).ok_or(format!(
-                    "{at}: unreadable `Principal`"
-                ))?),
-                (None, Some(p)) => Principals::AllBut(patterns(p).ok_or(format!(
-                    "{at}: unreadable `NotPrincipal`"
-                ))?),
+                (Some(p), None) => {
+                    Principals::Listed(patterns(p).ok_or(format!("{at}: unreadable `Principal`"))?)
+                }
+                (None, Some(p)) => Principals::AllBut(
+                    patterns(p).ok_or(format!("{at}: unreadable `NotPrincipal`"))?,
+                ),
                 _ => {
                     return Err(format!(
                         "{at}: needs exactly one of `Principal` and `NotPrincipal`"
@@ -320,17 +320,26 @@ mod tests {
             Named::Directly
         );
         assert_eq!(
-            listed.names(Some("arn:aws:iam::111122223333:role/a"), Some("111122223333")),
+            listed.names(
+                Some("arn:aws:iam::111122223333:role/a"),
+                Some("111122223333")
+            ),
             Named::ByAccount
         );
         assert_eq!(
-            listed.names(Some("arn:aws:iam::444455556666:role/other"), Some("444455556666")),
+            listed.names(
+                Some("arn:aws:iam::444455556666:role/other"),
+                Some("444455556666")
+            ),
             Named::No
         );
         let all_but = Principals::AllBut(vec![PrincipalPattern::Arn(role.into())]);
         assert_eq!(all_but.names(Some(role), Some("444455556666")), Named::No);
         assert_eq!(
-            all_but.names(Some("arn:aws:iam::444455556666:role/other"), Some("444455556666")),
+            all_but.names(
+                Some("arn:aws:iam::444455556666:role/other"),
+                Some("444455556666")
+            ),
             Named::Directly
         );
     }
