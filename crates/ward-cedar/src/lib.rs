@@ -247,8 +247,22 @@ impl Backend for CedarBackend {
     /// for least privilege the IAM principals, their managed policies and the PHI-bearing
     /// types. Other types are not read at all.
     fn field_needs(&self) -> FieldNeeds {
-        let mut types = types_read(self.controls.iter());
-        if self.controls.iter().any(|c| c.mode == Mode::LeastPrivilege) {
+        self.field_needs_of(None)
+    }
+
+    /// Only the selected controls' types: a run of one rule-language rule reads no IAM
+    /// policy documents.
+    fn field_needs_of(&self, only: Option<&std::collections::BTreeSet<String>>) -> FieldNeeds {
+        let selected: Vec<&CedarControl> = self
+            .controls
+            .iter()
+            .filter(|c| only.is_none_or(|o| o.contains(&c.id)))
+            .collect();
+        if selected.is_empty() {
+            return FieldNeeds::names(Vec::new());
+        }
+        let mut types = types_read(selected.iter().copied());
+        if selected.iter().any(|c| c.mode == Mode::LeastPrivilege) {
             // Read by the IAM analysis straight from the inventory, never as entities.
             types.insert("AWS::IAM::Policy".to_string());
         }

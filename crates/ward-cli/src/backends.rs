@@ -3,7 +3,7 @@
 //! that wires backends together; everything downstream (`run`, `ward test`, `ward rules`,
 //! `ward explain`, the reports and the bundle) sees a [`ControlSet`].
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use ward_engine::{Backend, EngineError, EvalOptions, Evaluation, LangBackend};
@@ -160,9 +160,14 @@ impl ControlSet {
 
     /// What every backend reads of each configuration item (the importer skips the rest).
     pub fn field_needs(&self) -> ward_model::FieldNeeds {
+        self.field_needs_of(None)
+    }
+
+    /// What the selected rules read (every rule when `None`).
+    pub fn field_needs_of(&self, only: Option<&BTreeSet<String>>) -> ward_model::FieldNeeds {
         let mut needs = ward_model::FieldNeeds::names(Vec::new());
         for backend in self.backends() {
-            needs.union(&backend.field_needs());
+            needs.union(&backend.field_needs_of(only));
         }
         needs
     }
@@ -332,5 +337,16 @@ mod tests {
         assert!(!needs.is_everything());
         assert!(needs.keeps_whole("AWS::S3::Bucket"));
         assert!(!needs.keeps_whole("AWS::EC2::Instance"));
+        // A run of selected rules reads only what they read.
+        let one: BTreeSet<String> = ["restricted-ssh".to_string()].into();
+        let needs = all.field_needs_of(Some(&one));
+        assert!(needs.keeps_name("ipPermissions"));
+        assert!(!needs.keeps_whole("AWS::IAM::Policy"));
+        assert!(!needs.keeps_whole("AWS::RDS::DBInstance"));
+        let cedar: BTreeSet<String> = ["ward-phi-least-privilege".to_string()].into();
+        let needs = all.field_needs_of(Some(&cedar));
+        assert!(needs.keeps_whole("AWS::IAM::Policy"));
+        assert!(needs.keeps_whole("AWS::S3::Bucket"));
+        assert!(!needs.keeps_name("ipPermissions"));
     }
 }

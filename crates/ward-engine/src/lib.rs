@@ -56,6 +56,17 @@ pub trait Backend: Sync {
     fn field_needs(&self) -> FieldNeeds {
         FieldNeeds::everything()
     }
+    /// What the rules of `only` read (all its rules when `None`). By default a backend none
+    /// of whose rules is selected reads nothing, and one with some selected reads what all
+    /// its rules read.
+    fn field_needs_of(&self, only: Option<&BTreeSet<String>>) -> FieldNeeds {
+        match only {
+            Some(only) if !self.rules().iter().any(|r| only.contains(&r.id)) => {
+                FieldNeeds::names(Vec::new())
+            }
+            _ => self.field_needs(),
+        }
+    }
 }
 
 /// The result of evaluating a set of rules.

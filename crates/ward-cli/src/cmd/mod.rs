@@ -161,10 +161,12 @@ pub(crate) fn run(args: &RunArgs) -> Result<Run, ExitCode> {
         ExitCode::from(2)
     })?;
     // Only what the controls read is kept; the rest is skipped unread (docs/performance.md).
+    let only: Option<std::collections::BTreeSet<String>> =
+        (!args.rules.is_empty()).then(|| args.rules.iter().cloned().collect());
     let needs = if args.all_fields {
         FieldNeeds::everything()
     } else {
-        controls.field_needs()
+        controls.field_needs_of(only.as_ref())
     };
     let fields_read = needs.record();
     let (inventory, report) = import_inputs_for(&args.snapshots, needs);
@@ -176,7 +178,7 @@ pub(crate) fn run(args: &RunArgs) -> Result<Run, ExitCode> {
     let options = EvalOptions {
         as_of: args.as_of.clone(),
         params,
-        only: (!args.rules.is_empty()).then(|| args.rules.iter().cloned().collect()),
+        only,
     };
     let evaluation = controls.evaluate(&inventory, &options).map_err(|e| {
         eprintln!("error: {e}");
