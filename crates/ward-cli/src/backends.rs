@@ -341,8 +341,9 @@ mod tests {
         let one: BTreeSet<String> = ["restricted-ssh".to_string()].into();
         let needs = all.field_needs_of(Some(&one));
         assert!(needs.keeps_name("ipPermissions"));
+        assert!(!needs.keeps_name("storageEncrypted"));
         assert!(!needs.keeps_whole("AWS::IAM::Policy"));
-        assert!(!needs.keeps_whole("AWS::RDS::DBInstance"));
+        assert!(!needs.keeps_whole("AWS::S3::Bucket"));
         let cedar: BTreeSet<String> = ["ward-phi-least-privilege".to_string()].into();
         let needs = all.field_needs_of(Some(&cedar));
         assert!(needs.keeps_whole("AWS::IAM::Policy"));

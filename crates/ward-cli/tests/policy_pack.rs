@@ -247,3 +247,50 @@ fn the_readme_accounts_for_every_rule_of_the_conformance_pack() {
         );
     }
 }
+
+/// Projection never changes a finding: over the example estate, each rule run alone on an
+/// inventory that keeps only what that rule reads (`--rule R`) gives exactly the findings the
+/// whole pack gives for it on an inventory that keeps every field (`--all-fields`).
+#[test]
+fn each_rule_alone_reads_enough_to_decide_as_with_every_field() {
+    use std::collections::BTreeSet;
+    use ward_cli::backends::{ControlSet, LoadOptions};
+    use ward_engine::EvalOptions;
+
+    let controls = ControlSet::load(&LoadOptions::default()).unwrap();
+    let estate = vec![workspace_root().join("examples/clinic/estate")];
+    let options = |only: Option<BTreeSet<String>>| EvalOptions {
+        as_of: Some("2026-11-21T00:00:00Z".to_string()),
+        only,
+        ..EvalOptions::default()
+    };
+    let (everything, _) =
+        ward_cli::import_inputs_for(&estate, ward_model::FieldNeeds::everything());
+    let full = controls.evaluate(&everything, &options(None)).unwrap();
+    let summary = |f: &ward_model::Finding| {
+        format!(
+            "{} {} {:?} {}",
+            f.resource.resource_type, f.resource.id, f.status, f.message
+        )
+    };
+    let mut differences = Vec::new();
+    for rule in controls.rule_ids() {
+        let only: BTreeSet<String> = [rule.clone()].into();
+        let (projected, _) =
+            ward_cli::import_inputs_for(&estate, controls.field_needs_of(Some(&only)));
+        let alone = controls.evaluate(&projected, &options(Some(only))).unwrap();
+        let want: Vec<String> = full
+            .findings
+            .iter()
+            .filter(|f| f.rule == rule)
+            .map(summary)
+            .collect();
+        let got: Vec<String> = alone.findings.iter().map(summary).collect();
+        if want != got {
+            differences.push(format!(
+                "{rule}:\n  all fields: {want:?}\n  projected:  {got:?}"
+            ));
+        }
+    }
+    assert!(differences.is_empty(), "{}", differences.join("\n"));
+}

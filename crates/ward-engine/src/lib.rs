@@ -143,7 +143,12 @@ impl Backend for LangBackend {
     }
 
     fn field_needs(&self) -> FieldNeeds {
-        let used = ward_lang::fields::configuration_fields(&self.pack);
+        self.field_needs_of(None)
+    }
+
+    /// The selected rules' fields, with those of the `def`s they call.
+    fn field_needs_of(&self, only: Option<&BTreeSet<String>>) -> FieldNeeds {
+        let used = ward_lang::fields::configuration_fields_of(&self.pack, only);
         if !used.everything_in.is_empty() {
             return FieldNeeds::everything();
         }

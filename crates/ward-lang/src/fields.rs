@@ -33,6 +33,12 @@ pub struct FieldUse {
 /// in `resources`, `lookup` and `related` (which take a literal type). `lookup_arn` can
 /// return any type, so such a rule needs everything.
 pub fn configuration_fields(pack: &Pack) -> FieldUse {
+    configuration_fields_of(pack, None)
+}
+
+/// [`configuration_fields`] of the rules in `only` (every rule when `None`), with the
+/// `def`s they call.
+pub fn configuration_fields_of(pack: &Pack, only: Option<&BTreeSet<String>>) -> FieldUse {
     let mut walk = Walk::default();
     let mut out = FieldUse::default();
     let mut defs = Vec::with_capacity(pack.defs.len());
@@ -41,7 +47,11 @@ pub fn configuration_fields(pack: &Pack) -> FieldUse {
         walk.expr(&def.body);
         defs.push(walk.summary());
     }
-    for rule in &pack.rules {
+    for rule in pack
+        .rules
+        .iter()
+        .filter(|r| only.is_none_or(|o| o.contains(&r.id)))
+    {
         walk.start();
         for stmt in &rule.stmts {
             match stmt {
@@ -78,6 +88,7 @@ pub fn configuration_fields(pack: &Pack) -> FieldUse {
                 summary.whole_other |= def.whole_own || def.whole_other;
                 summary.any_type |= def.any_type;
                 summary.types.extend(def.types.iter().cloned());
+                summary.names.extend(def.names.iter().cloned());
                 todo.extend(def.calls.iter().copied());
             }
         }
@@ -92,8 +103,8 @@ pub fn configuration_fields(pack: &Pack) -> FieldUse {
                 out.whole_types.extend(summary.types);
             }
         }
+        out.names.extend(summary.names);
     }
-    out.names = std::mem::take(&mut walk.names);
     out
 }
 
@@ -107,11 +118,13 @@ struct Summary {
     /// It calls `lookup_arn`, which can return a resource of any type.
     any_type: bool,
     calls: BTreeSet<usize>,
+    /// First-level configuration keys it names.
+    names: BTreeSet<String>,
 }
 
 #[derive(Default)]
 struct Walk {
-    /// Names seen in every body so far.
+    /// Names seen in the current body.
     names: BTreeSet<String>,
     types: BTreeSet<String>,
     any_type: bool,
@@ -126,9 +139,10 @@ struct Walk {
 }
 
 impl Walk {
-    /// Starts a new body (the names seen so far are kept).
+    /// Starts a new body.
     fn start(&mut self) {
         self.aliases.clear();
+        self.names.clear();
         self.whole_own = false;
         self.whole_other = false;
         self.any_type = false;
@@ -143,6 +157,7 @@ impl Walk {
             types: std::mem::take(&mut self.types),
             any_type: self.any_type,
             calls: std::mem::take(&mut self.calls),
+            names: std::mem::take(&mut self.names),
         }
     }
     /// `configuration`, `supplementaryConfiguration`, a `let` bound to one of them, or
