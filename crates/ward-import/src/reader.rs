@@ -15,6 +15,7 @@ use std::sync::Arc;
 
 use flate2::read::MultiGzDecoder;
 use miette::{NamedSource, SourceSpan};
+use rayon::prelude::*;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 use ward_model::{Inventory, Resource, Source};
@@ -848,13 +849,18 @@ impl FileState {
             .map(Format::source_format)
             .unwrap_or("unknown");
         let count = self.resources.len() + self.pending.len();
-        let mut redactions = Vec::new();
-        for mut resource in self.resources {
-            if resource.source.format.is_empty() {
-                resource.source.format = format_name.to_string();
-            }
-            // Secrets never enter the inventory (docs/redaction.md).
-            redactions.extend(crate::redact::redact_resource(&mut resource));
+        let mut resources = self.resources;
+        // Secrets never enter the inventory (docs/redaction.md). On all cores, in order.
+        let redactions: Vec<ward_model::Redaction> = resources
+            .par_iter_mut()
+            .flat_map_iter(|resource| {
+                if resource.source.format.is_empty() {
+                    resource.source.format = format_name.to_string();
+                }
+                crate::redact::redact_resource(resource)
+            })
+            .collect();
+        for resource in resources {
             inventory.insert(resource);
         }
         FileReport {
@@ -1068,24 +1074,87 @@ fn stream_list<'de, A: SeqAccess<'de>>(
     kind: ListKind,
     mut seq: A,
 ) -> Result<(), A::Error> {
-    let mut index = 0;
-    let project =
-        matches!(kind, ListKind::ConfigItems | ListKind::Items) && !state.needs.is_everything();
-    if project {
-        let needs = state.needs.clone();
-        while let Some(element) =
-            seq.next_element_seed(crate::project::ItemSeed { needs: &needs })?
-        {
-            state.handle_element(kind, index, element);
-            index += 1;
-        }
-        return Ok(());
+    if matches!(kind, ListKind::ConfigItems | ListKind::Items) {
+        return stream_items(state, seq);
     }
+    let mut index = 0;
     while let Some(element) = seq.next_element::<Value>()? {
         state.handle_element(kind, index, element);
         index += 1;
     }
     Ok(())
+}
+
+/// Items handed from the parsing thread to the normalizing one at a time.
+const ITEM_BATCH: usize = 256;
+
+/// Configuration items, parsed here (projected to the fields the controls read) while
+/// another thread normalizes the items parsed before, a batch at a time across the cores:
+/// parsing and normalizing overlap instead of taking turns. Items keep their order; after a
+/// syntax error the items read before it are still kept, as when reading one at a time.
+fn stream_items<'de, A: SeqAccess<'de>>(state: &mut FileState, mut seq: A) -> Result<(), A::Error> {
+    let needs = (!state.needs.is_everything()).then(|| state.needs.clone());
+    let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<(Value, Source)>>(4);
+    std::thread::scope(|scope| {
+        let normalizer = scope.spawn(move || {
+            let mut normalized = Vec::new();
+            for batch in receiver {
+                normalized.extend(
+                    batch
+                        .into_par_iter()
+                        .map(|(value, source)| normalize_item(value, source))
+                        .collect::<Vec<_>>(),
+                );
+            }
+            normalized
+        });
+        let mut batch = Vec::with_capacity(ITEM_BATCH);
+        let mut index = 0;
+        let parsed = loop {
+            let next = match &needs {
+                Some(needs) => seq.next_element_seed(crate::project::ItemSeed { needs }),
+                None => seq.next_element::<Value>(),
+            };
+            match next {
+                Ok(Some(value)) => {
+                    batch.push((value, state.source(Some(index))));
+                    index += 1;
+                    if batch.len() == ITEM_BATCH && sender.send(std::mem::take(&mut batch)).is_err()
+                    {
+                        break Ok(());
+                    }
+                }
+                Ok(None) => break Ok(()),
+                Err(err) => break Err(err),
+            }
+        };
+        if !batch.is_empty() {
+            // The normalizer only stops early by panicking, reported below.
+            let _ = sender.send(batch);
+        }
+        drop(sender);
+        match normalizer.join() {
+            Ok(normalized) => {
+                for item in normalized {
+                    match item {
+                        Ok(n) => {
+                            state.diagnostics.extend(n.warnings);
+                            state.resources.push(n.resource);
+                        }
+                        Err(diagnostic) => state.diagnostics.push(diagnostic),
+                    }
+                }
+            }
+            Err(_) => {
+                let problem = state.error(
+                    Code::Io,
+                    "the configuration items could not be normalized (internal error)",
+                );
+                state.diagnostics.push(problem);
+            }
+        }
+        parsed
+    })
 }
 
 /// Streams one list-valued key element by element.

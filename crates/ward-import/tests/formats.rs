@@ -191,6 +191,39 @@ fn truncated_file_keeps_items_before_the_cut() {
     assert!(rendered.contains("cut.json"), "{rendered}");
 }
 
+/// Items are normalized on another thread in batches while parsing goes on: across many
+/// batches they keep their order and index, and a cut keeps exactly the items before it.
+#[test]
+fn many_items_keep_their_order_and_a_cut_keeps_those_before_it() {
+    let ids: Vec<String> = (0..1000).map(|i| format!("sg-{i:04}")).collect();
+    let items: Vec<Value> = ids.iter().map(|id| sg(id)).collect();
+    let text = snapshot(&items);
+    let (file, inventory) = read("many.json", &text);
+    assert!(errors(&file).is_empty(), "{:#?}", file.diagnostics);
+    let got: Vec<(&str, Option<usize>)> = inventory
+        .iter()
+        .map(|r| (r.resource_id.as_str(), r.source.index))
+        .collect();
+    let want: Vec<(&str, Option<usize>)> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| (id.as_str(), Some(i)))
+        .collect();
+    assert_eq!(got, want);
+
+    let cut = text.find("\"sg-0700\"").unwrap() + 3;
+    let (file, inventory) = read("many-cut.json", &text[..cut]);
+    assert_eq!(inventory.len(), 700);
+    assert_eq!(
+        inventory.iter().last().map(|r| r.resource_id.as_str()),
+        Some("sg-0699")
+    );
+    let [error] = errors(&file)[..] else {
+        panic!("{:#?}", file.diagnostics)
+    };
+    assert_eq!(error.code, Code::Syntax);
+}
+
 #[test]
 fn syntax_error_mid_file_is_located_and_underlined() {
     let text = "{\"configurationItems\": [\n  {\"resourceType\": \"AWS::S3::Bucket\", \"resourceId\": \"b1\"},\n  {\"resourceType\": \"AWS::S3::Bucket\" \"resourceId\": \"b2\"}\n]}\n";

@@ -69,7 +69,14 @@ restricted_ssh contains i.resourceId if {
 # s3-bucket-logging-enabled: no access-log destination bucket.
 s3_bucket_logging_enabled contains i.resourceId if {
 	some i in items_of("AWS::S3::Bucket")
-	not i.supplementaryConfiguration.BucketLoggingConfiguration.destinationBucketName
+	not logs_somewhere(i)
+}
+
+# Config records a bucket without logging as destinationBucketName: null, and `not null` is
+# false in Rego: the value must be tested.
+logs_somewhere(i) if {
+	destination := i.supplementaryConfiguration.BucketLoggingConfiguration.destinationBucketName
+	destination != null
 }
 
 # rds-storage-encrypted
