@@ -219,5 +219,10 @@ pub(crate) fn check(args: CheckArgs) -> ExitCode {
             }
         }
     }
-    run_exit_code(input_errors, &doc)
+    let code = run_exit_code(input_errors, &doc);
+    // The process ends with this command: freeing the inventory and the findings one
+    // allocation at a time would only add to its run time (a tenth of it on large snapshots).
+    std::mem::forget(inventory);
+    std::mem::forget(doc);
+    code
 }
