@@ -77,7 +77,8 @@ pub struct Statement {
     pub source: StatementRef,
 }
 
-fn strings(v: &Value) -> Option<Vec<String>> {
+/// A string, or a list of strings, as a list.
+pub(crate) fn strings(v: &Value) -> Option<Vec<String>> {
     match v {
         Value::String(s) => Some(vec![s.clone()]),
         Value::Array(items) => items
@@ -88,6 +89,17 @@ fn strings(v: &Value) -> Option<Vec<String>> {
     }
 }
 
+/// A policy document's statements as written: its `Statement` list, or its one statement.
+pub(crate) fn statement_values(doc: &Value) -> Result<Vec<&Value>, String> {
+    match doc.get("Statement") {
+        Some(Value::Array(items)) => Ok(items.iter().collect()),
+        Some(s @ Value::Object(_)) => Ok(vec![s]),
+        Some(other) => Err(format!("`Statement` is not a list or object: {other}")),
+        None if doc.is_object() => Ok(Vec::new()),
+        None => Err("the policy document is not a JSON object".to_string()),
+    }
+}
+
 /// Parses a policy document's statements. A statement Ward cannot read is an `Err` naming it
 /// (the caller fails closed).
 pub fn parse_document(
@@ -95,14 +107,7 @@ pub fn parse_document(
     catalog: &ActionCatalog,
     source: &StatementRef,
 ) -> Result<Vec<Statement>, String> {
-    let statements: Vec<&Value> = match doc.get("Statement") {
-        Some(Value::Array(items)) => items.iter().collect(),
-        Some(s @ Value::Object(_)) => vec![s],
-        Some(other) => return Err(format!("`Statement` is not a list or object: {other}")),
-        None if doc.is_object() => return Ok(Vec::new()),
-        None => return Err("the policy document is not a JSON object".to_string()),
-    };
-    statements
+    statement_values(doc)?
         .into_iter()
         .enumerate()
         .map(|(i, s)| parse_statement(s, i, catalog, source))

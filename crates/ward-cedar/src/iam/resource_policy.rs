@@ -225,11 +225,7 @@ fn parse(
     catalog: &ActionCatalog,
     source: &StatementRef,
 ) -> Result<Vec<ResourceStatement>, String> {
-    let raw: Vec<&Value> = match document.get("Statement") {
-        Some(Value::Array(items)) => items.iter().collect(),
-        Some(s @ Value::Object(_)) => vec![s],
-        _ => Vec::new(),
-    };
+    let raw = policy::statement_values(document)?;
     let statements = policy::parse_document(document, catalog, source)?;
     statements
         .into_iter()
@@ -259,22 +255,12 @@ fn parse(
 
 /// `"*"`, or `{"AWS": ..., "Service": ..., ...}` with a string or a list under each key.
 fn patterns(value: &Value) -> Option<Vec<PrincipalPattern>> {
-    let texts = |v: &Value| -> Option<Vec<String>> {
-        match v {
-            Value::String(s) => Some(vec![s.clone()]),
-            Value::Array(items) => items
-                .iter()
-                .map(|i| i.as_str().map(str::to_string))
-                .collect(),
-            _ => None,
-        }
-    };
     match value {
         Value::String(s) if s == "*" => Some(vec![PrincipalPattern::Anyone]),
         Value::Object(map) => {
             let mut out = Vec::new();
             for (kind, v) in map {
-                let list = texts(v)?;
+                let list = policy::strings(v)?;
                 if kind == "AWS" {
                     out.extend(list.iter().map(|t| PrincipalPattern::parse(t)));
                 } else {
