@@ -406,7 +406,8 @@ pub struct PhiIndex<'a> {
     /// Account → the resources of that account, and the other accounts' resources whose
     /// policies name it.
     by_account: HashMap<Option<String>, Vec<usize>>,
-    /// Resources whose policy admits principals of every account.
+    /// Resources whose policy admits principals of every account, and those whose account
+    /// is unknown (paired with every principal, as if in its account).
     open_to_all: Vec<usize>,
 }
 
@@ -425,7 +426,8 @@ impl<'a> PhiIndex<'a> {
             for account in foreign {
                 by_account.entry(Some(account)).or_default().push(i);
             }
-            if anyone {
+            // A resource whose account is unknown could be any principal's own.
+            if anyone || r.account_id.is_none() {
                 open_to_all.push(i);
             }
         }
@@ -438,7 +440,7 @@ impl<'a> PhiIndex<'a> {
     }
 
     /// The resources a principal of `account` may reach, in inventory order. A principal
-    /// whose account is unknown is paired with all of them.
+    /// whose account is unknown is paired with all of them, as if they were all its own.
     fn candidates(&self, account: Option<&str>) -> Vec<usize> {
         let mut out: Vec<usize> = match account {
             None => (0..self.resources.len()).collect(),
@@ -519,7 +521,9 @@ pub fn analyze<'a>(
         else {
             continue;
         };
-        let same_account = own_account.is_none() || resource.account_id.as_deref() == own_account;
+        let same_account = own_account.is_none()
+            || resource.account_id.is_none()
+            || resource.account_id.as_deref() == own_account;
         // The resource policy's statements that apply to this principal, and how.
         let applying: Vec<(&Statement, Named)> = match resource_policy {
             ResourcePolicy::Recorded(list) => list
@@ -630,5 +634,47 @@ pub fn analyze<'a>(
         principal,
         grants,
         unverifiable,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resource(value: Value) -> Resource {
+        serde_json::from_value(value).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// The pack's tests give every resource an account; an inventory may not.
+    #[test]
+    fn a_phi_resource_of_unknown_account_is_judged_as_the_principals_own() {
+        let mut inventory = Inventory::new();
+        inventory.insert(resource(serde_json::json!({
+            "resourceType": "AWS::S3::Bucket", "resourceId": "unowned-phi",
+            "arn": "arn:aws:s3:::unowned-phi", "tags": {"phi": "true"},
+        })));
+        let role = resource(serde_json::json!({
+            "resourceType": "AWS::IAM::Role", "resourceId": "AROAWIDE",
+            "arn": "arn:aws:iam::111122223333:role/wide", "accountId": "111122223333",
+            "configuration": {"roleName": "wide", "rolePolicyList": [{"policyName": "all-s3",
+                "policyDocument": {"Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}}]},
+        }));
+        inventory.insert(role.clone());
+        let catalog = ActionCatalog::builtin();
+        let phi = PhiIndex::new(&inventory, &PhiConfig::default(), catalog);
+        let access = analyze(
+            &inventory,
+            &role,
+            &phi,
+            catalog,
+            &ManagedPolicies::default(),
+        );
+        assert!(!access.grants.is_empty());
+        assert!(
+            access
+                .grants
+                .iter()
+                .all(|g| g.resource.resource_id == "unowned-phi")
+        );
     }
 }
