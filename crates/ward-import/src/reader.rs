@@ -368,7 +368,13 @@ impl FileState {
     }
 
     fn push_item(&mut self, value: Value, index: Option<usize>) {
-        match normalize_item(value, self.source(index)) {
+        let normalized = normalize_item(value, self.source(index));
+        self.take_normalized(normalized);
+    }
+
+    /// A normalized item (with its warnings), or why it could not be.
+    fn take_normalized(&mut self, item: Result<normalize::Normalized, ImportDiagnostic>) {
+        match item {
             Ok(normalized) => {
                 self.diagnostics.extend(normalized.warnings);
                 self.resources.push(normalized.resource);
@@ -1136,13 +1142,7 @@ fn stream_items<'de, A: SeqAccess<'de>>(state: &mut FileState, mut seq: A) -> Re
         match normalizer.join() {
             Ok(normalized) => {
                 for item in normalized {
-                    match item {
-                        Ok(n) => {
-                            state.diagnostics.extend(n.warnings);
-                            state.resources.push(n.resource);
-                        }
-                        Err(diagnostic) => state.diagnostics.push(diagnostic),
-                    }
+                    state.take_normalized(item);
                 }
             }
             Err(_) => {
