@@ -457,14 +457,6 @@ impl<'a> PhiIndex<'a> {
         out.dedup();
         out
     }
-
-    pub fn len(&self) -> usize {
-        self.resources.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.resources.is_empty()
-    }
 }
 
 /// The account of a principal: its item's account, else its ARN's.
