@@ -21,6 +21,7 @@ use ward_lang::diagnostic::did_you_mean;
 use ward_lang::{LangDiagnostic, SourceFile};
 use ward_model::Severity;
 
+use crate::reads::AttributeReads;
 use crate::schema::WardSchema;
 
 /// Annotations Ward reads; any other is a diagnostic (a typo would lose metadata silently).
@@ -89,6 +90,8 @@ pub struct CedarControl {
     pub info: BTreeMap<PolicyId, PolicyInfo>,
     /// Some policy decides applicability (`Ward::Action::"applies"`).
     pub has_applies: bool,
+    /// The configuration keys its policies read.
+    pub reads: AttributeReads,
 }
 
 /// A `.cedar` file to load: the name diagnostics show and its text.
@@ -535,7 +538,9 @@ fn finish(
     if !diags.is_empty() {
         return Err(diags);
     }
+    let reads = crate::reads::reads_of(&policies);
     Ok(CedarControl {
+        reads,
         id: c.id,
         title,
         severity,

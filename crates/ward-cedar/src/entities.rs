@@ -9,6 +9,8 @@
 //!   out-of-range number for a `Long`, and fields the catalogue does not list are left out
 //!   (Cedar has no null: absent stays absent, and policies test it with `has`); a list with
 //!   one such element is left out whole (never a shorter list that could pass vacuously);
+//!   only the first-level keys the evaluated policies read are converted
+//!   ([`crate::reads`]), the others could not change a decision;
 //! - tags: Cedar entity tags (`resource.hasTag("phi")`, `resource.getTag("phi")`);
 //! - parents: the account (`AWS::Account`), and the VPC, subnet and security groups of
 //!   its Config relationships; for a user, its IAM groups.
@@ -24,6 +26,7 @@ use ward_model::{Inventory, Resource};
 
 use crate::iam::{PhiConfig, groups_of};
 use crate::names::ACCOUNT_TYPE;
+use crate::reads::AttributeReads;
 use crate::schema::{CType, PARENT_TYPES, WardSchema};
 
 /// The uid of a resource's entity: its ARN, or its `resourceId`.
@@ -73,12 +76,34 @@ pub fn convert(value: &Value, ty: &CType) -> Option<Value> {
     }
 }
 
-/// The entity of one resource in Cedar's JSON entity format.
+/// Converts a `configuration` or `supplementaryConfiguration` along its record type,
+/// keeping only the first-level keys the policies read.
+fn convert_read(value: &Value, ty: &CType, reads: &AttributeReads) -> Option<Value> {
+    match (ty, value) {
+        (CType::Record(attrs), Value::Object(fields)) => Some(Value::Object(
+            attrs
+                .iter()
+                .filter(|(k, _)| reads.reads(k))
+                .filter_map(|(k, t)| {
+                    fields
+                        .get(k)
+                        .and_then(|v| convert(v, t))
+                        .map(|v| (k.clone(), v))
+                })
+                .collect(),
+        )),
+        _ => convert(value, ty),
+    }
+}
+
+/// The entity of one resource in Cedar's JSON entity format, its configurations cut to
+/// what `reads` names.
 pub fn entity_json(
     resource: &Resource,
     inventory: &Inventory,
     schema: &WardSchema,
     phi: &PhiConfig,
+    reads: &AttributeReads,
 ) -> Option<Value> {
     let ty = schema.entity_types.get(&resource.resource_type)?;
     let mut attrs = Map::new();
@@ -107,13 +132,13 @@ pub fn entity_json(
     attrs.insert("phi".into(), json!(phi.is_phi(resource)));
     if let Some(shape) = schema.shapes.get(&resource.resource_type) {
         if let Some(t) = &shape.configuration
-            && let Some(v) = convert(&resource.configuration, t)
+            && let Some(v) = convert_read(&resource.configuration, t, reads)
         {
             attrs.insert("configuration".into(), v);
         }
         if let Some(t) = &shape.supplementary {
             let sup = Value::Object(resource.supplementary_configuration.clone());
-            if let Some(v) = convert(&sup, t) {
+            if let Some(v) = convert_read(&sup, t, reads) {
                 attrs.insert("supplementaryConfiguration".into(), v);
             }
         }
@@ -190,24 +215,28 @@ pub struct EntityStore {
 /// Builds the entities of the resources of `types` (those the schema knows), converting
 /// them on all cores.
 ///
-/// Each entity is parsed alone without the schema (one that cannot be parsed fails alone),
-/// and the set is checked against the schema once: checking every entity against the schema
-/// separately costs Cedar a walk of the schema per entity. Only when the set as a whole
-/// fails is each entity checked alone against the schema, to name the ones that do not
-/// conform and keep the rest.
+/// Each entity is built alone (one that cannot be built fails alone) along the schema's
+/// types, so it conforms to the schema by construction, and the set is joined without
+/// Cedar's conformance check: that check describes the entity's type anew for every entity,
+/// at a cost that grows with the size of the type's configuration record, and was most of
+/// the time spent building entities. A test runs Cedar's check over every entity of the
+/// example estate ([`nonconforming`]). Only when the set as a whole fails (a cycle in the
+/// hierarchy) is each entity checked alone against the schema, to name the ones at fault
+/// and keep the rest.
 pub fn build(
     inventory: &Inventory,
     schema: &WardSchema,
     phi: &PhiConfig,
     types: &BTreeSet<String>,
+    reads: &AttributeReads,
 ) -> EntityStore {
     let resources: Vec<&Resource> = types.iter().flat_map(|t| inventory.of_type(t)).collect();
-    let fast = convert_all(&resources, inventory, schema, phi, false);
+    let fast = convert_all(&resources, inventory, schema, phi, reads, false);
     let (entities, mut failed) = collect(fast);
-    match Entities::from_entities(entities, Some(&schema.schema)) {
+    match joined(entities, &schema.schema) {
         Ok(entities) => EntityStore { entities, failed },
         Err(_) => {
-            let checked = convert_all(&resources, inventory, schema, phi, true);
+            let checked = convert_all(&resources, inventory, schema, phi, reads, true);
             let (entities, more) = collect(checked);
             failed.extend(more);
             match Entities::from_entities(entities, Some(&schema.schema)) {
@@ -234,6 +263,45 @@ pub fn build(
     }
 }
 
+/// The entities as one store with the schema's action entities (which Cedar adds itself to
+/// a set it checks), the hierarchy computed, not checked against the schema.
+fn joined(entities: Vec<Entity>, schema: &cedar_policy::Schema) -> Result<Entities, String> {
+    let actions = schema.action_entities().map_err(|e| e.to_string())?;
+    Entities::from_entities(entities.into_iter().chain(actions), None).map_err(|e| e.to_string())
+}
+
+/// Cedar's conformance check over the entity of every resource of the inventory, with its
+/// whole configuration: the resources whose entity does not conform, with why. What
+/// [`build`] relies on without checking; tests call it.
+pub fn nonconforming(
+    inventory: &Inventory,
+    schema: &WardSchema,
+    phi: &PhiConfig,
+) -> Vec<((String, String), String)> {
+    let resources: Vec<&Resource> = inventory.iter().collect();
+    let everything = AttributeReads {
+        whole: true,
+        ..AttributeReads::default()
+    };
+    let mut out: Vec<((String, String), String)> =
+        convert_all(&resources, inventory, schema, phi, &everything, true)
+            .into_iter()
+            .filter_map(|(r, e)| e.err().map(|e| (r.key_pair(), e)))
+            .collect();
+    let (entities, _) = collect(convert_all(
+        &resources,
+        inventory,
+        schema,
+        phi,
+        &everything,
+        false,
+    ));
+    if let Err(e) = Entities::from_entities(entities, Some(&schema.schema)) {
+        out.push(((String::new(), String::new()), e.to_string()));
+    }
+    out
+}
+
 type Converted<'a> = Vec<(&'a Resource, Result<Entity, String>)>;
 
 /// The entity of each resource the schema knows, parsed with or without the schema.
@@ -242,13 +310,14 @@ fn convert_all<'a>(
     inventory: &Inventory,
     schema: &WardSchema,
     phi: &PhiConfig,
+    reads: &AttributeReads,
     with_schema: bool,
 ) -> Converted<'a> {
     let cedar_schema = with_schema.then_some(&schema.schema);
     resources
         .par_iter()
         .filter_map(|resource| {
-            let value = entity_json(resource, inventory, schema, phi)?;
+            let value = entity_json(resource, inventory, schema, phi, reads)?;
             let entity = match cedar_schema {
                 Some(s) => Entity::from_json_value(value, Some(s)).map_err(|e| e.to_string()),
                 None => entity_of_json(&value),

@@ -11,12 +11,13 @@
 //! Least-privilege controls: see [`crate::iam`]; one request per grant, one finding per
 //! principal.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::str::FromStr;
 
 use cedar_policy::{
     Authorizer, Context, Decision, Entities, EntityId, EntityTypeName, EntityUid, PolicyId,
-    Request, Response, RestrictedExpression,
+    PolicySet, PrincipalConstraint, Request, RequestBuilder, Response, RestrictedExpression,
 };
 use rayon::prelude::*;
 use serde_json::{Value, json};
@@ -25,7 +26,7 @@ use ward_model::{Evidence, Finding, Inventory, Resource, Status};
 
 use crate::control::{CedarControl, Mode};
 use crate::entities::{EVALUATOR_ID, EntityStore, uid_of};
-use crate::iam::{self, ActionCatalog, PhiConfig, PrincipalAccess};
+use crate::iam::{self, ActionCatalog, Grant, PhiConfig, PrincipalAccess};
 use crate::schema::WardSchema;
 
 /// The backend name findings carry.
@@ -316,6 +317,169 @@ fn messages(control: &CedarControl, ids: &[PolicyId], resource: &Resource) -> Op
     (!msgs.is_empty()).then(|| msgs.into_iter().collect::<Vec<_>>().join("; "))
 }
 
+/// How a least-privilege control asks Cedar about the grants of one principal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Requests {
+    /// One request per grant.
+    PerGrant,
+    /// As few as Cedar needs: a partial request (Cedar's partial evaluation) with the
+    /// principal alone known decides every grant of the principal when no policy's outcome
+    /// depends on the action, resource or context; then one per (action, resource type)
+    /// decides every grant of that action on resources of that type when none depends on
+    /// the resource or context. The rest are asked one by one. A partial answer is used only
+    /// when it is exact: a decision, no residual policy, no error. The findings are the same
+    /// as with [`Requests::PerGrant`] (tested on the example estate).
+    Fewest,
+}
+
+/// What Cedar said about one grant.
+enum Asked {
+    /// A partial request decided it, without residual or error.
+    Decided(Decision),
+    /// Asked alone.
+    Answered(Response),
+}
+
+/// Asks Cedar about the grants of one principal, remembering the partial answers.
+struct Asker<'a> {
+    authorizer: Authorizer,
+    /// The control's policies; with [`Requests::Fewest`], only those whose principal scope
+    /// can match the principal ([`for_principal`]).
+    policies: Cow<'a, PolicySet>,
+    entities: &'a Entities,
+    principal: EntityUid,
+    requests: Requests,
+    /// The answer with the principal alone known, once asked: `None` when not exact.
+    whole: Option<Option<Decision>>,
+    /// The answers with the principal, the action and the resource's type known.
+    by_action: HashMap<(EntityUid, EntityTypeName), Option<Decision>>,
+}
+
+/// The policies whose principal scope can match `principal`. The others are false for every
+/// request of this principal, without error (a scope is tested before any condition), so
+/// leaving them out changes no decision, residual or error; it only spares Cedar their
+/// evaluation.
+fn for_principal(policies: &PolicySet, principal: &EntityUid, entities: &Entities) -> PolicySet {
+    let within = |group: &EntityUid| {
+        group == principal
+            || entities
+                .ancestors(principal)
+                .is_some_and(|mut up| up.any(|a| a == group))
+    };
+    let mut out = PolicySet::new();
+    for policy in policies.policies() {
+        let matches = match policy.principal_constraint() {
+            PrincipalConstraint::Any => true,
+            PrincipalConstraint::Eq(uid) => &uid == principal,
+            PrincipalConstraint::In(group) => within(&group),
+            PrincipalConstraint::Is(ty) => principal.type_name() == &ty,
+            PrincipalConstraint::IsIn(ty, group) => principal.type_name() == &ty && within(&group),
+        };
+        if matches && out.add(policy.clone()).is_err() {
+            return policies.clone();
+        }
+    }
+    out
+}
+
+impl<'a> Asker<'a> {
+    fn new(
+        control: &'a CedarControl,
+        store: &'a EntityStore,
+        principal: EntityUid,
+        requests: Requests,
+    ) -> Self {
+        let policies = match requests {
+            Requests::PerGrant => Cow::Borrowed(&control.policies),
+            Requests::Fewest => Cow::Owned(for_principal(
+                &control.policies,
+                &principal,
+                &store.entities,
+            )),
+        };
+        Asker {
+            authorizer: Authorizer::new(),
+            policies,
+            entities: &store.entities,
+            principal,
+            requests,
+            whole: None,
+            by_action: HashMap::new(),
+        }
+    }
+
+    /// The decision of a partial request, when it is exact.
+    fn exact(&self, request: &Request) -> Option<Decision> {
+        let response =
+            self.authorizer
+                .is_authorized_partial(request, &self.policies, self.entities);
+        let settled = response.nontrivial_residuals().next().is_none()
+            && response.definitely_errored().next().is_none();
+        settled.then(|| response.decision()).flatten()
+    }
+
+    fn ask(
+        &mut self,
+        grant: &Grant<'_>,
+        action: EntityUid,
+        resource_type: EntityTypeName,
+    ) -> Result<Asked, String> {
+        if self.requests == Requests::Fewest {
+            let whole = match self.whole {
+                Some(known) => known,
+                None => {
+                    let request = RequestBuilder::default()
+                        .principal(self.principal.clone())
+                        .build();
+                    let known = self.exact(&request);
+                    self.whole = Some(known);
+                    known
+                }
+            };
+            if let Some(decision) = whole {
+                return Ok(Asked::Decided(decision));
+            }
+            let key = (action.clone(), resource_type.clone());
+            let by_action = match self.by_action.get(&key) {
+                Some(known) => *known,
+                None => {
+                    let request = RequestBuilder::default()
+                        .principal(self.principal.clone())
+                        .action(action.clone())
+                        .unknown_resource_with_type(resource_type.clone())
+                        .build();
+                    let known = self.exact(&request);
+                    self.by_action.insert(key, known);
+                    known
+                }
+            };
+            if let Some(decision) = by_action {
+                return Ok(Asked::Decided(decision));
+            }
+        }
+        let resource =
+            EntityUid::from_type_name_and_id(resource_type, EntityId::new(uid_of(grant.resource)));
+        let context = Context::from_pairs([
+            (
+                "conditional".to_string(),
+                RestrictedExpression::new_bool(grant.conditional),
+            ),
+            (
+                "policy".to_string(),
+                RestrictedExpression::new_string(grant.statement.policy.clone()),
+            ),
+        ])
+        .map_err(|e| e.to_string())?;
+        let request = Request::new(self.principal.clone(), action, resource, context, None)
+            .map_err(|e| e.to_string())?;
+        Ok(Asked::Answered(self.authorizer.is_authorized(
+            &request,
+            &self.policies,
+            self.entities,
+        )))
+    }
+}
+
 /// Evaluates a least-privilege control: every role and user.
 pub fn evaluate_least_privilege(
     control: &CedarControl,
@@ -323,6 +487,7 @@ pub fn evaluate_least_privilege(
     store: &EntityStore,
     phi: &PhiConfig,
     schema: &WardSchema,
+    requests: Requests,
 ) -> Vec<Finding> {
     let catalog = ActionCatalog::builtin();
     let phi_index = iam::PhiIndex::new(inventory, phi, catalog);
@@ -345,7 +510,7 @@ pub fn evaluate_least_privilege(
                 );
             }
             let access = iam::analyze(inventory, p, &phi_index, catalog, &managed);
-            judge(control, &access, store, schema, catalog)
+            judge(control, &access, store, schema, catalog, requests)
         })
         .collect()
 }
@@ -356,6 +521,7 @@ fn judge(
     store: &EntityStore,
     schema: &WardSchema,
     catalog: &ActionCatalog,
+    requests: Requests,
 ) -> Finding {
     let p = access.principal;
     let label = iam::principal_label(p);
@@ -384,7 +550,7 @@ fn judge(
             Vec::new(),
         );
     };
-    let authorizer = Authorizer::new();
+    let mut asker = Asker::new(control, store, principal, requests);
     // (resource label, statement) -> unintended actions
     let mut beyond: BTreeMap<(String, String), (Vec<String>, Value)> = BTreeMap::new();
     let mut errors = Vec::new();
@@ -398,7 +564,7 @@ fn judge(
         };
         let name = action.full_name();
         // Parsing a Cedar name is costly: each type name once per principal.
-        let resource = types
+        let resource_type = types
             .entry(g.resource.resource_type.clone())
             .or_insert_with(|| {
                 schema
@@ -406,51 +572,43 @@ fn judge(
                     .get(&g.resource.resource_type)
                     .and_then(|t| EntityTypeName::from_str(t).ok())
             })
-            .clone()
-            .map(|t| EntityUid::from_type_name_and_id(t, EntityId::new(uid_of(g.resource))));
+            .clone();
         let action_uid = action_type
             .clone()
             .map(|t| EntityUid::from_type_name_and_id(t, EntityId::new(&name)));
-        let (Some(resource), Some(action_uid)) = (resource, action_uid) else {
+        let (Some(resource_type), Some(action_uid)) = (resource_type, action_uid) else {
             errors.push(format!(
                 "{name} on {}: no Cedar uid",
                 g.resource.resource_id
             ));
             continue;
         };
-        let context = Context::from_pairs([
-            (
-                "conditional".to_string(),
-                RestrictedExpression::new_bool(g.conditional),
-            ),
-            (
-                "policy".to_string(),
-                RestrictedExpression::new_string(g.statement.policy.clone()),
-            ),
-        ]);
-        let request = context.map_err(|e| e.to_string()).and_then(|c| {
-            Request::new(principal.clone(), action_uid, resource, c, None)
-                .map_err(|e| e.to_string())
-        });
-        let response = match request {
-            Ok(r) => authorizer.is_authorized(&r, &control.policies, &store.entities),
+        let response = match asker.ask(g, action_uid, resource_type) {
+            Ok(Asked::Decided(Decision::Allow)) => {
+                intended += 1;
+                continue;
+            }
+            Ok(Asked::Decided(Decision::Deny)) => None,
+            Ok(Asked::Answered(response)) => Some(response),
             Err(e) => {
                 errors.push(format!("{name}: {e}"));
                 continue;
             }
         };
-        let errs = errors_of(&response);
-        if !errs.is_empty() {
-            errors.push(format!(
-                "{name} on {}: {}",
-                g.resource.resource_id,
-                errs.join("; ")
-            ));
-            continue;
-        }
-        if response.decision() == Decision::Allow {
-            intended += 1;
-            continue;
+        if let Some(response) = response {
+            let errs = errors_of(&response);
+            if !errs.is_empty() {
+                errors.push(format!(
+                    "{name} on {}: {}",
+                    g.resource.resource_id,
+                    errs.join("; ")
+                ));
+                continue;
+            }
+            if response.decision() == Decision::Allow {
+                intended += 1;
+                continue;
+            }
         }
         let target = g
             .resource
@@ -575,6 +733,22 @@ fn summarize(actions: &[String], applicable: Option<&BTreeMap<String, usize>>) -
         .join(", ")
 }
 
+/// The entities a set of controls reads: the resources of the types they read, with the
+/// configuration keys their policies read.
+pub fn entity_store(
+    controls: &[&CedarControl],
+    inventory: &Inventory,
+    schema: &WardSchema,
+    phi: &PhiConfig,
+) -> EntityStore {
+    let types = crate::types_read(controls.iter().copied());
+    let mut reads = crate::reads::AttributeReads::default();
+    for c in controls {
+        reads.union(&c.reads);
+    }
+    crate::entities::build(inventory, schema, phi, &types, &reads)
+}
+
 /// Runs every control over the inventory.
 pub fn evaluate_all(
     controls: &[&CedarControl],
@@ -583,16 +757,12 @@ pub fn evaluate_all(
     schema: &WardSchema,
 ) -> Result<Evaluation, EngineError> {
     let mut stores: BTreeMap<PhiConfig, EntityStore> = BTreeMap::new();
-    let types = crate::types_read(controls.iter().copied());
     let mut findings = Vec::new();
     let mut without = Vec::new();
     for control in controls {
         let phi = phi_for(&control.id);
         if !stores.contains_key(&phi) {
-            stores.insert(
-                phi.clone(),
-                crate::entities::build(inventory, schema, &phi, &types),
-            );
+            stores.insert(phi.clone(), entity_store(controls, inventory, schema, &phi));
         }
         let Some(store) = stores.get(&phi) else {
             continue;
@@ -600,7 +770,7 @@ pub fn evaluate_all(
         let found = match control.mode {
             Mode::Resource => evaluate_resource_control(control, inventory, store),
             Mode::LeastPrivilege => {
-                evaluate_least_privilege(control, inventory, store, &phi, schema)
+                evaluate_least_privilege(control, inventory, store, &phi, schema, Requests::Fewest)
             }
         };
         if found.is_empty() {

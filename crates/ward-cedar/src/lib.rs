@@ -16,6 +16,7 @@ pub mod entities;
 pub mod eval;
 pub mod iam;
 pub mod names;
+pub mod reads;
 pub mod schema;
 
 use std::collections::BTreeMap;
@@ -242,10 +243,11 @@ impl Backend for CedarBackend {
         self.run(inventory, options)
     }
 
-    /// Entities carry whole configurations, so every type a control can read is kept
-    /// whole: the types its policies name, the parent types entities are placed in, and
-    /// for least privilege the IAM principals, their managed policies and the PHI-bearing
-    /// types. Other types are not read at all.
+    /// The configuration keys the policies read ([`reads`]), and for least privilege those
+    /// the IAM analysis reads ([`iam::CONFIGURATION_KEYS`]); when a policy reads a whole
+    /// configuration, the whole configuration of every type the controls read (the types
+    /// their policies name, the parent types entities are placed in, and for least
+    /// privilege the IAM principals, their managed policies and the PHI-bearing types).
     fn field_needs(&self) -> FieldNeeds {
         self.field_needs_of(None)
     }
@@ -261,12 +263,25 @@ impl Backend for CedarBackend {
         if selected.is_empty() {
             return FieldNeeds::names(Vec::new());
         }
-        let mut types = types_read(selected.iter().copied());
-        if selected.iter().any(|c| c.mode == Mode::LeastPrivilege) {
-            // Read by the IAM analysis straight from the inventory, never as entities.
-            types.insert("AWS::IAM::Policy".to_string());
+        let mut reads = reads::AttributeReads::default();
+        for c in &selected {
+            reads.union(&c.reads);
         }
-        FieldNeeds::whole_types(types)
+        let mut needs = FieldNeeds::names(reads.keys);
+        if selected.iter().any(|c| c.mode == Mode::LeastPrivilege) {
+            needs.union(&FieldNeeds::names(
+                iam::CONFIGURATION_KEYS.iter().map(|k| k.to_string()),
+            ));
+        }
+        if reads.whole {
+            let mut types = types_read(selected.iter().copied());
+            if selected.iter().any(|c| c.mode == Mode::LeastPrivilege) {
+                // Read by the IAM analysis straight from the inventory, never as entities.
+                types.insert("AWS::IAM::Policy".to_string());
+            }
+            needs.union(&FieldNeeds::whole_types(types));
+        }
+        needs
     }
 }
 

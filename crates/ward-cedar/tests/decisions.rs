@@ -192,3 +192,90 @@ fn a_resource_that_cannot_become_an_entity_fails_alone() {
     assert_eq!(of("public").status, Status::NonCompliant);
     assert_eq!(of("not-phi").status, Status::NotApplicable);
 }
+
+/// Least-privilege intent whose policies depend on the context, on the resource, on the
+/// principal alone, and one that fails to evaluate for some resources: asking Cedar as few
+/// times as it needs (partial requests) gives the same findings as asking once per grant.
+const INTENT: &str = r#"
+@id("lp") @mode("least-privilege") @title("intended access") @severity("high") @hipaa("164.312(a)(1)")
+@message("read, when no condition applies")
+permit (principal, action in IAM::Action::"rds:Read", resource) when { !context.conditional };
+
+@id("lp") @message("the good database may be deleted")
+permit (principal, action == IAM::Action::"rds:DeleteDBInstance", resource is AWS::RDS::DBInstance)
+when { resource.resourceId == "good" };
+
+@id("lp") @message("overflows for long retention")
+permit (principal, action == IAM::Action::"rds:StopDBInstance", resource is AWS::RDS::DBInstance)
+when { resource has configuration.backupRetentionPeriod && resource.configuration.backupRetentionPeriod * 9223372036854775807 > 0 };
+
+@id("lp") @message("operators list everything")
+permit (principal == AWS::IAM::Role::"arn:aws:iam::123456789012:role/operator", action in IAM::Action::"rds:List", resource);
+
+@id("lp") @message("the administrator does anything")
+permit (principal == AWS::IAM::Role::"arn:aws:iam::123456789012:role/admin", action, resource);
+"#;
+
+fn role(name: &str, statements: serde_json::Value) -> Resource {
+    serde_json::from_value(json!({
+        "resourceType": "AWS::IAM::Role", "resourceId": format!("AROA{name}"),
+        "resourceName": name,
+        "arn": format!("arn:aws:iam::123456789012:role/{name}"),
+        "accountId": "123456789012", "awsRegion": "global",
+        "configuration": {"roleName": name, "path": "/", "rolePolicyList": [
+            {"policyName": "inline", "policyDocument": {"Version": "2012-10-17", "Statement": statements}}
+        ]},
+    }))
+    .unwrap()
+}
+
+#[test]
+fn partial_requests_decide_least_privilege_as_one_request_per_grant() {
+    use ward_cedar::eval::{Requests, entity_store, evaluate_least_privilege};
+    let mut inv = inventory();
+    let rds_all = json!([{"Effect": "Allow", "Action": "rds:*", "Resource": "*"}]);
+    inv.insert(role("admin", rds_all.clone()));
+    inv.insert(role("operator", rds_all.clone()));
+    inv.insert(role("developer", rds_all));
+    inv.insert(role(
+        "reader",
+        json!([
+            {"Effect": "Allow", "Action": ["rds:Describe*", "rds:StopDBInstance"], "Resource": "*"},
+            {"Effect": "Allow", "Action": "rds:Describe*", "Resource": "*",
+             "Condition": {"Bool": {"aws:SecureTransport": "true"}}}
+        ]),
+    ));
+    inv.insert(role(
+        "deleter",
+        json!([{"Effect": "Allow", "Action": "rds:DeleteDBInstance", "Resource": "*"}]),
+    ));
+    inv.insert(role(
+        "good-deleter",
+        json!([{"Effect": "Allow", "Action": "rds:DeleteDBInstance",
+                "Resource": "arn:aws:rds:us-east-1:123456789012:db:good"}]),
+    ));
+    let backend = CedarBackend::from_sources(&[CedarSource {
+        name: "lp.cedar".into(),
+        text: INTENT.into(),
+    }])
+    .unwrap();
+    let control = backend.control("lp").unwrap();
+    let schema = ward_cedar::WardSchema::builtin().unwrap();
+    let phi = ward_cedar::PhiConfig::default();
+    let store = entity_store(&[control], &inv, schema, &phi);
+    let per_grant =
+        evaluate_least_privilege(control, &inv, &store, &phi, schema, Requests::PerGrant);
+    let fewest = evaluate_least_privilege(control, &inv, &store, &phi, schema, Requests::Fewest);
+    let statuses: Vec<(String, Status)> = per_grant
+        .iter()
+        .map(|f| (f.resource.id.clone(), f.status))
+        .collect();
+    // Every kind of outcome is exercised.
+    for status in [Status::Compliant, Status::NonCompliant, Status::Error] {
+        assert!(statuses.iter().any(|(_, s)| *s == status), "{statuses:?}");
+    }
+    assert_eq!(
+        serde_json::to_value(&per_grant).unwrap(),
+        serde_json::to_value(&fewest).unwrap()
+    );
+}

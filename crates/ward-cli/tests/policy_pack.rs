@@ -294,3 +294,54 @@ fn each_rule_alone_reads_enough_to_decide_as_with_every_field() {
     }
     assert!(differences.is_empty(), "{}", differences.join("\n"));
 }
+
+#[test]
+fn least_privilege_decides_the_example_estate_alike_with_partial_requests_and_per_grant() {
+    use ward_cedar::eval::{Requests, entity_store, evaluate_least_privilege};
+    let backend =
+        ward_cedar::CedarBackend::from_dirs(&[workspace_root().join("policies")]).unwrap();
+    let estate = vec![workspace_root().join("examples/clinic/estate")];
+    let (inventory, _) = ward_cli::import_inputs_for(&estate, ward_model::FieldNeeds::everything());
+    let schema = ward_cedar::WardSchema::builtin().unwrap();
+    let phi = ward_cedar::PhiConfig::default();
+    let controls: Vec<&ward_cedar::CedarControl> = backend
+        .controls()
+        .iter()
+        .filter(|c| c.mode == ward_cedar::Mode::LeastPrivilege)
+        .collect();
+    assert!(!controls.is_empty());
+    for control in controls {
+        let store = entity_store(&[control], &inventory, schema, &phi);
+        let per_grant = evaluate_least_privilege(
+            control,
+            &inventory,
+            &store,
+            &phi,
+            schema,
+            Requests::PerGrant,
+        );
+        let fewest =
+            evaluate_least_privilege(control, &inventory, &store, &phi, schema, Requests::Fewest);
+        assert!(per_grant.len() > 20, "{}", per_grant.len());
+        assert_eq!(
+            serde_json::to_value(&per_grant).unwrap(),
+            serde_json::to_value(&fewest).unwrap(),
+            "{}",
+            control.id
+        );
+    }
+}
+
+/// Entities are built without Cedar's conformance check (`ward_cedar::entities::build`): they
+/// conform by construction. This holds it to Cedar's check over every resource of the example
+/// estate, every field kept.
+#[test]
+fn every_entity_of_the_example_estate_conforms_to_the_cedar_schema() {
+    let estate = vec![workspace_root().join("examples/clinic/estate")];
+    let (inventory, _) = ward_cli::import_inputs_for(&estate, ward_model::FieldNeeds::everything());
+    assert!(inventory.len() > 200, "{}", inventory.len());
+    let schema = ward_cedar::WardSchema::builtin().unwrap();
+    let problems =
+        ward_cedar::entities::nonconforming(&inventory, schema, &ward_cedar::PhiConfig::default());
+    assert!(problems.is_empty(), "{problems:#?}");
+}

@@ -112,9 +112,9 @@ impl Redactor {
     /// Environment-variable-like places in `map` (reached at `path` under `key`): values
     /// whose people-chosen names look sensitive are replaced whole.
     fn env_like(&mut self, map: &mut Map<String, Value>, path: &str, key: Option<&str>) {
-        let key = key.map(normalized).unwrap_or_default();
+        let facts = key.map(key_facts).unwrap_or_default();
         // Lambda: environment.variables is a map of name -> value.
-        if key == "variables" {
+        if facts.variables {
             for (name, value) in map.iter_mut() {
                 if let Value::String(s) = value {
                     let child = join_key(path, name);
@@ -123,7 +123,7 @@ impl Redactor {
             }
         }
         // Elastic Beanstalk (Config item): optionSettings is namespace -> option -> {value}.
-        if key == "optionsettings" {
+        if facts.option_settings {
             for (namespace, options) in map.iter_mut() {
                 let Value::Object(options) = options else {
                     continue;
@@ -189,9 +189,8 @@ impl Redactor {
         if value.starts_with(MARKER_PREFIX) {
             return;
         }
-        if let Some(key) = key
-            && normalized(key) == "userdata"
-        {
+        let facts = key.map(key_facts).unwrap_or_default();
+        if facts.user_data {
             if user_data_has_secret(value) {
                 *value = marker("user-data");
                 self.record(path, "user-data");
@@ -201,7 +200,7 @@ impl Redactor {
         let hits = find_secrets(value);
         if hits.is_empty() {
             // No known pattern: the field's name may still say it holds a secret.
-            if let Some(kind) = key.and_then(field_name_kind)
+            if let Some(kind) = facts.field_kind
                 && !is_reference_or_trivial(value)
                 && (kind == "password" || is_high_entropy(value))
             {
@@ -218,6 +217,49 @@ impl Redactor {
             self.record(path, kind);
         }
     }
+}
+
+/// What redaction needs to know of a key: the same for every value under it.
+#[derive(Debug, Clone, Copy, Default)]
+struct KeyFacts {
+    /// `UserData`, `userData`, `user_data`.
+    user_data: bool,
+    /// `variables` (Lambda's environment).
+    variables: bool,
+    /// `optionSettings` (Elastic Beanstalk).
+    option_settings: bool,
+    /// What a value under this name holds when the name alone says ([`field_name_kind`]).
+    field_kind: Option<&'static str>,
+}
+
+/// How many keys each thread remembers; names are few (AWS's field names) but tag keys and
+/// map keys are chosen by people and need not be.
+const KEY_FACTS_CACHED: usize = 4096;
+
+thread_local! {
+    static KEY_FACTS: std::cell::RefCell<std::collections::HashMap<String, KeyFacts>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
+/// The facts of a key, worked out once per thread (up to [`KEY_FACTS_CACHED`] keys).
+fn key_facts(key: &str) -> KeyFacts {
+    if let Some(facts) = KEY_FACTS.with(|cache| cache.borrow().get(key).copied()) {
+        return facts;
+    }
+    let name = normalized(key);
+    let facts = KeyFacts {
+        user_data: name == "userdata",
+        variables: name == "variables",
+        option_settings: name == "optionsettings",
+        field_kind: field_name_kind(key),
+    };
+    KEY_FACTS.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if cache.len() < KEY_FACTS_CACHED {
+            cache.insert(key.to_string(), facts);
+        }
+    });
+    facts
 }
 
 /// `path.key`, or `path["key"]` when the key is not a plain identifier.

@@ -39,6 +39,25 @@ pub use catalog::{ActionCatalog, IamAction};
 pub use policy::{Effect, Statement, StatementRef};
 pub use resource_policy::{Named, ResourcePolicy, account_of_arn};
 
+/// The first-level keys of `configuration` and `supplementaryConfiguration` the analysis
+/// reads: principals' names, groups and policies, managed policies' versions, the resource
+/// ids in RDS ARNs, and bucket and key policies.
+pub const CONFIGURATION_KEYS: [&str; 13] = [
+    "roleName",
+    "userName",
+    "groupName",
+    "groupList",
+    "rolePolicyList",
+    "userPolicyList",
+    "groupPolicyList",
+    "attachedManagedPolicies",
+    "policyVersionList",
+    "dbiResourceId",
+    "dbClusterResourceId",
+    "BucketPolicy",
+    "Policy",
+];
+
 /// Which resources hold PHI: the tag convention of the HIPAA pack (`phi` = `true`/`yes`,
 /// key and value matched case-insensitively, value trimmed).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -222,13 +241,16 @@ pub fn groups_of<'a>(inventory: &'a Inventory, user: &Resource) -> Vec<&'a Resou
         .and_then(Value::as_array)
         .map(|l| l.iter().filter_map(Value::as_str).collect())
         .unwrap_or_default();
-    for g in inventory.of_type("AWS::IAM::Group") {
+    if names.is_empty() {
+        return out;
+    }
+    for g in inventory.of_type_in_account("AWS::IAM::Group", user.account_id.as_deref()) {
         let name = g
             .configuration
             .get("groupName")
             .and_then(Value::as_str)
             .or(g.resource_name.as_deref());
-        if g.account_id == user.account_id && name.is_some_and(|n| names.contains(&n)) {
+        if name.is_some_and(|n| names.contains(&n)) {
             push(g);
         }
     }
