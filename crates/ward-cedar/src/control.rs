@@ -54,8 +54,9 @@ pub enum Mode {
     /// Principal `Ward::Evaluator`, action `Ward::Action::"comply"` (and `"applies"`), resource
     /// = each resource of the types in scope.
     Resource,
-    /// One request per IAM grant on a PHI-bearing resource: principal = the role or user,
-    /// action = `IAM::Action::"service:Action"`, resource = the PHI resource.
+    /// A request per IAM grant on a PHI-bearing resource (partial requests decide many at
+    /// once, [`crate::eval::Requests`]): principal = the role or user, action =
+    /// `IAM::Action::"service:Action"`, resource = the PHI resource.
     LeastPrivilege,
 }
 

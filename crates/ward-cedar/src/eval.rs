@@ -8,8 +8,8 @@
 //! permits that allowed, the forbids that denied; all the control's permits when none
 //! matched) are the evidence, and their `@message` the message.
 //!
-//! Least-privilege controls: see [`crate::iam`]; one request per grant, one finding per
-//! principal.
+//! Least-privilege controls: see [`crate::iam`]; as few requests as Cedar needs
+//! ([`Requests`]), one finding per principal.
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};

@@ -330,8 +330,8 @@ mod tests {
         assert!(needs.keeps_whole("Ward::IAM::CredentialReportUser"));
         assert!(needs.keeps_name("ipPermissions"));
         assert!(!needs.keeps_name("noRuleReadsThis"));
-        // With every backend of the built-in pack (Cedar's controls read whole entities of
-        // their types), other types are still projected.
+        // With every backend of the built-in pack, types no rule reads whole are still
+        // projected.
         let all = ControlSet::load(&LoadOptions::default()).unwrap();
         let needs = all.field_needs();
         assert!(!needs.is_everything());
@@ -346,8 +346,12 @@ mod tests {
         assert!(!needs.keeps_whole("AWS::S3::Bucket"));
         let cedar: BTreeSet<String> = ["ward-phi-least-privilege".to_string()].into();
         let needs = all.field_needs_of(Some(&cedar));
-        assert!(needs.keeps_whole("AWS::IAM::Policy"));
-        assert!(needs.keeps_whole("AWS::S3::Bucket"));
+        // Least privilege: the keys its policies read and those of the IAM analysis.
+        assert!(needs.keeps_name("path"));
+        assert!(needs.keeps_name("rolePolicyList"));
+        assert!(needs.keeps_name("policyVersionList"));
+        assert!(needs.keeps_name("BucketPolicy"));
+        assert!(!needs.keeps_whole("AWS::IAM::Policy"));
         assert!(!needs.keeps_name("ipPermissions"));
     }
 }

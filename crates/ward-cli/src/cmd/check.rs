@@ -197,6 +197,23 @@ pub(crate) fn check(args: CheckArgs) -> ExitCode {
     }
     let rules = controls.rules();
     for (format, output) in &args.outputs.pairs {
+        if *format == Format::Json {
+            // Written as it is serialized: the findings of a large estate are hundreds of
+            // megabytes of JSON, not worth holding twice.
+            let written = match output {
+                Some(path) => std::fs::File::create(path).and_then(|f| doc.write_json(f)),
+                None => doc.write_json(std::io::stdout().lock()),
+            };
+            match (written, output) {
+                (Ok(()), _) => {}
+                (Err(e), Some(path)) => {
+                    eprintln!("error: cannot write `{}`: {e}", path.display());
+                    return ExitCode::from(2);
+                }
+                (Err(_), None) => return ExitCode::from(2),
+            }
+            continue;
+        }
         let color = output.is_none() && color_enabled();
         let text = match render(*format, &doc, rules, color, args.verbose) {
             Ok(text) => text,
