@@ -322,7 +322,8 @@ fn messages(control: &CedarControl, ids: &[PolicyId], resource: &Resource) -> Op
 pub enum Requests {
     /// One request per grant.
     PerGrant,
-    /// As few as Cedar needs: a partial request (Cedar's partial evaluation) with the
+    /// As few as Cedar needs, over only the policies whose principal scope can match the
+    /// principal: a partial request (Cedar's partial evaluation) with the
     /// principal alone known decides every grant of the principal when no policy's outcome
     /// depends on the action, resource or context; then one per (action, resource type)
     /// decides every grant of that action on resources of that type when none depends on
