@@ -32,6 +32,7 @@ mod project;
 mod reader;
 mod redact;
 mod service_facts;
+mod split;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};

@@ -16,6 +16,7 @@ use std::sync::Arc;
 use flate2::read::MultiGzDecoder;
 use miette::{NamedSource, SourceSpan};
 use rayon::prelude::*;
+use serde::Deserialize;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 use ward_model::{Inventory, Resource, Source};
@@ -26,11 +27,15 @@ use crate::diagnostic::{Code, ImportDiagnostic};
 use crate::format::{ACCEPTED, Format};
 use crate::normalize::{self, json_kind, normalize_item, truncate};
 use crate::service_facts;
+use crate::split::{Failure, FailureKind, Input, Position, Split};
 use crate::{FileReport, ImportReport};
 
 /// Files whose (decompressed) text is at most this big keep their text for diagnostics,
 /// so a syntax error can be underlined.
 pub(crate) const SOURCE_LIMIT: usize = 8 * 1024 * 1024;
+
+/// How deep arrays and objects may nest in an input: serde_json's recursion limit.
+const JSON_DEPTH_LIMIT: usize = 128;
 
 /// Keys that only say something about pagination or the HTTP exchange.
 const ENVELOPE_KEYS: &[&str] = &["ResponseMetadata", "NextToken", "nextToken", "Marker"];
@@ -142,9 +147,11 @@ pub(crate) fn read_stream<R: Read>(name: &str, reader: R, inventory: &mut Invent
         total: 0,
     };
     let (detected, error) = {
-        let mut de = serde_json::Deserializer::from_reader(BufReader::new(&mut capture));
+        let input = Input::new(&mut capture);
+        let mut de = serde_json::Deserializer::from_reader(&input);
         let seed = ObjectSeed {
             state: &mut state,
+            input: &input,
             depth: 0,
         };
         match seed.deserialize(&mut de) {
@@ -155,8 +162,14 @@ pub(crate) fn read_stream<R: Read>(name: &str, reader: R, inventory: &mut Invent
     if let Some(detected) = detected {
         state.detected(detected);
     }
-    if let Some(err) = error {
-        state.json_error(&err, &mut capture, gzip);
+    // A list's own failure (the split, or one of its elements) is the first in the input;
+    // serde_json's is only a consequence of it then.
+    let failure = state
+        .failure
+        .take()
+        .or_else(|| error.map(|err| Failure::from_serde(&err, Position { line: 1, column: 1 })));
+    if let Some(failure) = failure {
+        state.json_error(failure, &mut capture, gzip);
     }
     state.finish(inventory)
 }
@@ -317,6 +330,8 @@ struct FileState {
     /// What the evaluation reads of each configuration (the inventory's): the rest of a
     /// configuration item is skipped while reading.
     needs: ward_model::FieldNeeds,
+    /// The first failure met splitting a list or parsing one of its elements.
+    failure: Option<Failure>,
 }
 
 impl FileState {
@@ -328,6 +343,7 @@ impl FileState {
             format: None,
             pending: Vec::new(),
             needs: ward_model::FieldNeeds::everything(),
+            failure: None,
         }
     }
 
@@ -795,35 +811,25 @@ impl FileState {
         }
     }
 
-    fn json_error<R: Read>(
-        &mut self,
-        err: &serde_json::Error,
-        capture: &mut Capture<R>,
-        gzip: bool,
-    ) {
-        use serde_json::error::Category;
-        let (line, column) = (err.line(), err.column());
+    fn json_error<R: Read>(&mut self, failure: Failure, capture: &mut Capture<R>, gzip: bool) {
         let text = capture.finish();
-        let mut detail = err.to_string();
-        let suffix = format!(" at line {line} column {column}");
-        if let Some(stripped) = detail.strip_suffix(&suffix) {
-            detail = stripped.to_string();
-        }
+        let detail = failure.detail;
         let blank = capture.total == 0 || text.as_deref().is_some_and(|t| t.trim().is_empty());
-        let (code, message) = match err.classify() {
-            Category::Io if gzip => (
+        let (code, message) = match failure.kind {
+            FailureKind::Io if gzip => (
                 Code::Io,
                 format!("could not decompress the gzip input: {detail}"),
             ),
-            Category::Io => (Code::Io, format!("could not read the input: {detail}")),
-            Category::Eof if blank => (Code::Syntax, "the file is empty".to_string()),
-            Category::Eof => (
+            FailureKind::Io => (Code::Io, format!("could not read the input: {detail}")),
+            FailureKind::Eof if blank => (Code::Syntax, "the file is empty".to_string()),
+            FailureKind::Eof => (
                 Code::Syntax,
                 "the file ends in the middle of a JSON value (truncated?)".to_string(),
             ),
-            Category::Syntax => (Code::Syntax, format!("invalid JSON: {detail}")),
-            Category::Data => (Code::Syntax, format!("unexpected JSON: {detail}")),
+            FailureKind::Syntax => (Code::Syntax, format!("invalid JSON: {detail}")),
+            FailureKind::Data => (Code::Syntax, format!("unexpected JSON: {detail}")),
         };
+        let (line, column) = failure.at.map_or((0, 0), |at| (at.line, at.column));
         let read = self.resources.len();
         let help = match read {
             0 => "nothing was imported from this file".to_string(),
@@ -992,12 +998,14 @@ fn infer_identity(obj: &Map<String, Value>) -> Option<Identity> {
 }
 
 /// Walks one JSON value that should be an object (or, at the top, an array of items).
-struct ObjectSeed<'s> {
+struct ObjectSeed<'s, 'r> {
     state: &'s mut FileState,
+    /// The file's input, for splitting the lists met inside.
+    input: &'s Input<'r>,
     depth: u8,
 }
 
-impl<'de> DeserializeSeed<'de> for ObjectSeed<'_> {
+impl<'de> DeserializeSeed<'de> for ObjectSeed<'_, '_> {
     type Value = Detected;
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Detected, D::Error> {
@@ -1005,7 +1013,7 @@ impl<'de> DeserializeSeed<'de> for ObjectSeed<'_> {
     }
 }
 
-impl<'de> Visitor<'de> for ObjectSeed<'_> {
+impl<'de> Visitor<'de> for ObjectSeed<'_, '_> {
     type Value = Detected;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1026,6 +1034,7 @@ impl<'de> Visitor<'de> for ObjectSeed<'_> {
                 }
                 map.next_value_seed(ListSeed {
                     state: &mut *state,
+                    input: self.input,
                     kind,
                     key: &key,
                 })?;
@@ -1033,6 +1042,7 @@ impl<'de> Visitor<'de> for ObjectSeed<'_> {
             } else if key == "data" && self.depth == 0 {
                 nested = Some(map.next_value_seed(ObjectSeed {
                     state: &mut *state,
+                    input: self.input,
                     depth: 1,
                 })?);
             } else {
@@ -1046,7 +1056,7 @@ impl<'de> Visitor<'de> for ObjectSeed<'_> {
 
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Detected, A::Error> {
         self.state.format = Some(Format::ConfigurationItemList);
-        stream_list(self.state, ListKind::Items, seq)?;
+        stream_list(self.state, self.input, ListKind::Items, seq)?;
         Ok(Detected::Format(Format::ConfigurationItemList))
     }
 
@@ -1075,96 +1085,194 @@ impl<'de> Visitor<'de> for ObjectSeed<'_> {
     }
 }
 
+/// The elements of a list, split off the input at scan speed and each parsed on its own:
+/// configuration items on every core ([`stream_items`]), anything else here, in order.
+/// `seq` is serde_json's view of the list, which the split leaves at its `]`; any failure
+/// is kept in `state` (the first in the input) and stops the reading of the file.
 fn stream_list<'de, A: SeqAccess<'de>>(
     state: &mut FileState,
+    input: &Input<'_>,
     kind: ListKind,
-    mut seq: A,
+    _seq: A,
 ) -> Result<(), A::Error> {
     if matches!(kind, ListKind::ConfigItems | ListKind::Items) {
-        return stream_items(state, seq);
+        return stream_items(state, input);
     }
-    let mut index = 0;
-    while let Some(element) = seq.next_element::<Value>()? {
-        state.handle_element(kind, index, element);
-        index += 1;
-    }
-    Ok(())
+    let split = input.split_list(
+        |element| match serde_json::from_slice::<Value>(element.text) {
+            Ok(value) => {
+                state.handle_element(kind, element.index, value);
+                true
+            }
+            Err(err) => {
+                state.failure = Some(Failure::from_serde(&err, element.at));
+                false
+            }
+        },
+    );
+    list_read(state, split)
 }
 
-/// Items handed from the parsing thread to the normalizing one at a time.
-const ITEM_BATCH: usize = 256;
+/// serde_json goes on after a list only when every element of it was read.
+fn list_read<E: serde::de::Error>(
+    state: &mut FileState,
+    split: Result<Split, Failure>,
+) -> Result<(), E> {
+    match split {
+        Ok(Split::Ended) if state.failure.is_none() => Ok(()),
+        Ok(_) => Err(E::custom("the list could not be read")),
+        Err(failure) => {
+            state.failure.get_or_insert(failure);
+            Err(E::custom("the list could not be read"))
+        }
+    }
+}
 
-/// Configuration items, parsed here (projected to the fields the controls read) while
-/// another thread normalizes the items parsed before, a batch at a time across the cores:
-/// parsing and normalizing overlap instead of taking turns. Items keep their order; after a
-/// syntax error the items read before it are still kept, as when reading one at a time.
-fn stream_items<'de, A: SeqAccess<'de>>(state: &mut FileState, mut seq: A) -> Result<(), A::Error> {
-    let needs = (!state.needs.is_everything()).then(|| state.needs.clone());
-    let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<(Value, Source)>>(4);
-    std::thread::scope(|scope| {
-        let normalizer = scope.spawn(move || {
-            let mut normalized = Vec::new();
+/// Items handed to the parsing threads at a time, at most.
+const ITEM_BATCH: usize = 256;
+/// Bytes of item text handed to the parsing threads at a time, at most (about).
+const ITEM_BATCH_BYTES: usize = 4 * 1024 * 1024;
+
+/// Configuration items' texts, copied off the input one after the other.
+#[derive(Default)]
+struct ItemBatch {
+    text: Vec<u8>,
+    items: Vec<(std::ops::Range<usize>, Position, usize)>,
+}
+
+/// One item that could not become a resource.
+enum ItemProblem {
+    /// The item is not what Ward reads (or too deep): a diagnostic; the others go on.
+    Item(ImportDiagnostic),
+    /// The item is not JSON: the file stops there.
+    Syntax(Failure),
+}
+
+/// Configuration items. This thread only finds where each item starts and ends
+/// ([`Input::split_list`]); their texts go, a batch at a time, to every core, where each is
+/// parsed (projected to the fields the controls read, [`crate::project`]) and normalized.
+/// Items keep their order. After a syntax error the items before it are kept, as if read
+/// one at a time, and the rest of the file is not read.
+fn stream_items<E: serde::de::Error>(state: &mut FileState, input: &Input<'_>) -> Result<(), E> {
+    let needs = state.needs.clone();
+    let file = state.name.clone();
+    let broken = std::sync::atomic::AtomicBool::new(false);
+    let (sender, receiver) = std::sync::mpsc::sync_channel::<ItemBatch>(4);
+    let (split, parsed) = std::thread::scope(|scope| {
+        let broken = &broken;
+        let workers = scope.spawn(move || {
+            let mut parsed = Vec::new();
             for batch in receiver {
-                normalized.extend(
+                parsed.extend(
                     batch
-                        .into_par_iter()
-                        .map(|(value, source)| normalize_item(value, source))
+                        .items
+                        .par_iter()
+                        .map(|(range, at, index)| {
+                            let text = batch.text.get(range.clone()).unwrap_or_default();
+                            let source = Source {
+                                format: String::new(),
+                                file: Some(file.clone()),
+                                index: Some(*index),
+                            };
+                            let item = parse_item(text, *at, &needs, source);
+                            if matches!(item, Err(ItemProblem::Syntax(_))) {
+                                broken.store(true, std::sync::atomic::Ordering::Relaxed);
+                            }
+                            item
+                        })
                         .collect::<Vec<_>>(),
                 );
             }
-            normalized
+            parsed
         });
-        let mut batch = Vec::with_capacity(ITEM_BATCH);
-        let mut index = 0;
-        let parsed = loop {
-            let next = match &needs {
-                Some(needs) => seq.next_element_seed(crate::project::ItemSeed { needs }),
-                None => seq.next_element::<Value>(),
-            };
-            match next {
-                Ok(Some(value)) => {
-                    batch.push((value, state.source(Some(index))));
-                    index += 1;
-                    if batch.len() == ITEM_BATCH && sender.send(std::mem::take(&mut batch)).is_err()
-                    {
-                        break Ok(());
-                    }
+        let mut batch = ItemBatch::default();
+        let split = input.split_list(|element| {
+            let start = batch.text.len();
+            batch.text.extend_from_slice(element.text);
+            batch
+                .items
+                .push((start..batch.text.len(), element.at, element.index));
+            if batch.items.len() == ITEM_BATCH || batch.text.len() >= ITEM_BATCH_BYTES {
+                // The workers only stop early by panicking, reported below.
+                if sender.send(std::mem::take(&mut batch)).is_err() {
+                    return false;
                 }
-                Ok(None) => break Ok(()),
-                Err(err) => break Err(err),
             }
-        };
-        if !batch.is_empty() {
-            // The normalizer only stops early by panicking, reported below.
+            !broken.load(std::sync::atomic::Ordering::Relaxed)
+        });
+        if !batch.items.is_empty() {
             let _ = sender.send(batch);
         }
         drop(sender);
-        match normalizer.join() {
-            Ok(normalized) => {
-                for item in normalized {
-                    state.take_normalized(item);
+        (split, workers.join())
+    });
+    match parsed {
+        Ok(parsed) => {
+            for item in parsed {
+                match item {
+                    Ok(normalized) => state.take_normalized(Ok(normalized)),
+                    Err(ItemProblem::Item(diagnostic)) => state.diagnostics.push(diagnostic),
+                    Err(ItemProblem::Syntax(failure)) => {
+                        state.failure = Some(failure);
+                        break;
+                    }
                 }
             }
-            Err(_) => {
-                let problem = state.error(
-                    Code::Io,
-                    "the configuration items could not be normalized (internal error)",
-                );
-                state.diagnostics.push(problem);
-            }
         }
-        parsed
-    })
+        Err(_) => {
+            let problem = state.error(
+                Code::Io,
+                "the configuration items could not be normalized (internal error)",
+            );
+            state.diagnostics.push(problem);
+        }
+    }
+    list_read(state, split)
+}
+
+/// One configuration item from its text, projected to what the controls read, then
+/// normalized. `at` is where the text starts in the input.
+fn parse_item(
+    text: &[u8],
+    at: Position,
+    needs: &ward_model::FieldNeeds,
+    source: Source,
+) -> Result<normalize::Normalized, ItemProblem> {
+    let mut de = serde_json::Deserializer::from_slice(text);
+    let parsed = if needs.is_everything() {
+        Value::deserialize(&mut de)
+    } else {
+        crate::project::ItemSeed { needs }.deserialize(&mut de)
+    }
+    .and_then(|value| de.end().map(|()| value));
+    match parsed {
+        Ok(value) => normalize_item(value, source).map_err(ItemProblem::Item),
+        // The split does not count nesting against a limit; the parse does, and an item
+        // too deep is refused alone.
+        Err(err) if err.to_string().contains("recursion limit") => Err(ItemProblem::Item(
+            ImportDiagnostic::error(
+                Code::Item,
+                source.file.clone().unwrap_or_default(),
+                format!(
+                    "item nests arrays and objects more than {JSON_DEPTH_LIMIT} deep \
+                         (serde_json's recursion limit); it is not read"
+                ),
+            )
+            .with_index(source.index),
+        )),
+        Err(err) => Err(ItemProblem::Syntax(Failure::from_serde(&err, at))),
+    }
 }
 
 /// Streams one list-valued key element by element.
-struct ListSeed<'s> {
+struct ListSeed<'s, 'r> {
     state: &'s mut FileState,
+    input: &'s Input<'r>,
     kind: ListKind,
     key: &'s str,
 }
 
-impl ListSeed<'_> {
+impl ListSeed<'_, '_> {
     fn not_a_list(self, found: &str) {
         let diagnostic = self.state.error(
             Code::UnknownFormat,
@@ -1174,7 +1282,7 @@ impl ListSeed<'_> {
     }
 }
 
-impl<'de> DeserializeSeed<'de> for ListSeed<'_> {
+impl<'de> DeserializeSeed<'de> for ListSeed<'_, '_> {
     type Value = ();
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
@@ -1182,7 +1290,7 @@ impl<'de> DeserializeSeed<'de> for ListSeed<'_> {
     }
 }
 
-impl<'de> Visitor<'de> for ListSeed<'_> {
+impl<'de> Visitor<'de> for ListSeed<'_, '_> {
     type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1190,7 +1298,7 @@ impl<'de> Visitor<'de> for ListSeed<'_> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
-        stream_list(self.state, self.kind, seq)
+        stream_list(self.state, self.input, self.kind, seq)
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {

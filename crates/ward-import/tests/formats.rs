@@ -222,6 +222,20 @@ fn many_items_keep_their_order_and_a_cut_keeps_those_before_it() {
         panic!("{:#?}", file.diagnostics)
     };
     assert_eq!(error.code, Code::Syntax);
+
+    // An item that is not JSON, mid-file, with well-formed items after it: the items
+    // before it are kept, none after, and the error is placed in the file.
+    let broken = text.replacen("\"sg-0700\"", "\"sg-0700\" 7", 1);
+    let (file, inventory) = read("many-broken.json", &broken);
+    assert_eq!(inventory.len(), 700);
+    let [error] = errors(&file)[..] else {
+        panic!("{:#?}", file.diagnostics)
+    };
+    assert_eq!(error.code, Code::Syntax);
+    let offset = broken.find(" 7").unwrap() + 1;
+    let line = broken[..offset].matches('\n').count() + 1;
+    let column = offset - broken[..offset].rfind('\n').map_or(0, |n| n + 1) + 1;
+    assert_eq!(error.line_column, Some((line, column)), "{error}");
 }
 
 #[test]
@@ -543,13 +557,26 @@ fn directory_walk_is_sorted_recursive_and_skips_the_rest() {
 fn deep_nesting_is_an_error_not_a_crash() {
     let depth = 100_000;
     let text = format!(
-        "{{\"configurationItems\": [{}, {{\"resourceType\": \"T\", \"resourceId\": \"x\", \"configuration\": {}{}}}]}}",
+        "{{\"configurationItems\": [{}, {{\"resourceType\": \"T\", \"resourceId\": \"x\", \"configuration\": {}{}}}, {}]}}",
+        sg("sg-1"),
+        "[".repeat(depth),
+        "]".repeat(depth),
+        sg("sg-2")
+    );
+    let (file, inv) = read("deep.json", &text);
+    assert_eq!(inv.len(), 2, "the items around the deep one are still read");
+    let error = errors(&file)[0];
+    assert_eq!(error.code, Code::Item);
+    assert_eq!(error.index, Some(1), "{error}");
+    assert!(error.message.contains("more than 128 deep"), "{error}");
+    // Nesting too deep outside a configuration item is a syntax error of the file.
+    let text = format!(
+        "{{\"configurationItems\": [{}], \"other\": {}{}}}",
         sg("sg-1"),
         "[".repeat(depth),
         "]".repeat(depth)
     );
-    let (file, inv) = read("deep.json", &text);
-    assert_eq!(inv.len(), 1);
+    let (file, _) = read("deep-envelope.json", &text);
     let error = errors(&file)[0];
     assert_eq!(error.code, Code::Syntax);
     assert!(error.message.contains("recursion limit"), "{error}");
