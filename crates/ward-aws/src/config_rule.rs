@@ -451,6 +451,7 @@ fn evaluate_targets(
         as_of,
         params: plan.params.clone(),
         only: Some(plan.rules.iter().cloned().collect()),
+        timings: None,
     };
     let evaluation = controls
         .evaluate(inventory, &options)

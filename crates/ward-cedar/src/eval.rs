@@ -21,6 +21,7 @@ use cedar_policy::{
 };
 use rayon::prelude::*;
 use serde_json::{Value, json};
+use ward_engine::timings::{Timings, timed};
 use ward_engine::{EngineError, Evaluation};
 use ward_model::{Evidence, Finding, Inventory, Resource, Status};
 
@@ -756,6 +757,7 @@ pub fn evaluate_all(
     inventory: &Inventory,
     phi_for: &dyn Fn(&str) -> PhiConfig,
     schema: &WardSchema,
+    timings: Option<&Timings>,
 ) -> Result<Evaluation, EngineError> {
     let mut stores: BTreeMap<PhiConfig, EntityStore> = BTreeMap::new();
     let mut findings = Vec::new();
@@ -763,17 +765,27 @@ pub fn evaluate_all(
     for control in controls {
         let phi = phi_for(&control.id);
         if !stores.contains_key(&phi) {
-            stores.insert(phi.clone(), entity_store(controls, inventory, schema, &phi));
+            let store = timed(timings, "    entities", || {
+                entity_store(controls, inventory, schema, &phi)
+            });
+            stores.insert(phi.clone(), store);
         }
         let Some(store) = stores.get(&phi) else {
             continue;
         };
-        let found = match control.mode {
-            Mode::Resource => evaluate_resource_control(control, inventory, store),
-            Mode::LeastPrivilege => {
-                evaluate_least_privilege(control, inventory, store, &phi, schema, Requests::Fewest)
+        let found = timed(timings, &format!("    {}", control.id), || {
+            match control.mode {
+                Mode::Resource => evaluate_resource_control(control, inventory, store),
+                Mode::LeastPrivilege => evaluate_least_privilege(
+                    control,
+                    inventory,
+                    store,
+                    &phi,
+                    schema,
+                    Requests::Fewest,
+                ),
             }
-        };
+        });
         if found.is_empty() {
             without.push(control.id.clone());
         }

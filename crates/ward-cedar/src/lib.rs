@@ -155,6 +155,7 @@ impl CedarBackend {
             inventory,
             &|id| phi.get(id).cloned().unwrap_or_default(),
             self.schema,
+            options.timings.as_deref(),
         )?;
         if options.as_of.is_some() {
             evaluation.as_of = options.as_of.clone();

@@ -6,6 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+use ward_engine::timings::timed;
 use ward_engine::{Backend, EngineError, EvalOptions, Evaluation, LangBackend};
 use ward_lang::{Pack, PackError};
 use ward_model::{Inventory, RuleInfo};
@@ -19,6 +20,8 @@ pub struct LoadOptions {
     pub plugins: Vec<PathBuf>,
     /// The sandbox limits of each plugin call.
     pub plugin_limits: ward_wasm::Limits,
+    /// Where loading records the wall time of its stages (`ward check --timings`).
+    pub timings: Option<std::sync::Arc<ward_engine::timings::Timings>>,
 }
 
 /// Why the controls could not be loaded. Nothing is evaluated after any of these.
@@ -82,11 +85,16 @@ impl ControlSet {
     /// Loads every backend's controls: the rule language's from `options.policies` (or the
     /// built-in pack), then each other backend's.
     pub fn load(options: &LoadOptions) -> Result<ControlSet, LoadError> {
-        let pack = crate::load_policies(&options.policies)?;
+        let timings = options.timings.as_deref();
+        let pack = timed(timings, "  ward-lang", || {
+            crate::load_policies(&options.policies)
+        })?;
         let mut set = ControlSet::from_pack(pack);
         // Other backends are added here, each with `set.add(backend, its source files)?`.
-        crate::cedar::add_cedar(&mut set, &options.policies)?;
-        if let Some(wasm) = crate::plugins::load_plugins(options)? {
+        timed(timings, "  cedar", || {
+            crate::cedar::add_cedar(&mut set, &options.policies)
+        })?;
+        if let Some(wasm) = timed(timings, "  wasm", || crate::plugins::load_plugins(options))? {
             let records = wasm
                 .plugins()
                 .iter()
@@ -201,7 +209,12 @@ impl ControlSet {
         }
         let mut all = Evaluation::default();
         for backend in self.backends() {
-            all.merge(backend.evaluate(inventory, options)?);
+            let stage = format!("  {}", backend.name());
+            let evaluation =
+                ward_engine::timings::timed(options.timings.as_deref(), &stage, || {
+                    backend.evaluate(inventory, options)
+                })?;
+            all.merge(evaluation);
         }
         Ok(all)
     }

@@ -622,3 +622,47 @@ fn example_estate_parameters_change_results() {
         "no multi-Region trail delivers to riverside-org-cloudtrail"
     );
 }
+
+/// `--timings` tells where a run's wall time went, on stderr, without touching the output.
+#[test]
+fn timings_name_every_stage_on_stderr_and_leave_the_output_alone() {
+    let plain = check_example_json();
+    let timed = ward(&[
+        "check",
+        "--snapshot",
+        EXAMPLE,
+        "--format",
+        "json",
+        "--timings",
+    ]);
+    assert_eq!(plain.status.code(), timed.status.code());
+    assert_eq!(json_of(&plain)["summary"], json_of(&timed)["summary"]);
+    let stderr = String::from_utf8_lossy(&timed.stderr);
+    let stages: Vec<&str> = stderr
+        .lines()
+        .skip_while(|l| !l.starts_with("timings"))
+        .skip(1)
+        .filter_map(|l| l.split("  ").map(str::trim).find(|s| !s.is_empty()))
+        .collect();
+    for stage in [
+        "load controls",
+        "ward-lang",
+        "cedar",
+        "import",
+        "evaluate",
+        "entities",
+        "ward-phi-least-privilege",
+        "output",
+        "total",
+    ] {
+        assert!(stages.contains(&stage), "{stage} missing:\n{stderr}");
+    }
+    assert!(
+        stages.iter().position(|s| *s == "evaluate") < stages.iter().position(|s| *s == "entities"),
+        "a stage comes before the stages inside it:\n{stderr}"
+    );
+    assert!(
+        !String::from_utf8_lossy(&plain.stderr).contains("timings"),
+        "nothing without the flag"
+    );
+}

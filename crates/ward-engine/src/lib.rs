@@ -9,6 +9,7 @@
 
 pub mod builtins;
 pub mod eval;
+pub mod timings;
 pub mod value;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -35,6 +36,8 @@ pub struct EvalOptions {
     pub params: BTreeMap<String, BTreeMap<String, Value>>,
     /// Evaluate only these rules (all when `None`).
     pub only: Option<BTreeSet<String>>,
+    /// Where backends record the wall time of their stages (`ward check --timings`).
+    pub timings: Option<std::sync::Arc<timings::Timings>>,
 }
 
 /// A way of expressing controls that turns an inventory into findings.
@@ -175,6 +178,7 @@ impl Backend for LangBackend {
                 .only
                 .as_ref()
                 .map(|only| only.iter().filter(|id| own(id)).cloned().collect()),
+            timings: options.timings.clone(),
         };
         evaluate(&self.pack, inventory, &options)
     }

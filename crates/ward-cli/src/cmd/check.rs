@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Instant;
 
 use clap::builder::EnumValueParser;
 use clap::error::ErrorKind;
@@ -172,7 +173,8 @@ pub(crate) fn check(args: CheckArgs) -> ExitCode {
         controls,
         inventory,
         input_files,
-        ..
+        timings,
+        started,
     } = match run(&args.run) {
         Ok(run) => run,
         Err(code) => return code,
@@ -196,6 +198,7 @@ pub(crate) fn check(args: CheckArgs) -> ExitCode {
         }
     }
     let rules = controls.rules();
+    let output_started = Instant::now();
     for (format, output) in &args.outputs.pairs {
         if *format == Format::Json {
             // Written as it is serialized: the findings of a large estate are hundreds of
@@ -236,6 +239,10 @@ pub(crate) fn check(args: CheckArgs) -> ExitCode {
             }
         }
     }
+    if let Some(timings) = &timings {
+        timings.record("output", output_started.elapsed());
+    }
+    Run::print_timings(timings.as_deref(), started);
     let code = run_exit_code(input_errors, &doc);
     // The process ends with this command: freeing the inventory and the findings one
     // allocation at a time would only add to its run time (a tenth of it on large snapshots).

@@ -68,7 +68,7 @@ pub(crate) fn controls_of(
     })?;
     let (controls, doc, input_errors) = match findings {
         Some(path) => {
-            let controls = super::load_controls(&run_args.load_options())?;
+            let controls = super::load_controls(&run_args.load_options(None))?;
             let doc = read_findings(path).map_err(|e| {
                 eprintln!("error: {e}");
                 ExitCode::from(2)
@@ -77,6 +77,7 @@ pub(crate) fn controls_of(
         }
         None => {
             let run = run(run_args)?;
+            super::Run::print_timings(run.timings.as_deref(), run.started);
             (run.controls, run.doc, run.input_errors)
         }
     };

@@ -18,10 +18,13 @@ pub(crate) mod verify;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Instant;
 
 use ward_cli::backends::{ControlSet, LoadError, LoadOptions};
 use ward_cli::{import_inputs_for, input_problems, parse_param_overrides};
 use ward_engine::EvalOptions;
+use ward_engine::timings::{Timings, timed};
 use ward_lang::PackError;
 use ward_model::FieldNeeds;
 use ward_report::FindingsDocument;
@@ -68,12 +71,17 @@ pub(crate) struct RunArgs {
     /// bundle's inventory holds the whole input.
     #[arg(long = "all-fields")]
     pub(crate) all_fields: bool,
+    /// Print the wall time of each stage (loading, import, each backend, output) to stderr
+    /// at the end
+    #[arg(long = "timings")]
+    pub(crate) timings: bool,
 }
 
 impl RunArgs {
     /// Where this run's controls come from.
-    pub(crate) fn load_options(&self) -> LoadOptions {
+    pub(crate) fn load_options(&self, timings: Option<Arc<Timings>>) -> LoadOptions {
         LoadOptions {
+            timings,
             policies: self.policies.clone(),
             plugins: self.plugins.clone(),
             plugin_limits: ward_wasm::Limits {
@@ -130,16 +138,33 @@ pub(crate) struct Run {
     pub(crate) inventory: ward_model::Inventory,
     /// Every input file read, as the importer named it (for the evidence bundle).
     pub(crate) input_files: Vec<String>,
+    /// The stages' wall times, with `--timings`, and when the run began.
+    pub(crate) timings: Option<Arc<Timings>>,
+    pub(crate) started: Instant,
+}
+
+impl Run {
+    /// With `--timings`, the stages' wall times go to stderr (the output is written).
+    pub(crate) fn print_timings(timings: Option<&Timings>, started: Instant) {
+        if let Some(timings) = timings {
+            eprint!("{}", timings.render(started.elapsed()));
+        }
+    }
 }
 
 /// Loads the pack, imports the inputs and evaluates; an `Err` is the exit code after the
 /// problem was reported.
 pub(crate) fn run(args: &RunArgs) -> Result<Run, ExitCode> {
+    let started = Instant::now();
     if args.snapshots.is_empty() {
         eprintln!("error: give at least one --snapshot FILE (or directory) to evaluate");
         return Err(ExitCode::from(2));
     }
-    let controls = load_controls(&args.load_options())?;
+    let timings = args.timings.then(Timings::new);
+    let timings_ref = timings.as_deref();
+    let controls = timed(timings_ref, "load controls", || {
+        load_controls(&args.load_options(timings.clone()))
+    })?;
     let params = parse_param_overrides(&args.params).map_err(|e| {
         eprintln!("error: {e}");
         ExitCode::from(2)
@@ -169,7 +194,9 @@ pub(crate) fn run(args: &RunArgs) -> Result<Run, ExitCode> {
         controls.field_needs_of(only.as_ref())
     };
     let fields_read = needs.record();
-    let (inventory, report) = import_inputs_for(&args.snapshots, needs);
+    let (inventory, report) = timed(timings_ref, "import", || {
+        import_inputs_for(&args.snapshots, needs)
+    });
     for d in report.diagnostics() {
         if d.level != ward_import::Level::Info {
             eprintln!("{:?}", miette::Report::new(d.clone()));
@@ -179,8 +206,12 @@ pub(crate) fn run(args: &RunArgs) -> Result<Run, ExitCode> {
         as_of: args.as_of.clone(),
         params,
         only,
+        timings: timings.clone(),
     };
-    let evaluation = controls.evaluate(&inventory, &options).map_err(|e| {
+    let evaluation = timed(timings_ref, "evaluate", || {
+        controls.evaluate(&inventory, &options)
+    })
+    .map_err(|e| {
         eprintln!("error: {e}");
         ExitCode::from(2)
     })?;
@@ -199,7 +230,10 @@ pub(crate) fn run(args: &RunArgs) -> Result<Run, ExitCode> {
         input_problems(&report),
     );
     if !args.waivers.is_empty() {
-        ward_cli::waivers::apply_waivers(&waivers, &mut doc, &inventory).map_err(|e| {
+        timed(timings_ref, "waivers", || {
+            ward_cli::waivers::apply_waivers(&waivers, &mut doc, &inventory)
+        })
+        .map_err(|e| {
             eprintln!("error: {e}");
             ExitCode::from(2)
         })?;
@@ -218,6 +252,8 @@ pub(crate) fn run(args: &RunArgs) -> Result<Run, ExitCode> {
         input_errors: report.has_errors(),
         inventory,
         input_files: report.files.iter().map(|f| f.path.clone()).collect(),
+        timings,
+        started,
     })
 }
 
