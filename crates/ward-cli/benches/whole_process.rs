@@ -1,6 +1,7 @@
 //! The whole-process benchmark: `ward check` with the whole pack over generated snapshots,
-//! beside the floor (a bare syntax scan of the same file) and, when it is on the PATH,
-//! regorus running six of the pack's controls on the same file (`comparison/six.rego`).
+//! beside the floor (a bare syntax scan of the same file) and, when they are on the PATH,
+//! regorus and cfn-guard running six of the pack's controls on the same file
+//! (`comparison/six.rego`, `comparison/six.guard`).
 //!
 //! ```text
 //! cargo bench -p ward-cli --bench whole_process
@@ -10,8 +11,12 @@
 //! Every figure comes from one run, one process after another, so they can be compared as
 //! ratios (docs/performance.md). Peak memory is `/usr/bin/time`'s maximum resident set size.
 //! Each run is checked, not only timed: Ward's NON_COMPLIANT count must be the sum of its
-//! template accounts' counts (the generator copies whole accounts), and regorus's violations
-//! of the six controls must agree with Ward's.
+//! template accounts' counts (the generator copies whole accounts), and the other engines'
+//! violations of the six controls must agree with Ward's.
+//!
+//! cfn-guard holds about a hundred times the file in memory (19.7 GB for the 190 MB snapshot
+//! of 100k items): it runs on snapshots of at most `WARD_BENCH_GUARD_MAX` items (default
+//! 100000), so that a larger size does not exhaust a 24 GB machine.
 
 #![allow(
     clippy::unwrap_used,
@@ -62,6 +67,12 @@ fn main() {
     let me = std::env::current_exe().expect("own path");
     let comparison = support::repo_root().join("crates/ward-cli/benches/comparison");
     let regorus = on_path("regorus");
+    let guard = on_path("cfn-guard");
+    let guard_max: u64 = std::env::var("WARD_BENCH_GUARD_MAX")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
+    let mut guard_skipped = Vec::new();
     let template_counts = template_counts(&ward);
 
     let mut table = String::new();
@@ -145,10 +156,41 @@ fn main() {
             let counts = regorus_counts(&out);
             row("regorus (the six)", &m, agreement(&counts, &ward_six));
         }
+
+        match &guard {
+            Some(guard) if items <= guard_max => {
+                let out = support::bench_dir().join(format!("cfn-guard-{size}.json"));
+                let m = measure(
+                    &Job::new(guard)
+                        .arg("validate")
+                        .arg("--rules")
+                        .arg(comparison.join("six.guard"))
+                        .arg("--data")
+                        .arg(&snapshot)
+                        .args(["--output-format", "json", "--structured"])
+                        .args(["--show-summary", "none"])
+                        .stdout(out.clone()),
+                );
+                let counts = guard_counts(&out);
+                row("cfn-guard (the six)", &m, agreement(&counts, &ward_six));
+            }
+            Some(_) => guard_skipped.push(items),
+            None => {}
+        }
     }
     let mut report = table.clone();
     if regorus.is_none() {
         report.push_str("\nregorus: not on the PATH, not measured\n");
+    }
+    if guard.is_none() {
+        report.push_str("\ncfn-guard: not on the PATH, not measured\n");
+    }
+    if !guard_skipped.is_empty() {
+        let sizes: Vec<String> = guard_skipped.iter().map(u64::to_string).collect();
+        report.push_str(&format!(
+            "\ncfn-guard: not run on {} items (above WARD_BENCH_GUARD_MAX = {guard_max}: it holds about a hundred times the file in memory)\n",
+            sizes.join(", ")
+        ));
     }
     println!("{report}");
     let results = support::bench_dir().join("whole-process.md");
@@ -207,6 +249,11 @@ impl Job {
         self
     }
 
+    fn args<const N: usize>(mut self, args: [&str; N]) -> Job {
+        self.args.extend(args.iter().map(OsString::from));
+        self
+    }
+
     fn stdout(mut self, path: PathBuf) -> Job {
         self.stdout = Some(path);
         self
@@ -224,7 +271,8 @@ impl Job {
 }
 
 /// Runs `job` under `/usr/bin/time`, for its wall time and peak resident set size.
-/// Exit codes 0 and 1 (findings) are success; anything else stops the benchmark.
+/// Exit codes 0 and 1 (findings), and cfn-guard's 19 (a rule failed), are success; anything
+/// else stops the benchmark.
 fn measure(job: &Job) -> Measure {
     let time_out = support::bench_dir().join("time.txt");
     let mut command = Command::new("/usr/bin/time");
@@ -245,7 +293,7 @@ fn measure(job: &Job) -> Measure {
         .status()
         .unwrap_or_else(|e| support::fail(&format!("cannot run /usr/bin/time: {e}")));
     let wall = start.elapsed().as_secs_f64();
-    if !matches!(status.code(), Some(0 | 1)) {
+    if !matches!(status.code(), Some(0 | 1 | 19)) {
         support::fail(&format!("{} failed: {status}", job.program.display()));
     }
     let kib: f64 = std::fs::read_to_string(&time_out)
@@ -356,4 +404,41 @@ fn regorus_counts(out: &Path) -> BTreeMap<String, usize> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// cfn-guard's structured JSON output: per data file, the `not_compliant` rules, each with
+/// the checks that failed and the paths of the values they read. A rule's violations are
+/// the distinct configuration items (`/configurationItems/N/...`) its failed checks name.
+fn guard_counts(out: &Path) -> BTreeMap<String, usize> {
+    fn items(value: &Value, found: &mut std::collections::BTreeSet<u64>) {
+        match value {
+            Value::String(path) => {
+                let mut parts = path.split('/');
+                if let (Some(""), Some("configurationItems"), Some(n)) =
+                    (parts.next(), parts.next(), parts.next())
+                    && let Ok(n) = n.parse()
+                {
+                    found.insert(n);
+                }
+            }
+            Value::Array(values) => values.iter().for_each(|v| items(v, found)),
+            Value::Object(map) => map.values().for_each(|v| items(v, found)),
+            _ => {}
+        }
+    }
+    let doc = read_json(out);
+    let mut found: BTreeMap<String, std::collections::BTreeSet<u64>> = BTreeMap::new();
+    for file in doc.as_array().into_iter().flatten() {
+        for rule in file["not_compliant"].as_array().into_iter().flatten() {
+            let name = rule["Rule"]["name"].as_str().unwrap_or_default();
+            items(
+                &rule["Rule"]["checks"],
+                found.entry(name.replace('_', "-")).or_default(),
+            );
+        }
+    }
+    found
+        .into_iter()
+        .map(|(rule, items)| (rule, items.len()))
+        .collect()
 }
