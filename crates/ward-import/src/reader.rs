@@ -332,6 +332,10 @@ struct FileState {
     needs: ward_model::FieldNeeds,
     /// The first failure met splitting a list or parsing one of its elements.
     failure: Option<Failure>,
+    /// Resources (index ranges of `resources`) already projected and redacted on the
+    /// parsing threads, with their redactions, in order.
+    prepared: Vec<std::ops::Range<usize>>,
+    prepared_redactions: Vec<(usize, Vec<ward_model::Redaction>)>,
 }
 
 impl FileState {
@@ -344,6 +348,8 @@ impl FileState {
             pending: Vec::new(),
             needs: ward_model::FieldNeeds::everything(),
             failure: None,
+            prepared: Vec::new(),
+            prepared_redactions: Vec::new(),
         }
     }
 
@@ -862,18 +868,34 @@ impl FileState {
             .unwrap_or("unknown");
         let count = self.resources.len() + self.pending.len();
         let mut resources = self.resources;
-        // Secrets never enter the inventory (docs/redaction.md). On all cores, in order.
-        let redactions: Vec<ward_model::Redaction> = resources
+        let prepared = self.prepared;
+        let is_prepared = |index: usize| prepared.iter().any(|range| range.contains(&index));
+        // Secrets never enter the inventory (docs/redaction.md). On all cores, in order;
+        // configuration items were redacted as they were parsed.
+        let redacted_here: Vec<(usize, Vec<ward_model::Redaction>)> = resources
             .par_iter_mut()
-            .flat_map_iter(|resource| {
+            .enumerate()
+            .filter_map(|(index, resource)| {
                 if resource.source.format.is_empty() {
                     resource.source.format = format_name.to_string();
                 }
-                crate::redact::redact_resource(resource)
+                if is_prepared(index) {
+                    return None;
+                }
+                let found = crate::redact::redact_resource(resource);
+                (!found.is_empty()).then_some((index, found))
             })
             .collect();
-        for resource in resources {
-            inventory.insert(resource);
+        let mut redacted = redacted_here;
+        redacted.extend(self.prepared_redactions);
+        redacted.sort_by_key(|(index, _)| *index);
+        let redactions = redacted.into_iter().flat_map(|(_, found)| found).collect();
+        for (index, resource) in resources.into_iter().enumerate() {
+            if is_prepared(index) {
+                inventory.insert_projected(resource);
+            } else {
+                inventory.insert(resource);
+            }
         }
         FileReport {
             path: self.name,
@@ -1178,7 +1200,16 @@ fn stream_items<E: serde::de::Error>(state: &mut FileState, input: &Input<'_>) -
                             if matches!(item, Err(ItemProblem::Syntax(_))) {
                                 broken.store(true, std::sync::atomic::Ordering::Relaxed);
                             }
-                            item
+                            item.map(|mut normalized| {
+                                // What the inventory would do on insert, done here on every
+                                // core: keep only what the controls read, then redact it.
+                                if !needs.is_everything() {
+                                    needs.project(&mut normalized.resource);
+                                }
+                                let redactions =
+                                    crate::redact::redact_resource(&mut normalized.resource);
+                                (normalized, redactions)
+                            })
                         })
                         .collect::<Vec<_>>(),
                 );
@@ -1206,11 +1237,18 @@ fn stream_items<E: serde::de::Error>(state: &mut FileState, input: &Input<'_>) -
         drop(sender);
         (split, workers.join())
     });
+    let first = state.resources.len();
     match parsed {
         Ok(parsed) => {
             for item in parsed {
                 match item {
-                    Ok(normalized) => state.take_normalized(Ok(normalized)),
+                    Ok((normalized, redactions)) => {
+                        if !redactions.is_empty() {
+                            let index = state.resources.len();
+                            state.prepared_redactions.push((index, redactions));
+                        }
+                        state.take_normalized(Ok(normalized));
+                    }
                     Err(ItemProblem::Item(diagnostic)) => state.diagnostics.push(diagnostic),
                     Err(ItemProblem::Syntax(failure)) => {
                         state.failure = Some(failure);
@@ -1226,6 +1264,10 @@ fn stream_items<E: serde::de::Error>(state: &mut FileState, input: &Input<'_>) -
             );
             state.diagnostics.push(problem);
         }
+    }
+    let end = state.resources.len();
+    if end > first {
+        state.prepared.push(first..end);
     }
     list_read(state, split)
 }
