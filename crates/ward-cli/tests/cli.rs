@@ -661,6 +661,11 @@ fn timings_name_every_stage_on_stderr_and_leave_the_output_alone() {
         stages.iter().position(|s| *s == "evaluate") < stages.iter().position(|s| *s == "entities"),
         "a stage comes before the stages inside it:\n{stderr}"
     );
+    let slowest = stages.iter().filter(|s| s.starts_with("rule ")).count();
+    assert!(
+        (1..=5).contains(&slowest),
+        "the slowest rules are named:\n{stderr}"
+    );
     assert!(
         !String::from_utf8_lossy(&plain.stderr).contains("timings"),
         "nothing without the flag"

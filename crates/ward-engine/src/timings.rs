@@ -75,6 +75,31 @@ impl Timings {
     }
 }
 
+/// How many of the slowest rules `--timings` names.
+const SLOWEST: usize = 5;
+
+/// Records the rules that took the most time (`spent`, nanoseconds per rule of the pack,
+/// summed over the threads that evaluated them), slowest first.
+pub(crate) fn record_slowest(
+    timings: &Timings,
+    pack: &ward_lang::Pack,
+    spent: Vec<std::sync::atomic::AtomicU64>,
+) {
+    let mut by_rule: Vec<(u64, &str)> = spent
+        .into_iter()
+        .zip(&pack.rules)
+        .map(|(nanos, rule)| (nanos.into_inner(), rule.id.as_str()))
+        .filter(|(nanos, _)| *nanos > 0)
+        .collect();
+    by_rule.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(b.1)));
+    for (nanos, id) in by_rule.into_iter().take(SLOWEST) {
+        timings.record(
+            format!("      rule {id} (summed over threads)"),
+            Duration::from_nanos(nanos),
+        );
+    }
+}
+
 /// Runs `work`, recording it as `stage` when `timings` is given.
 pub fn timed<T>(timings: Option<&Timings>, stage: &str, work: impl FnOnce() -> T) -> T {
     match timings {
