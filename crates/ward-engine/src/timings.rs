@@ -1,4 +1,5 @@
-//! Where the wall time of a run goes, stage by stage: `ward check --timings`.
+//! Where the wall time of a run goes, stage by stage, and how high its memory has risen
+//! when each stage ends: `ward check --timings`.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -8,7 +9,22 @@ use std::time::{Duration, Instant};
 /// [`crate::EvalOptions::timings`]); recording costs two locks per stage.
 #[derive(Debug, Default)]
 pub struct Timings {
-    stages: Mutex<Vec<(String, Option<Duration>)>>,
+    stages: Mutex<Vec<Stage>>,
+}
+
+#[derive(Debug, Clone)]
+struct Stage {
+    name: String,
+    took: Option<Duration>,
+    /// The process's peak resident memory when the stage ended, in KiB (Linux).
+    peak_kib: Option<u64>,
+}
+
+/// The process's peak resident set size so far (`VmHWM`), where the system tells it.
+fn peak_resident_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }
 
 impl Timings {
@@ -19,55 +35,85 @@ impl Timings {
     /// Records that `stage` took `took`.
     pub fn record(&self, stage: impl Into<String>, took: Duration) {
         if let Ok(mut stages) = self.stages.lock() {
-            stages.push((stage.into(), Some(took)));
+            stages.push(Stage {
+                name: stage.into(),
+                took: Some(took),
+                peak_kib: None,
+            });
         }
     }
 
     /// Runs `work`, recording its wall time as `stage`, in the place of its beginning.
     pub fn time<T>(&self, stage: impl Into<String>, work: impl FnOnce() -> T) -> T {
         let slot = self.stages.lock().ok().map(|mut stages| {
-            stages.push((stage.into(), None));
+            stages.push(Stage {
+                name: stage.into(),
+                took: None,
+                peak_kib: None,
+            });
             stages.len() - 1
         });
         let start = Instant::now();
         let out = work();
         let took = start.elapsed();
+        let peak_kib = peak_resident_kib();
         if let (Some(slot), Ok(mut stages)) = (slot, self.stages.lock())
-            && let Some((_, entry)) = stages.get_mut(slot)
+            && let Some(entry) = stages.get_mut(slot)
         {
-            *entry = Some(took);
+            entry.took = Some(took);
+            entry.peak_kib = peak_kib;
         }
         out
     }
 
     /// The stages finished so far, in the order they began.
     pub fn stages(&self) -> Vec<(String, Duration)> {
+        self.finished()
+            .into_iter()
+            .filter_map(|stage| stage.took.map(|t| (stage.name, t)))
+            .collect()
+    }
+
+    fn finished(&self) -> Vec<Stage> {
         self.stages
             .lock()
             .map(|stages| {
                 stages
                     .iter()
-                    .filter_map(|(name, took)| took.map(|t| (name.clone(), t)))
+                    .filter(|s| s.took.is_some())
+                    .cloned()
                     .collect()
             })
             .unwrap_or_default()
     }
 
-    /// The stages as a table for a person: one line per stage, seconds and share of `total`.
+    /// The stages as a table for a person: one line per stage, seconds, share of `total`,
+    /// and the peak memory so far when the stage ended (where the system tells it).
     pub fn render(&self, total: Duration) -> String {
-        let stages = self.stages();
+        let mut stages = self.finished();
+        stages.push(Stage {
+            name: "total".to_string(),
+            took: Some(total),
+            peak_kib: peak_resident_kib(),
+        });
         let width = stages
             .iter()
-            .map(|(name, _)| name.chars().count())
-            .chain(["total".len()])
+            .map(|stage| stage.name.chars().count())
             .max()
             .unwrap_or(5);
-        let mut out = String::from("timings (wall clock; nested stages are indented)\n");
+        let mut out = String::from(
+            "timings (wall clock; nested stages are indented; peak memory so far at the end of each)\n",
+        );
         let whole = total.as_secs_f64().max(f64::MIN_POSITIVE);
-        for (name, took) in stages.iter().chain([&("total".to_string(), total)]) {
-            let seconds = took.as_secs_f64();
+        for stage in &stages {
+            let name = &stage.name;
+            let seconds = stage.took.unwrap_or_default().as_secs_f64();
+            let peak = stage
+                .peak_kib
+                .map(|kib| format!("  {:>7.0} MiB", kib as f64 / 1024.0))
+                .unwrap_or_default();
             out.push_str(&format!(
-                "  {name:<width$}  {seconds:>8.3} s  {:>5.1}%\n",
+                "  {name:<width$}  {seconds:>8.3} s  {:>5.1}%{peak}\n",
                 100.0 * seconds / whole
             ));
         }
