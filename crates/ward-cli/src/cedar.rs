@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use ward_cedar::{CedarBackend, CedarLoadError, CedarSource};
 
-use crate::backends::{ControlSet, ControlSource, LoadError};
+use crate::backends::{ControlSource, LoadError};
 use crate::{BUILTIN_PREFIX, embedded};
 
 /// The built-in pack's Cedar controls, named `<builtin>/policies/hipaa/cedar/NAME.cedar`.
@@ -58,11 +58,15 @@ pub fn sources(dirs: &[PathBuf]) -> Result<Vec<CedarSource>, LoadError> {
         .collect()
 }
 
-/// Loads the Cedar controls of `dirs` (or the built-in pack) into `set`; none is fine.
-pub fn add_cedar(set: &mut ControlSet, dirs: &[PathBuf]) -> Result<(), LoadError> {
+/// The Cedar backend of the rule directories (or the built-in pack), with its source files;
+/// `None` when there are no Cedar policies. Independent of the rule language: it loads
+/// while the rules are parsed.
+pub fn load_cedar(
+    dirs: &[PathBuf],
+) -> Result<Option<(CedarBackend, Vec<ControlSource>)>, LoadError> {
     let sources = sources(dirs)?;
     if sources.is_empty() {
-        return Ok(());
+        return Ok(None);
     }
     let backend = CedarBackend::from_sources(&sources).map_err(|e| match e {
         CedarLoadError::Invalid(diags) => LoadError::Invalid {
@@ -78,5 +82,5 @@ pub fn add_cedar(set: &mut ControlSet, dirs: &[PathBuf]) -> Result<(), LoadError
             text: s.text,
         })
         .collect();
-    set.add(Box::new(backend), files)
+    Ok(Some((backend, files)))
 }
