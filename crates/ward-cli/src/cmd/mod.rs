@@ -71,8 +71,8 @@ pub(crate) struct RunArgs {
     /// bundle's inventory holds the whole input.
     #[arg(long = "all-fields")]
     pub(crate) all_fields: bool,
-    /// Print the wall time of each stage (loading, import, each backend, output) to stderr
-    /// at the end
+    /// Print to stderr, at the end, the wall time of each stage (loading, import, each
+    /// backend, output), the peak memory when each ended, and the slowest rules
     #[arg(long = "timings")]
     pub(crate) timings: bool,
 }
@@ -138,13 +138,13 @@ pub(crate) struct Run {
     pub(crate) inventory: ward_model::Inventory,
     /// Every input file read, as the importer named it (for the evidence bundle).
     pub(crate) input_files: Vec<String>,
-    /// The stages' wall times, with `--timings`, and when the run began.
+    /// The stages' wall times and peak memory, with `--timings`, and when the run began.
     pub(crate) timings: Option<Arc<Timings>>,
     pub(crate) started: Instant,
 }
 
 impl Run {
-    /// With `--timings`, the stages' wall times go to stderr (the output is written).
+    /// With `--timings`, the stages' table goes to stderr (the output is written).
     pub(crate) fn print_timings(timings: Option<&Timings>, started: Instant) {
         if let Some(timings) = timings {
             eprint!("{}", timings.render(started.elapsed()));
