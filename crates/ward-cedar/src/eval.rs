@@ -353,8 +353,10 @@ struct Asker<'a> {
     requests: Requests,
     /// The answer with the principal alone known, once asked: `None` when not exact.
     whole: Option<Option<Decision>>,
-    /// The answers with the principal, the action and the resource's type known.
-    by_action: HashMap<(EntityUid, EntityTypeName), Option<Decision>>,
+    /// The answers with the principal, the action and the resource's type known, by
+    /// (the action's class, [`CedarNames::types`] index): the first action of a class
+    /// asked answers for all ([`action_classes`]).
+    by_action: HashMap<(usize, usize), Option<Decision>>,
 }
 
 /// The policies whose principal scope can match `principal`. The others are false for every
@@ -423,8 +425,8 @@ impl<'a> Asker<'a> {
     fn ask(
         &mut self,
         grant: &Grant<'_>,
-        action: EntityUid,
-        resource_type: EntityTypeName,
+        policy: &str,
+        cedar: CedarGrant<'_>,
     ) -> Result<Asked, String> {
         if self.requests == Requests::Fewest {
             let whole = match self.whole {
@@ -441,14 +443,14 @@ impl<'a> Asker<'a> {
             if let Some(decision) = whole {
                 return Ok(Asked::Decided(decision));
             }
-            let key = (action.clone(), resource_type.clone());
+            let key = (cedar.class, cedar.type_index);
             let by_action = match self.by_action.get(&key) {
                 Some(known) => *known,
                 None => {
                     let request = RequestBuilder::default()
                         .principal(self.principal.clone())
-                        .action(action.clone())
-                        .unknown_resource_with_type(resource_type.clone())
+                        .action(cedar.action.clone())
+                        .unknown_resource_with_type(cedar.resource_type.clone())
                         .build();
                     let known = self.exact(&request);
                     self.by_action.insert(key, known);
@@ -459,8 +461,10 @@ impl<'a> Asker<'a> {
                 return Ok(Asked::Decided(decision));
             }
         }
-        let resource =
-            EntityUid::from_type_name_and_id(resource_type, EntityId::new(uid_of(grant.resource)));
+        let resource = EntityUid::from_type_name_and_id(
+            cedar.resource_type.clone(),
+            EntityId::new(uid_of(grant.resource)),
+        );
         let context = Context::from_pairs([
             (
                 "conditional".to_string(),
@@ -468,18 +472,170 @@ impl<'a> Asker<'a> {
             ),
             (
                 "policy".to_string(),
-                RestrictedExpression::new_string(grant.statement.policy.clone()),
+                RestrictedExpression::new_string(policy.to_string()),
             ),
         ])
         .map_err(|e| e.to_string())?;
-        let request = Request::new(self.principal.clone(), action, resource, context, None)
-            .map_err(|e| e.to_string())?;
+        let request = Request::new(
+            self.principal.clone(),
+            cedar.action.clone(),
+            resource,
+            context,
+            None,
+        )
+        .map_err(|e| e.to_string())?;
         Ok(Asked::Answered(self.authorizer.is_authorized(
             &request,
             &self.policies,
             self.entities,
         )))
     }
+}
+
+/// A grant's action and resource type in Cedar's terms.
+#[derive(Clone, Copy)]
+struct CedarGrant<'n> {
+    action: &'n EntityUid,
+    /// The action's class ([`action_classes`]).
+    class: usize,
+    resource_type: &'n EntityTypeName,
+    /// Index into [`CedarNames::types`].
+    type_index: usize,
+}
+
+/// The catalogue's actions and the PHI resource types as Cedar names, parsed once per
+/// evaluation (parsing a Cedar name is costly), and the actions the control's policies cannot
+/// tell apart.
+struct CedarNames {
+    /// By catalogue index: `service:Name`.
+    actions: Vec<String>,
+    /// By catalogue index: `IAM::Action::"service:Name"`.
+    action_uids: Vec<Option<EntityUid>>,
+    /// By catalogue index: the action's class ([`action_classes`]).
+    action_class: Vec<usize>,
+    /// Ward resource type → its Cedar entity type.
+    types: Vec<(String, Option<EntityTypeName>)>,
+}
+
+impl CedarNames {
+    fn new(
+        catalog: &ActionCatalog,
+        schema: &WardSchema,
+        policies: &PolicySet,
+        entities: &Entities,
+    ) -> Self {
+        let action_type = EntityTypeName::from_str(IAM_ACTION).ok();
+        let actions: Vec<String> = catalog.actions.iter().map(|a| a.full_name()).collect();
+        let action_uids: Vec<Option<EntityUid>> = actions
+            .iter()
+            .map(|name| {
+                action_type
+                    .clone()
+                    .map(|t| EntityUid::from_type_name_and_id(t, EntityId::new(name)))
+            })
+            .collect();
+        let action_class = action_classes(&action_uids, policies, entities);
+        let types = iam::phi_services()
+            .iter()
+            .map(|(t, _)| {
+                let cedar = schema
+                    .entity_types
+                    .get(*t)
+                    .and_then(|c| EntityTypeName::from_str(c).ok());
+                (t.to_string(), cedar)
+            })
+            .collect();
+        CedarNames {
+            actions,
+            action_uids,
+            action_class,
+            types,
+        }
+    }
+
+    /// A grant's action and resource type in Cedar's terms, when both have one.
+    fn of(&self, grant: &Grant<'_>) -> Option<CedarGrant<'_>> {
+        let action = self.action_uids.get(grant.action)?.as_ref()?;
+        let (type_index, resource_type) = self
+            .types
+            .iter()
+            .enumerate()
+            .find(|(_, (t, _))| *t == grant.resource.resource_type)
+            .and_then(|(i, (_, c))| Some((i, c.as_ref()?)))?;
+        Some(CedarGrant {
+            action,
+            class: *self.action_class.get(grant.action)?,
+            resource_type,
+            type_index,
+        })
+    }
+}
+
+/// The entity type of the least-privilege actions.
+const IAM_ACTION: &str = "IAM::Action";
+
+/// Classes of actions the policies cannot tell apart, by catalogue index: two actions are in
+/// one class when they stand in the same relation (`==`, `in`) to every action the policies
+/// name. A policy can only reach an action through such literals: the schema gives no
+/// attribute an action type, and actions have no attributes, so for the same principal,
+/// resource and context, the actions of one class get the same decision. When the policies'
+/// literals cannot be read, every action is its own class.
+fn action_classes(
+    uids: &[Option<EntityUid>],
+    policies: &PolicySet,
+    entities: &Entities,
+) -> Vec<usize> {
+    let Some(literals) = action_literals(policies) else {
+        return (0..uids.len()).collect();
+    };
+    // A signature per action: for each literal, (equal to it, in it).
+    let mut classes: HashMap<Vec<bool>, usize> = HashMap::new();
+    let mut next = 0;
+    let mut fresh = || {
+        next += 1;
+        next - 1
+    };
+    uids.iter()
+        .map(|uid| {
+            // An action without a uid is never asked: a class of its own.
+            let Some(uid) = uid else {
+                return fresh();
+            };
+            let ancestors: Vec<&EntityUid> = entities
+                .ancestors(uid)
+                .map(Iterator::collect)
+                .unwrap_or_default();
+            let signature = literals
+                .iter()
+                .flat_map(|l| [uid == l, uid == l || ancestors.contains(&l)])
+                .collect();
+            *classes.entry(signature).or_insert_with(&mut fresh)
+        })
+        .collect()
+}
+
+/// Every action uid the policies name, in their scopes and conditions; `None` when a
+/// policy cannot be read as JSON.
+fn action_literals(policies: &PolicySet) -> Option<Vec<EntityUid>> {
+    fn walk(value: &Value, out: &mut BTreeSet<String>) {
+        match value {
+            Value::Object(o) => {
+                if o.get("type").and_then(Value::as_str) == Some(IAM_ACTION)
+                    && let Some(id) = o.get("id").and_then(Value::as_str)
+                {
+                    out.insert(id.to_string());
+                }
+                o.values().for_each(|v| walk(v, out));
+            }
+            Value::Array(items) => items.iter().for_each(|v| walk(v, out)),
+            _ => {}
+        }
+    }
+    let mut ids = BTreeSet::new();
+    for policy in policies.policies() {
+        walk(&policy.to_json().ok()?, &mut ids);
+    }
+    ids.iter().map(|id| uid(IAM_ACTION, id)).collect()
 }
 
 /// Evaluates a least-privilege control: every role and user.
@@ -494,6 +650,7 @@ pub fn evaluate_least_privilege(
     let catalog = ActionCatalog::builtin();
     let phi_index = iam::PhiIndex::new(inventory, phi, catalog);
     let managed = iam::ManagedPolicies::default();
+    let names = CedarNames::new(catalog, schema, &control.policies, &store.entities);
     let principals: Vec<&Resource> = control
         .resource_types
         .iter()
@@ -512,9 +669,20 @@ pub fn evaluate_least_privilege(
                 );
             }
             let access = iam::analyze(inventory, p, &phi_index, catalog, &managed);
-            judge(control, &access, store, schema, catalog, requests)
+            judge(
+                control, &access, store, schema, &phi_index, &names, requests,
+            )
         })
         .collect()
+}
+
+/// The unintended actions one statement grants on one resource.
+struct Beyond<'a> {
+    resource: &'a Resource,
+    phi_index: usize,
+    source: usize,
+    conditional: bool,
+    actions: Vec<usize>,
 }
 
 fn judge(
@@ -522,7 +690,8 @@ fn judge(
     access: &PrincipalAccess<'_>,
     store: &EntityStore,
     schema: &WardSchema,
-    catalog: &ActionCatalog,
+    phi_index: &iam::PhiIndex<'_>,
+    names: &CedarNames,
     requests: Requests,
 ) -> Finding {
     let p = access.principal;
@@ -553,39 +722,28 @@ fn judge(
         );
     };
     let mut asker = Asker::new(control, store, principal, requests);
-    // (resource label, statement) -> unintended actions
-    let mut beyond: BTreeMap<(String, String), (Vec<String>, Value)> = BTreeMap::new();
+    // Grants come resource by resource, so one (resource, statement) pair's actions are
+    // together: `open` finds the pair's entry while they last.
+    let mut beyond: Vec<Beyond<'_>> = Vec::new();
+    let mut open: HashMap<(*const Resource, usize), usize> = HashMap::new();
     let mut errors = Vec::new();
     let mut intended = 0usize;
-    let mut types: BTreeMap<String, Option<EntityTypeName>> = BTreeMap::new();
-    let action_type = EntityTypeName::from_str("IAM::Action").ok();
-    let mut applicable: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
     for g in &access.grants {
-        let Some(action) = catalog.actions.get(g.action) else {
+        let Some(name) = names.actions.get(g.action) else {
             continue;
         };
-        let name = action.full_name();
-        // Parsing a Cedar name is costly: each type name once per principal.
-        let resource_type = types
-            .entry(g.resource.resource_type.clone())
-            .or_insert_with(|| {
-                schema
-                    .entity_types
-                    .get(&g.resource.resource_type)
-                    .and_then(|t| EntityTypeName::from_str(t).ok())
-            })
-            .clone();
-        let action_uid = action_type
-            .clone()
-            .map(|t| EntityUid::from_type_name_and_id(t, EntityId::new(&name)));
-        let (Some(resource_type), Some(action_uid)) = (resource_type, action_uid) else {
+        let Some(cedar) = names.of(g) else {
             errors.push(format!(
                 "{name} on {}: no Cedar uid",
                 g.resource.resource_id
             ));
             continue;
         };
-        let response = match asker.ask(g, action_uid, resource_type) {
+        let policy = access
+            .sources
+            .get(g.source)
+            .map_or("", |s| s.policy.as_str());
+        let response = match asker.ask(g, policy, cedar) {
             Ok(Asked::Decided(Decision::Allow)) => {
                 intended += 1;
                 continue;
@@ -612,27 +770,21 @@ fn judge(
                 continue;
             }
         }
-        let target = g
-            .resource
-            .resource_name
-            .clone()
-            .unwrap_or_else(|| g.resource.resource_id.clone());
-        let entry = beyond
-            .entry((target.clone(), g.statement.describe()))
+        let at = *open
+            .entry((std::ptr::from_ref(g.resource), g.source))
             .or_insert_with(|| {
-                (
-                    Vec::new(),
-                    json!({
-                        "resource": uid_of(g.resource),
-                        "statement": g.statement.describe(),
-                        "conditional": g.conditional,
-                    }),
-                )
+                beyond.push(Beyond {
+                    resource: g.resource,
+                    phi_index: g.phi_index,
+                    source: g.source,
+                    conditional: g.conditional,
+                    actions: Vec::new(),
+                });
+                beyond.len() - 1
             });
-        entry.0.push(name);
-        applicable
-            .entry(target)
-            .or_insert_with(|| iam::applicable_counts(g.resource, catalog));
+        if let Some(entry) = beyond.get_mut(at) {
+            entry.actions.push(g.action);
+        }
     }
     if !errors.is_empty() {
         return finding(
@@ -643,10 +795,46 @@ fn judge(
             Vec::new(),
         );
     }
+    // (resource label, statement) -> unintended actions: resources of the same name (in
+    // other accounts) reached through the same statement are reported together.
+    let mut by_target: BTreeMap<(String, String), (Vec<String>, Value)> = BTreeMap::new();
+    let mut applicable: BTreeMap<String, Option<&BTreeMap<String, usize>>> = BTreeMap::new();
+    for b in beyond {
+        let target = b
+            .resource
+            .resource_name
+            .clone()
+            .unwrap_or_else(|| b.resource.resource_id.clone());
+        let statement = access
+            .sources
+            .get(b.source)
+            .map(|s| s.describe())
+            .unwrap_or_default();
+        let entry = by_target
+            .entry((target.clone(), statement.clone()))
+            .or_insert_with(|| {
+                (
+                    Vec::new(),
+                    json!({
+                        "resource": uid_of(b.resource),
+                        "statement": statement,
+                        "conditional": b.conditional,
+                    }),
+                )
+            });
+        entry.0.extend(
+            b.actions
+                .iter()
+                .filter_map(|a| names.actions.get(*a).cloned()),
+        );
+        applicable
+            .entry(target)
+            .or_insert_with(|| phi_index.applicable(b.phi_index));
+    }
     let mut evidence = Vec::new();
     let mut parts = Vec::new();
-    for ((target, statement), (actions, mut value)) in beyond {
-        let summary = summarize(&actions, applicable.get(&target));
+    for ((target, statement), (actions, mut value)) in by_target {
+        let summary = summarize(&actions, applicable.get(&target).copied().flatten());
         parts.push(format!("{summary} on {target} via {statement}"));
         if let Some(o) = value.as_object_mut() {
             o.insert("actions".into(), json!(actions));
@@ -798,4 +986,57 @@ pub fn evaluate_all(
         rules_without_resources: without,
         as_of: inventory.latest_capture_time().map(str::to_string),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn classes_of(policies: &str, actions: &[&str]) -> Vec<usize> {
+        let schema = WardSchema::builtin().unwrap_or_else(|e| panic!("{e:?}"));
+        let store = crate::entities::build(
+            &Inventory::new(),
+            schema,
+            &PhiConfig::default(),
+            &BTreeSet::new(),
+            &crate::reads::AttributeReads::default(),
+        );
+        let policies: PolicySet = policies.parse().unwrap_or_else(|e| panic!("{e}"));
+        let catalog = ActionCatalog::builtin();
+        let names = CedarNames::new(catalog, schema, &policies, &store.entities);
+        actions
+            .iter()
+            .map(|a| {
+                let i = names
+                    .actions
+                    .iter()
+                    .position(|n| n == a)
+                    .unwrap_or_else(|| panic!("{a}"));
+                names.action_class[i]
+            })
+            .collect()
+    }
+
+    #[test]
+    fn actions_are_told_apart_by_the_groups_and_literals_the_policies_name() {
+        let read = r#"permit (principal, action in IAM::Action::"s3:Read", resource);"#;
+        let c = classes_of(
+            read,
+            &["s3:GetObject", "s3:GetBucketPolicy", "s3:PutObject"],
+        );
+        assert_eq!(c[0], c[1]);
+        assert_ne!(c[0], c[2]);
+        let named = r#"permit (principal, action in IAM::Action::"s3:Read", resource)
+            unless { [IAM::Action::"s3:GetObject"].contains(action) };"#;
+        let c = classes_of(
+            named,
+            &["s3:GetObject", "s3:GetBucketPolicy", "s3:PutObject"],
+        );
+        assert_ne!(c[0], c[1]);
+        assert_ne!(c[1], c[2]);
+        // No action named: one class for all.
+        let any = r#"permit (principal, action, resource);"#;
+        let c = classes_of(any, &["s3:GetObject", "kms:Decrypt"]);
+        assert_eq!(c[0], c[1]);
+    }
 }

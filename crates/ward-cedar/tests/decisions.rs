@@ -212,6 +212,11 @@ when { resource has configuration.backupRetentionPeriod && resource.configuratio
 @id("lp") @message("operators list everything")
 permit (principal == AWS::IAM::Role::"arn:aws:iam::123456789012:role/operator", action in IAM::Action::"rds:List", resource);
 
+@id("lp") @message("reboots, named in a condition")
+permit (principal, action in IAM::Action::"rds:*", resource)
+when { [IAM::Action::"rds:RebootDBInstance", IAM::Action::"rds:StartDBInstance"].contains(action) }
+unless { action == IAM::Action::"rds:StartDBInstance" };
+
 @id("lp") @message("the administrator does anything")
 permit (principal == AWS::IAM::Role::"arn:aws:iam::123456789012:role/admin", action, resource);
 "#;
@@ -244,6 +249,12 @@ fn partial_requests_decide_least_privilege_as_one_request_per_grant() {
             {"Effect": "Allow", "Action": "rds:Describe*", "Resource": "*",
              "Condition": {"Bool": {"aws:SecureTransport": "true"}}}
         ]),
+    ));
+    // Actions only a condition's literals tell apart from others of their group.
+    inv.insert(role(
+        "rebooter",
+        json!([{"Effect": "Allow", "Resource": "*",
+                "Action": ["rds:RebootDBInstance", "rds:StartDBInstance", "rds:ModifyDBInstance"]}]),
     ));
     inv.insert(role(
         "deleter",

