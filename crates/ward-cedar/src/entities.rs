@@ -15,7 +15,7 @@
 //! - parents: the account (`AWS::Account`), and the VPC, subnet and security groups of
 //!   its Config relationships; for a user, its IAM groups.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use std::str::FromStr;
 
@@ -314,13 +314,19 @@ fn convert_all<'a>(
     with_schema: bool,
 ) -> Converted<'a> {
     let cedar_schema = with_schema.then_some(&schema.schema);
+    // Parsing a Cedar name is costly: each entity type's once, not once per entity.
+    let type_names: HashMap<&str, EntityTypeName> = schema
+        .entity_types
+        .values()
+        .filter_map(|t| Some((t.as_str(), EntityTypeName::from_str(t).ok()?)))
+        .collect();
     resources
         .par_iter()
         .filter_map(|resource| {
             let value = entity_json(resource, inventory, schema, phi, reads)?;
             let entity = match cedar_schema {
                 Some(s) => Entity::from_json_value(value, Some(s)).map_err(|e| e.to_string()),
-                None => entity_of_json(&value),
+                None => entity_of_json(&value, &type_names),
             };
             Some((*resource, entity))
         })
@@ -330,11 +336,17 @@ fn convert_all<'a>(
 /// An entity in Cedar's JSON entity format, built through Cedar's API: the same entity as
 /// `Entity::from_json_value` without a schema gives for the values Ward writes (strings,
 /// booleans, integers, sets and records), without Cedar's detour through its JSON escapes.
-fn entity_of_json(value: &Value) -> Result<Entity, String> {
+fn entity_of_json(
+    value: &Value,
+    type_names: &HashMap<&str, EntityTypeName>,
+) -> Result<Entity, String> {
     let uid = |v: &Value| -> Result<EntityUid, String> {
         let ty = v.get("type").and_then(Value::as_str).unwrap_or_default();
         let id = v.get("id").and_then(Value::as_str).unwrap_or_default();
-        let ty = EntityTypeName::from_str(ty).map_err(|e| format!("entity type `{ty}`: {e}"))?;
+        let ty = match type_names.get(ty) {
+            Some(known) => known.clone(),
+            None => EntityTypeName::from_str(ty).map_err(|e| format!("entity type `{ty}`: {e}"))?,
+        };
         Ok(EntityUid::from_type_name_and_id(ty, EntityId::new(id)))
     };
     let fields = |key: &str| -> Result<Vec<(String, RestrictedExpression)>, String> {
