@@ -223,7 +223,14 @@ impl ControlSet {
             }
         }
         let mut all = Evaluation::default();
-        for backend in self.backends() {
+        // The rule language last: the other backends' working state (Cedar's entity store)
+        // is freed before its findings, most of a run's, are made; the peak is the larger of
+        // the two, not their sum.
+        let others = self.others.iter().map(|b| {
+            let b: &dyn Backend = b.as_ref();
+            b
+        });
+        for backend in others.chain(std::iter::once(&self.lang as &dyn Backend)) {
             let stage = format!("  {}", backend.name());
             let evaluation =
                 ward_engine::timings::timed(options.timings.as_deref(), &stage, || {

@@ -85,14 +85,14 @@ pub struct Evaluation {
 impl Evaluation {
     /// Merges another evaluation's results, keeping the stable order.
     pub fn merge(&mut self, other: Evaluation) {
-        // Taken whole when there is nothing yet, else grown once: a large estate's findings
+        // The smaller list is moved into the larger, grown once: a large estate's findings
         // are hundreds of megabytes, not worth a copy or a doubling.
-        if self.findings.is_empty() {
-            self.findings = other.findings;
-        } else {
-            self.findings.reserve_exact(other.findings.len());
-            self.findings.extend(other.findings);
+        let mut other_findings = other.findings;
+        if other_findings.len() > self.findings.len() {
+            std::mem::swap(&mut self.findings, &mut other_findings);
         }
+        self.findings.reserve_exact(other_findings.len());
+        self.findings.extend(other_findings);
         sort_findings(&mut self.findings);
         self.rules_without_resources
             .extend(other.rules_without_resources);
