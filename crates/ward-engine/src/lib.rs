@@ -284,7 +284,7 @@ pub fn evaluate(
     // The resources of each type in the findings' order (`ResourceRef`'s: id, ARN, account,
     // Region), so that the findings come out of the parallel evaluation already sorted.
     let mut in_order: BTreeMap<&str, Vec<&Resource>> = BTreeMap::new();
-    let mut work: Vec<(usize, &Resource)> = Vec::new();
+    let mut work: Vec<(usize, &CompiledRule, &Resource)> = Vec::new();
     let mut without = Vec::new();
     for (ri, rule) in pack.rules.iter().enumerate() {
         if options
@@ -309,7 +309,7 @@ pub fn evaluate(
                 });
                 resources
             });
-            work.extend(resources.iter().map(|r| (ri, *r)));
+            work.extend(resources.iter().map(|r| (ri, rule, *r)));
         }
         if work.len() == before {
             without.push(rule.id.clone());
@@ -320,25 +320,25 @@ pub fn evaluate(
         .timings
         .as_ref()
         .map(|_| pack.rules.iter().map(|_| Default::default()).collect());
+    // An indexed collect: written in place, without per-thread lists joined afterwards.
     let mut findings: Vec<Finding> = work
         .par_iter()
-        .filter_map(|(ri, resource)| {
-            let rule = pack.rules.get(*ri)?;
+        .map(|&(ri, rule, resource)| {
             let env = Env {
                 pack,
                 inventory,
                 resource,
-                params: params.get(*ri).map(Vec::as_slice).unwrap_or(&[]),
+                params: params.get(ri).map(Vec::as_slice).unwrap_or(&[]),
                 now,
             };
-            let Some(spent) = spent.as_ref().and_then(|s| s.get(*ri)) else {
-                return Some(evaluate_rule(rule, &env));
+            let Some(spent) = spent.as_ref().and_then(|s| s.get(ri)) else {
+                return evaluate_rule(rule, &env);
             };
             let start = std::time::Instant::now();
             let finding = evaluate_rule(rule, &env);
             let nanos = u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX);
             spent.fetch_add(nanos, std::sync::atomic::Ordering::Relaxed);
-            Some(finding)
+            finding
         })
         .collect();
     if let (Some(timings), Some(spent)) = (&options.timings, spent) {
