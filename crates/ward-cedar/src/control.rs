@@ -9,7 +9,7 @@
 //! `@description`, `@rationale`, `@remediation`, `@mode("least-privilege")`.
 //! Policy annotations: `@message("...")`, the finding message when this policy decides it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use cedar_policy::{
@@ -93,6 +93,9 @@ pub struct CedarControl {
     pub has_applies: bool,
     /// The configuration keys its policies read.
     pub reads: AttributeReads,
+    /// The Cedar entity types its policies name an entity of (`None`: unknown, as when a
+    /// policy cannot be read as JSON).
+    pub named_types: Option<BTreeSet<String>>,
 }
 
 /// A `.cedar` file to load: the name diagnostics show and its text.
@@ -540,8 +543,11 @@ fn finish(
         return Err(diags);
     }
     let reads = crate::reads::reads_of(&policies);
+    let named_types = crate::reads::entities_named(&policies)
+        .map(|named| named.into_iter().map(|(t, _)| t).collect());
     Ok(CedarControl {
         reads,
+        named_types,
         id: c.id,
         title,
         severity,

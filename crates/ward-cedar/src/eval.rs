@@ -617,25 +617,11 @@ fn action_classes(
 /// Every action uid the policies name, in their scopes and conditions; `None` when a
 /// policy cannot be read as JSON.
 fn action_literals(policies: &PolicySet) -> Option<Vec<EntityUid>> {
-    fn walk(value: &Value, out: &mut BTreeSet<String>) {
-        match value {
-            Value::Object(o) => {
-                if o.get("type").and_then(Value::as_str) == Some(IAM_ACTION)
-                    && let Some(id) = o.get("id").and_then(Value::as_str)
-                {
-                    out.insert(id.to_string());
-                }
-                o.values().for_each(|v| walk(v, out));
-            }
-            Value::Array(items) => items.iter().for_each(|v| walk(v, out)),
-            _ => {}
-        }
-    }
-    let mut ids = BTreeSet::new();
-    for policy in policies.policies() {
-        walk(&policy.to_json().ok()?, &mut ids);
-    }
-    ids.iter().map(|id| uid(IAM_ACTION, id)).collect()
+    crate::reads::entities_named(policies)?
+        .iter()
+        .filter(|(t, _)| t == IAM_ACTION)
+        .map(|(t, id)| uid(t, id))
+        .collect()
 }
 
 /// Evaluates a least-privilege control: every role and user.

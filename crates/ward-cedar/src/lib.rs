@@ -287,18 +287,32 @@ impl Backend for CedarBackend {
 }
 
 /// The resource types a set of controls reads as Cedar entities: the types their policies
-/// name, the parent types entities are placed in, and for least privilege the IAM
-/// principals and groups and the PHI-bearing types.
+/// name, and for least privilege the IAM principals and groups and the PHI-bearing types.
+/// The parent types entities are placed in (accounts, VPCs, subnets, security groups) only
+/// when some policy names an entity of one: a policy can only test membership (`in`) in an
+/// entity it names, so otherwise their entities change no decision, and at scale they are
+/// a fifth of the entities.
 pub(crate) fn types_read<'a>(
     controls: impl Iterator<Item = &'a CedarControl>,
 ) -> std::collections::BTreeSet<String> {
     let mut types = std::collections::BTreeSet::new();
     let mut least_privilege = false;
+    let mut names_parent = false;
+    let parents: Vec<String> = schema::PARENT_TYPES
+        .iter()
+        .map(|t| names::entity_type_of(t))
+        .collect();
     for c in controls {
         types.extend(c.resource_types.iter().cloned());
         least_privilege |= c.mode == Mode::LeastPrivilege;
+        names_parent |= c
+            .named_types
+            .as_ref()
+            .is_none_or(|named| parents.iter().any(|p| named.contains(p)));
     }
-    types.extend(schema::PARENT_TYPES.iter().map(|t| t.to_string()));
+    if names_parent {
+        types.extend(schema::PARENT_TYPES.iter().map(|t| t.to_string()));
+    }
     if least_privilege {
         types.extend(["AWS::IAM::Role", "AWS::IAM::User", "AWS::IAM::Group"].map(String::from));
         types.extend(iam::phi_services().iter().map(|(t, _)| t.to_string()));

@@ -52,6 +52,36 @@ pub fn reads_of(policies: &PolicySet) -> AttributeReads {
     reads
 }
 
+/// Every entity the policies name, as (Cedar type, id), in their scopes and conditions;
+/// `None` when a policy cannot be written as JSON. A policy reaches no other entity by name:
+/// the schema gives no attribute an entity type, so entities enter expressions only as
+/// literals and as `principal`, `action` and `resource`.
+pub fn entities_named(policies: &PolicySet) -> Option<BTreeSet<(String, String)>> {
+    // Cedar's JSON form writes an entity `{"type": T, "id": I}`, in a scope's `entity` /
+    // `entities` and inside an expression's `{"__entity": ...}`. Any such object is taken:
+    // a record literal of that shape only adds a name, which errs on the side of more.
+    fn names(value: &Value, out: &mut BTreeSet<(String, String)>) {
+        match value {
+            Value::Object(o) => {
+                if let (Some(t), Some(id)) = (
+                    o.get("type").and_then(Value::as_str),
+                    o.get("id").and_then(Value::as_str),
+                ) {
+                    out.insert((t.to_string(), id.to_string()));
+                }
+                o.values().for_each(|v| names(v, out));
+            }
+            Value::Array(items) => items.iter().for_each(|v| names(v, out)),
+            _ => {}
+        }
+    }
+    let mut out = BTreeSet::new();
+    for policy in policies.policies() {
+        names(&policy.to_json().ok()?, &mut out);
+    }
+    Some(out)
+}
+
 /// The `(left, attr)` of an attribute access or presence test node.
 fn access(node: &Value) -> Option<(&Value, &Value)> {
     let inner = node.get(".").or_else(|| node.get("has"))?;

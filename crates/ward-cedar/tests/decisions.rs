@@ -290,3 +290,70 @@ fn partial_requests_decide_least_privilege_as_one_request_per_grant() {
         serde_json::to_value(&fewest).unwrap()
     );
 }
+
+/// Parent entities (accounts, VPCs, subnets, security groups) are built only when a policy
+/// names one; then membership is transitive: a database is `in` the VPC of its security
+/// group.
+#[test]
+fn parent_entities_are_built_when_a_policy_names_one() {
+    use ward_cedar::eval::entity_store;
+    let mut inv = Inventory::new();
+    let mut database = db("in-vpc", true, json!({}));
+    database.relationships = vec![ward_model::Relationship {
+        resource_type: "AWS::EC2::SecurityGroup".into(),
+        resource_id: Some("sg-1".into()),
+        resource_name: None,
+        relationship_name: "Is associated with SecurityGroup".into(),
+    }];
+    inv.insert(database);
+    let mut group: Resource = serde_json::from_value(json!({
+        "resourceType": "AWS::EC2::SecurityGroup", "resourceId": "sg-1",
+        "accountId": "123456789012", "awsRegion": "us-east-1", "configuration": {},
+    }))
+    .unwrap();
+    group.relationships = vec![ward_model::Relationship {
+        resource_type: "AWS::EC2::VPC".into(),
+        resource_id: Some("vpc-1".into()),
+        resource_name: None,
+        relationship_name: "Is contained in Vpc".into(),
+    }];
+    inv.insert(group);
+    inv.insert(
+        serde_json::from_value(json!({
+            "resourceType": "AWS::EC2::VPC", "resourceId": "vpc-1",
+            "accountId": "123456789012", "awsRegion": "us-east-1", "configuration": {},
+        }))
+        .unwrap(),
+    );
+    inv.synthesize_accounts();
+    let schema = ward_cedar::WardSchema::builtin().unwrap();
+    let phi = ward_cedar::PhiConfig::default();
+    let sg = cedar_policy::EntityUid::from_type_name_and_id(
+        "AWS::EC2::SecurityGroup".parse().unwrap(),
+        cedar_policy::EntityId::new("sg-1"),
+    );
+
+    // The pack's kind of control names no parent: none is built.
+    let plain = backend();
+    let store = entity_store(&[plain.control("db-check").unwrap()], &inv, schema, &phi);
+    assert!(store.entities.get(&sg).is_none());
+
+    let in_vpc = CedarBackend::from_sources(&[CedarSource {
+        name: "vpc.cedar".into(),
+        text: r#"
+@id("db-in-vpc") @title("databases are in the PHI VPC") @severity("high") @hipaa("164.312(e)(1)")
+permit (principal, action == Ward::Action::"comply", resource is AWS::RDS::DBInstance)
+when { resource in AWS::EC2::VPC::"vpc-1" };
+"#
+        .into(),
+    }])
+    .unwrap();
+    let store = entity_store(&[in_vpc.control("db-in-vpc").unwrap()], &inv, schema, &phi);
+    assert!(store.entities.get(&sg).is_some());
+    let findings = in_vpc
+        .evaluate(&inv, &EvalOptions::default())
+        .unwrap()
+        .findings;
+    assert_eq!(findings.len(), 1);
+    assert_eq!(findings[0].status, Status::Compliant, "{findings:?}");
+}
