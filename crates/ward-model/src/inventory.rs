@@ -49,12 +49,13 @@ impl Inventory {
         if !self.needs.is_everything() {
             self.needs.project(&mut resource);
         }
+        resource.compact();
         self.insert_projected(resource)
     }
 
     /// Adds a resource its caller has already projected with [`Inventory::field_needs`]
-    /// (an importer that projects on every core): as [`Inventory::insert`], without
-    /// projecting it again.
+    /// and compacted ([`Resource::compact`]): an importer that does both on every core. As
+    /// [`Inventory::insert`], without doing them again.
     pub fn insert_projected(&mut self, resource: Resource) -> Insert {
         let key = resource.key();
         if let Some(&index) = self.by_key.get(&key) {
