@@ -77,7 +77,8 @@ pub struct CedarControl {
     pub id: String,
     pub title: String,
     pub severity: Severity,
-    pub citations: Vec<String>,
+    /// Shared by the control's findings.
+    pub citations: Arc<[String]>,
     pub description: Option<String>,
     pub rationale: Option<String>,
     pub remediation: Option<String>,
@@ -551,7 +552,7 @@ fn finish(
         id: c.id,
         title,
         severity,
-        citations,
+        citations: citations.into(),
         description: get("description"),
         rationale: get("rationale"),
         remediation: get("remediation"),

@@ -45,7 +45,7 @@ fn finding(
     message: String,
     evidence: Vec<Evidence>,
 ) -> Finding {
-    let r = resource.to_ref();
+    let r = resource.shared_ref();
     Finding {
         rule: control.id.clone(),
         backend: CEDAR_BACKEND.to_string(),

@@ -171,7 +171,7 @@ pub fn rule_info(c: &CedarControl) -> RuleInfo {
         backend: CEDAR_BACKEND.to_string(),
         title: c.title.clone(),
         severity: c.severity,
-        citations: c.citations.clone(),
+        citations: c.citations.to_vec(),
         frameworks: Vec::new(),
         resource_types: c.resource_types.clone(),
         params: vec![

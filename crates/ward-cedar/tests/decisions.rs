@@ -92,7 +92,7 @@ fn decisions_become_findings() {
     assert_eq!(good.message, "good is encrypted");
     assert_eq!(good.backend, "cedar");
     assert_eq!(good.evidence[0].path, "cedar:db.cedar:7");
-    assert_eq!(good.citations, ["164.312(a)(2)(iv)"]);
+    assert_eq!(*good.citations, ["164.312(a)(2)(iv)"]);
 
     let public = status("db-check", "public");
     assert_eq!(public.status, Status::NonCompliant);

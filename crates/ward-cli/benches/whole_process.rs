@@ -17,7 +17,9 @@
 //! cfn-guard holds about a hundred times the file in memory (19.7 GB for the 190 MB snapshot
 //! of 100k items): it runs on snapshots of at most `WARD_BENCH_GUARD_MAX` items (default
 //! 150000, so the 100k snapshot's 100086 items are in), so that a larger size does not
-//! exhaust a 24 GB machine.
+//! exhaust a 24 GB machine. Every engine is also skipped at a size where the peak it showed
+//! at the size before, as a multiple of the file, would not fit in the memory available
+//! (`MemAvailable`, less a tenth); the table says so.
 
 #![allow(
     clippy::unwrap_used,
@@ -74,6 +76,7 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(150_000);
     let mut guard_skipped = Vec::new();
+    let mut budget = Budget::default();
     let template_counts = template_counts(&ward);
 
     let mut table = String::new();
@@ -89,7 +92,7 @@ fn main() {
         let items = mix["items"].as_u64().unwrap_or(0);
         let file_mib = mib(std::fs::metadata(&snapshot).map(|m| m.len()).unwrap_or(0));
         let floor = measure(&Job::new(&me).arg("--scan").arg(&snapshot));
-        let mut row = |engine: &str, m: &Measure, verdict: String| {
+        let row = |table: &mut String, engine: &str, m: &Measure, verdict: String| {
             writeln!(
                 table,
                 "| {items} | {file_mib:.0} MiB | {engine} | {:.2} | {:.1} | {:.0} | {:.2} | {verdict} |",
@@ -100,81 +103,120 @@ fn main() {
             )
             .unwrap();
         };
-        row("floor: serde_json into IgnoredAny", &floor, String::new());
+        row(
+            &mut table,
+            "floor: serde_json into IgnoredAny",
+            &floor,
+            String::new(),
+        );
 
         // Ward, the whole pack.
-        let out = support::bench_dir().join(format!("ward-{size}.json"));
-        let whole = measure(&ward_check(&ward, &snapshot, &[], out.clone()));
-        let findings = read_json(&out);
-        let expected: usize = mix["templates"]
-            .as_object()
-            .unwrap()
-            .iter()
-            .map(|(t, copies)| {
-                copies.as_u64().unwrap() as usize * template_counts.get(t).map_or(0, |c| c.all)
-            })
-            .sum();
-        let got = non_compliant(&findings, None);
-        assert_eq!(
-            got, expected,
-            "{size}: Ward's NON_COMPLIANT count is not the templates' sum"
-        );
-        row(
-            &format!(
-                "ward ({} rules)",
-                findings["summary"]["rules"].as_u64().unwrap_or(0)
-            ),
-            &whole,
-            format!("{got} (= templates' sum)"),
-        );
+        match budget.fits("ward", file_mib) {
+            Err(why) => skipped(&mut table, items, file_mib, "ward (the whole pack)", &why),
+            Ok(()) => {
+                let out = support::bench_dir().join(format!("ward-{size}.json"));
+                let whole = measure(&ward_check(&ward, &snapshot, &[], out.clone()));
+                budget.record("ward", &whole, file_mib);
+                let findings = read_findings(&out);
+                let expected: usize = mix["templates"]
+                    .as_object()
+                    .unwrap()
+                    .iter()
+                    .map(|(t, copies)| {
+                        copies.as_u64().unwrap() as usize
+                            * template_counts.get(t).map_or(0, |c| c.all)
+                    })
+                    .sum();
+                let got = non_compliant(&findings, None);
+                assert_eq!(
+                    got, expected,
+                    "{size}: Ward's NON_COMPLIANT count is not the templates' sum"
+                );
+                row(
+                    &mut table,
+                    &format!(
+                        "ward ({} rules)",
+                        findings.summary["rules"].as_u64().unwrap_or(0)
+                    ),
+                    &whole,
+                    format!("{got} (= templates' sum)"),
+                );
+            }
+        }
 
-        // Ward, the six controls alone.
+        // Ward, the six controls alone: the other engines are checked against it.
+        if let Err(why) = budget.fits("ward-six", file_mib) {
+            skipped(&mut table, items, file_mib, "ward (the six)", &why);
+            continue;
+        }
         let out6 = support::bench_dir().join(format!("ward-six-{size}.json"));
         let six = measure(&ward_check(&ward, &snapshot, &SIX, out6.clone()));
-        let six_doc = read_json(&out6);
+        budget.record("ward-six", &six, file_mib);
+        let six_doc = read_findings(&out6);
         let ward_six: BTreeMap<&str, usize> = SIX
             .iter()
             .map(|r| (*r, non_compliant(&six_doc, Some(r))))
             .collect();
         row(
+            &mut table,
             "ward (the six)",
             &six,
             ward_six.values().sum::<usize>().to_string(),
         );
 
         if let Some(regorus) = &regorus {
-            let out = support::bench_dir().join(format!("regorus-{size}.json"));
-            let m = measure(
-                &Job::new(regorus)
-                    .arg("eval")
-                    .arg("--data")
-                    .arg(comparison.join("six.rego"))
-                    .arg("--input")
-                    .arg(&snapshot)
-                    .arg("data.ward_bench.counts")
-                    .stdout(out.clone()),
-            );
-            let counts = regorus_counts(&out);
-            row("regorus (the six)", &m, agreement(&counts, &ward_six));
+            match budget.fits("regorus", file_mib) {
+                Err(why) => skipped(&mut table, items, file_mib, "regorus (the six)", &why),
+                Ok(()) => {
+                    let out = support::bench_dir().join(format!("regorus-{size}.json"));
+                    let m = measure(
+                        &Job::new(regorus)
+                            .arg("eval")
+                            .arg("--data")
+                            .arg(comparison.join("six.rego"))
+                            .arg("--input")
+                            .arg(&snapshot)
+                            .arg("data.ward_bench.counts")
+                            .stdout(out.clone()),
+                    );
+                    budget.record("regorus", &m, file_mib);
+                    let counts = regorus_counts(&out);
+                    row(
+                        &mut table,
+                        "regorus (the six)",
+                        &m,
+                        agreement(&counts, &ward_six),
+                    );
+                }
+            }
         }
 
         match &guard {
-            Some(guard) if items <= guard_max => {
-                let out = support::bench_dir().join(format!("cfn-guard-{size}.json"));
-                let m = measure(
-                    &Job::new(guard)
-                        .arg("validate")
-                        .arg("--rules")
-                        .arg(comparison.join("six.guard"))
-                        .arg("--data")
-                        .arg(&snapshot)
-                        .args(["--output-format", "json", "--structured"])
-                        .args(["--show-summary", "none"])
-                        .stdout(out.clone()),
-                );
-                let counts = guard_counts(&out);
-                row("cfn-guard (the six)", &m, agreement(&counts, &ward_six));
-            }
+            Some(guard) if items <= guard_max => match budget.fits("cfn-guard", file_mib) {
+                Err(why) => skipped(&mut table, items, file_mib, "cfn-guard (the six)", &why),
+                Ok(()) => {
+                    let out = support::bench_dir().join(format!("cfn-guard-{size}.json"));
+                    let m = measure(
+                        &Job::new(guard)
+                            .arg("validate")
+                            .arg("--rules")
+                            .arg(comparison.join("six.guard"))
+                            .arg("--data")
+                            .arg(&snapshot)
+                            .args(["--output-format", "json", "--structured"])
+                            .args(["--show-summary", "none"])
+                            .stdout(out.clone()),
+                    );
+                    budget.record("cfn-guard", &m, file_mib);
+                    let counts = guard_counts(&out);
+                    row(
+                        &mut table,
+                        "cfn-guard (the six)",
+                        &m,
+                        agreement(&counts, &ward_six),
+                    );
+                }
+            },
             Some(_) => guard_skipped.push(items),
             None => {}
         }
@@ -197,6 +239,54 @@ fn main() {
     let results = support::bench_dir().join("whole-process.md");
     std::fs::write(&results, &report).unwrap();
     eprintln!("written to {}", results.display());
+}
+
+/// A table row for an engine not run at this size, with why.
+fn skipped(table: &mut String, items: u64, file_mib: f64, engine: &str, why: &str) {
+    writeln!(
+        table,
+        "| {items} | {file_mib:.0} MiB | {engine} | not run | | | | {why} |"
+    )
+    .unwrap();
+}
+
+/// What each engine's peak memory was, as a multiple of the file, at the last size measured
+/// in this run (sizes go up, and the multiple goes down as fixed costs are spread): a larger
+/// size whose predicted peak does not fit is not run.
+#[derive(Default)]
+struct Budget {
+    ratio: BTreeMap<&'static str, f64>,
+}
+
+impl Budget {
+    fn record(&mut self, engine: &'static str, m: &Measure, file_mib: f64) {
+        if file_mib > 0.0 {
+            self.ratio.insert(engine, m.peak_mib / file_mib);
+        }
+    }
+
+    fn fits(&self, engine: &str, file_mib: f64) -> Result<(), String> {
+        let (Some(ratio), Some(available)) = (self.ratio.get(engine), available_mib()) else {
+            return Ok(());
+        };
+        let need = ratio * file_mib;
+        if need <= available * 0.9 {
+            return Ok(());
+        }
+        Err(format!(
+            "would need about {:.1} GiB ({ratio:.1}x the file, as at the size before); {:.1} GiB available",
+            need / 1024.0,
+            available / 1024.0
+        ))
+    }
+}
+
+/// `MemAvailable` of `/proc/meminfo`, in MiB.
+fn available_mib() -> Option<f64> {
+    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = info.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
 }
 
 /// The floor: the file read and every byte of it checked as JSON, nothing kept.
@@ -338,17 +428,34 @@ fn mix_of(snapshot: &Path) -> Value {
 /// It is left out of the templates' sum (and still evaluated, and timed).
 const ACCOUNT_BOUND: &str = "ward-phi-least-privilege";
 
-fn non_compliant(doc: &Value, rule: Option<&str>) -> usize {
-    doc["findings"]
-        .as_array()
-        .unwrap()
+fn non_compliant(doc: &FindingsDoc, rule: Option<&str>) -> usize {
+    doc.findings
         .iter()
-        .filter(|f| f["status"] == "NON_COMPLIANT")
+        .filter(|f| f.status == "NON_COMPLIANT")
         .filter(|f| match rule {
-            Some(r) => f["rule"] == r,
-            None => f["rule"] != ACCOUNT_BOUND,
+            Some(r) => f.rule == r,
+            None => f.rule != ACCOUNT_BOUND,
         })
         .count()
+}
+
+/// What the benchmark reads of a findings document: the whole pack's at 1M items is several
+/// GB of JSON, read as a stream.
+#[derive(serde::Deserialize)]
+struct FindingsDoc {
+    findings: Vec<SlimFinding>,
+    summary: Value,
+}
+
+#[derive(serde::Deserialize)]
+struct SlimFinding {
+    rule: String,
+    status: String,
+}
+
+fn read_findings(path: &Path) -> FindingsDoc {
+    let file = std::io::BufReader::with_capacity(1 << 20, std::fs::File::open(path).unwrap());
+    serde_json::from_reader(file).unwrap()
 }
 
 #[derive(Default)]
@@ -372,7 +479,7 @@ fn template_counts(ward: &Path) -> BTreeMap<String, TemplateCount> {
         counts.insert(
             name,
             TemplateCount {
-                all: non_compliant(&read_json(&out), None),
+                all: non_compliant(&read_findings(&out), None),
             },
         );
     }

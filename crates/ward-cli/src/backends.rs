@@ -268,11 +268,11 @@ mod tests {
                 .map(|r| Finding {
                     rule: self.0.into(),
                     backend: "test".into(),
-                    resource: r.to_ref(),
+                    resource: r.shared_ref(),
                     status: Status::Compliant,
                     message: String::new(),
                     evidence: Vec::new(),
-                    citations: Vec::new(),
+                    citations: Vec::new().into(),
                     severity: Severity::Low,
                     fingerprint: String::new(),
                     waiver: None,

@@ -13,6 +13,7 @@ pub mod timings;
 pub mod value;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use rayon::prelude::*;
 use serde_json::Value;
@@ -320,6 +321,13 @@ pub fn evaluate(
         .timings
         .as_ref()
         .map(|_| pack.rules.iter().map(|_| Default::default()).collect());
+    // Each rule's citations, shared by its findings.
+    let citations: Vec<Arc<[String]>> = pack
+        .rules
+        .iter()
+        .map(|r| Arc::from(r.meta.hipaa.as_slice()))
+        .collect();
+    let no_citations: Arc<[String]> = Arc::from([]);
     // An indexed collect: written in place, without per-thread lists joined afterwards.
     let mut findings: Vec<Finding> = work
         .par_iter()
@@ -331,11 +339,12 @@ pub fn evaluate(
                 params: params.get(ri).map(Vec::as_slice).unwrap_or(&[]),
                 now,
             };
+            let cited = citations.get(ri).unwrap_or(&no_citations);
             let Some(spent) = spent.as_ref().and_then(|s| s.get(ri)) else {
-                return evaluate_rule(rule, &env);
+                return evaluate_rule(rule, &env, cited);
             };
             let start = std::time::Instant::now();
-            let finding = evaluate_rule(rule, &env);
+            let finding = evaluate_rule(rule, &env, cited);
             let nanos = u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX);
             spent.fetch_add(nanos, std::sync::atomic::Ordering::Relaxed);
             finding
@@ -365,11 +374,11 @@ pub fn sort_findings(findings: &mut [Finding]) {
     });
 }
 
-/// Evaluates one rule for one resource.
-pub fn evaluate_rule(rule: &CompiledRule, env: &Env<'_>) -> Finding {
+/// Evaluates one rule for one resource; its findings carry `citations`.
+pub fn evaluate_rule(rule: &CompiledRule, env: &Env<'_>, citations: &Arc<[String]>) -> Finding {
     let resource = env.resource;
     let make = |status: Status, message: String, evidence| {
-        let r = resource.to_ref();
+        let r = resource.shared_ref();
         Finding {
             rule: rule.id.clone(),
             backend: LANG_BACKEND.to_string(),
@@ -378,7 +387,7 @@ pub fn evaluate_rule(rule: &CompiledRule, env: &Env<'_>) -> Finding {
             status,
             message,
             evidence,
-            citations: rule.meta.hipaa.clone(),
+            citations: citations.clone(),
             severity: rule.meta.severity,
             waiver: None,
         }

@@ -1,6 +1,7 @@
 //! Findings: what every backend produces and every reporter reads.
 
 use std::fmt;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -110,18 +111,20 @@ pub struct Finding {
     pub rule: String,
     /// Which backend produced it: `ward-lang`, `cedar`, `wasm`.
     pub backend: String,
-    pub resource: ResourceRef,
+    /// Shared by the resource's findings ([`crate::Resource::shared_ref`]).
+    pub resource: Arc<ResourceRef>,
     pub status: Status,
     pub message: String,
     pub evidence: Vec<Evidence>,
-    /// HIPAA citations, e.g. `164.312(b)`.
-    pub citations: Vec<String>,
+    /// HIPAA citations, e.g. `164.312(b)`: one list per rule, shared by its findings.
+    pub citations: Arc<[String]>,
     pub severity: Severity,
     /// Stable identity of (rule, resource): the same across runs, whatever the status.
     pub fingerprint: String,
-    /// The waiver that turned this finding into `WAIVED`.
+    /// The waiver that turned this finding into `WAIVED` (boxed: most findings have none,
+    /// and a large estate has hundreds of thousands of findings).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub waiver: Option<AppliedWaiver>,
+    pub waiver: Option<Box<AppliedWaiver>>,
 }
 
 /// The waiver behind a `WAIVED` finding, as the finding carries it.

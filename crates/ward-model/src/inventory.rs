@@ -56,7 +56,8 @@ impl Inventory {
     /// Adds a resource its caller has already projected with [`Inventory::field_needs`]
     /// and compacted ([`Resource::compact`]): an importer that does both on every core. As
     /// [`Inventory::insert`], without doing them again.
-    pub fn insert_projected(&mut self, resource: Resource) -> Insert {
+    pub fn insert_projected(&mut self, mut resource: Resource) -> Insert {
+        resource.shared_ref.reset();
         let key = resource.key();
         if let Some(&index) = self.by_key.get(&key) {
             let Some(existing) = self.resources.get_mut(index) else {

@@ -5,6 +5,7 @@
 //! spelling (`awsAccountId`/`ARN`, JSON-string `configuration`, EC2 API PascalCase) into it.
 
 use std::collections::BTreeMap;
+use std::sync::{Arc, OnceLock};
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -51,6 +52,10 @@ pub struct Resource {
     /// Where the resource came from.
     #[serde(default)]
     pub source: Source,
+    /// The reference findings carry, made on first use and shared by all of them
+    /// ([`Resource::shared_ref`]).
+    #[serde(skip)]
+    pub shared_ref: SharedRef,
 }
 
 impl Resource {
@@ -72,6 +77,7 @@ impl Resource {
             tags: BTreeMap::new(),
             relationships: Vec::new(),
             source: Source::default(),
+            shared_ref: SharedRef::default(),
         }
     }
 
@@ -110,6 +116,47 @@ impl Resource {
             account: self.account_id.clone(),
             region: self.aws_region.clone(),
         }
+    }
+
+    /// The short reference that findings carry, made once and shared: a resource has a
+    /// finding per rule that reads its type. Made from the resource as it is at the first
+    /// call: call it once the resource no longer changes (evaluation reads an inventory
+    /// that does not; [`crate::Inventory::insert`] forgets one made before).
+    pub fn shared_ref(&self) -> Arc<ResourceRef> {
+        self.shared_ref
+            .0
+            .get_or_init(|| Arc::new(self.to_ref()))
+            .clone()
+    }
+}
+
+/// The cache behind [`Resource::shared_ref`]. It is not part of what a resource is: every
+/// two caches compare equal, and a clone starts empty (the clone may be changed).
+#[derive(Default)]
+pub struct SharedRef(OnceLock<Arc<ResourceRef>>);
+
+impl SharedRef {
+    /// Forgets the reference made so far.
+    pub fn reset(&mut self) {
+        self.0 = OnceLock::new();
+    }
+}
+
+impl Clone for SharedRef {
+    fn clone(&self) -> Self {
+        SharedRef::default()
+    }
+}
+
+impl PartialEq for SharedRef {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl std::fmt::Debug for SharedRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SharedRef")
     }
 }
 
@@ -211,7 +258,10 @@ mod tests {
         let keys: Vec<&String> = resource.supplementary_configuration.keys().collect();
         assert_eq!(keys, ["Z", "A"]);
         assert_eq!(
-            resource.configuration["grown"].as_array().unwrap().capacity(),
+            resource.configuration["grown"]
+                .as_array()
+                .unwrap()
+                .capacity(),
             1
         );
         assert_eq!(

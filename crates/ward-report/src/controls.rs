@@ -273,7 +273,7 @@ impl ControlsReport {
             }
         }
         for f in &doc.findings {
-            for c in &f.citations {
+            for c in f.citations.iter() {
                 let list = rules_by_citation.entry(c.as_str()).or_default();
                 if !list.contains(&f.rule.as_str()) {
                     list.push(&f.rule);

@@ -937,7 +937,7 @@ mod tests {
             rule: rule.into(),
             backend: "ward-lang".into(),
             fingerprint: Finding::fingerprint_of(rule, &resource),
-            resource,
+            resource: resource.into(),
             status,
             message: message.into(),
             evidence: vec![
@@ -952,7 +952,7 @@ mod tests {
                     absent: true,
                 },
             ],
-            citations: vec!["164.312(b)".into()],
+            citations: ["164.312(b)".to_string()].into(),
             severity: Severity::High,
             waiver: None,
         }
@@ -960,7 +960,7 @@ mod tests {
 
     fn sample() -> (FindingsDocument, ControlsReport) {
         let mut waived = finding("r1", "c", Status::Waived, "waived", Value::Bool(false));
-        waived.waiver = Some(AppliedWaiver {
+        waived.waiver = Some(Box::new(AppliedWaiver {
             id: "W-1".into(),
             reason: "legacy <bucket>".into(),
             approver: "ciso@example.org".into(),
@@ -968,7 +968,7 @@ mod tests {
             file: "waivers.yaml".into(),
             line: Some(3),
             original_status: Status::NonCompliant,
-        });
+        }));
         let findings = vec![
             finding(
                 "r1",

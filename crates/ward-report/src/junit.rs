@@ -137,7 +137,7 @@ fn write_properties(
     }
     let citations = info
         .map(|i| i.citations.clone())
-        .or(first.map(|f| f.citations.clone()))
+        .or(first.map(|f| f.citations.to_vec()))
         .unwrap_or_default();
     for c in citations {
         props.push(("hipaa", c));

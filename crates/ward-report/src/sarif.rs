@@ -169,7 +169,7 @@ fn descriptor(id: &str, info: Option<&RuleInfo>, first: Option<&Finding>) -> Val
         .unwrap_or(Severity::Medium);
     let citations: Vec<String> = info
         .map(|i| i.citations.clone())
-        .or(first.map(|f| f.citations.clone()))
+        .or(first.map(|f| f.citations.to_vec()))
         .unwrap_or_default();
     let title = info.map_or(id, |i| i.title.as_str());
     let full = info

@@ -39,7 +39,7 @@ fn finding(rule: &str, id: &str, status: Status, severity: Severity) -> Finding 
         rule: rule.into(),
         backend: "ward-lang".into(),
         fingerprint: Finding::fingerprint_of(rule, &resource),
-        resource,
+        resource: resource.into(),
         status,
         message: format!("{} {NASTY}", status.as_str()),
         evidence: vec![
@@ -54,7 +54,7 @@ fn finding(rule: &str, id: &str, status: Status, severity: Severity) -> Finding 
                 absent: true,
             },
         ],
-        citations: vec!["164.312(e)(1)".into(), "164.312(a)(1)".into()],
+        citations: ["164.312(e)(1)".to_string(), "164.312(a)(1)".to_string()].into(),
         severity,
         waiver: None,
     }
@@ -79,7 +79,7 @@ fn document() -> FindingsDocument {
         finding("restricted-ssh", "sg-5", Status::Waived, Severity::High),
         finding("vpc-sg-open", "sg-2", Status::NonCompliant, Severity::Low),
     ];
-    findings[4].waiver = Some(AppliedWaiver {
+    findings[4].waiver = Some(Box::new(AppliedWaiver {
         id: "W-7".into(),
         reason: "vendor bastion, \"temporary\", see ticket\nSEC-12".into(),
         approver: "ciso@example.org".into(),
@@ -87,7 +87,7 @@ fn document() -> FindingsDocument {
         file: "waivers.yaml".into(),
         line: Some(3),
         original_status: Status::NonCompliant,
-    });
+    }));
     let rules = vec![
         "restricted-ssh".to_string(),
         "vpc-sg-open".to_string(),

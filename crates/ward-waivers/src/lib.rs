@@ -223,7 +223,7 @@ impl WaiverSet {
             }
             if let Some(waiver) = first {
                 finding.status = Status::Waived;
-                finding.waiver = Some(waiver.applied(original));
+                finding.waiver = Some(Box::new(waiver.applied(original)));
             }
         }
         self.waivers

@@ -50,11 +50,11 @@ fn finding(rule: &str, id: &str, account: &str, status: Status) -> Finding {
         rule: rule.into(),
         backend: "ward-lang".into(),
         fingerprint: Finding::fingerprint_of(rule, &resource),
-        resource,
+        resource: resource.into(),
         status,
         message: "m".into(),
         evidence: Vec::new(),
-        citations: Vec::new(),
+        citations: Vec::new().into(),
         severity: Severity::Medium,
         waiver: None,
     }

@@ -332,7 +332,7 @@ fn make(
     message: String,
     evidence: Vec<Evidence>,
 ) -> Finding {
-    let r = resource.to_ref();
+    let r = resource.shared_ref();
     Finding {
         rule: control.id.clone(),
         backend: BACKEND.to_string(),
@@ -341,7 +341,7 @@ fn make(
         status,
         message,
         evidence,
-        citations: control.citations.clone(),
+        citations: control.citations.as_slice().into(),
         severity: control.severity,
         waiver: None,
     }

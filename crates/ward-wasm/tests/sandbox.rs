@@ -120,7 +120,7 @@ fn each_misbehaviour_is_an_error_for_its_resource_and_the_rest_runs() {
         );
         assert!(bad.message.len() < 2048, "{control}: a short message");
         assert_eq!(bad.backend, "wasm");
-        assert_eq!(bad.citations, vec!["164.308(a)(1)(ii)(D)".to_string()]);
+        assert_eq!(*bad.citations, ["164.308(a)(1)(ii)(D)".to_string()]);
         for good in ["good-one", "good-two"] {
             let f = finding(findings, control, good);
             assert_eq!(
