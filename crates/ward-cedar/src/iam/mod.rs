@@ -29,7 +29,7 @@ pub mod glob;
 pub mod policy;
 pub mod resource_policy;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use serde_json::Value;
@@ -454,20 +454,29 @@ struct Reach {
 }
 
 impl Reach {
+    /// The actions of the services that reach a resource of `resource_type` whose ARNs are
+    /// of `kinds`, each with the ARNs it accepts (those that accept none are left out), and
+    /// their count per service.
     fn new(resource_type: &str, kinds: &[&'static str], catalog: &ActionCatalog) -> Self {
-        let actions = reaching_actions(resource_type, kinds, catalog);
         let mut applicable: BTreeMap<String, usize> = phi_services()
             .iter()
             .filter(|(t, _)| *t == resource_type)
             .flat_map(|(_, s)| s.iter().map(|s| (s.to_string(), 0)))
             .collect();
-        for a in &actions {
-            if let Some(n) = catalog
-                .actions
-                .get(a.action)
-                .and_then(|a| applicable.get_mut(&a.service))
-            {
-                *n += 1;
+        let mut actions = Vec::new();
+        for (action, a) in catalog.actions.iter().enumerate() {
+            let Some(count) = applicable.get_mut(&a.service) else {
+                continue;
+            };
+            let kinds = kinds
+                .iter()
+                .take(MAX_TARGETS)
+                .enumerate()
+                .filter(|(_, kind)| a.resources.iter().any(|r| r == *kind))
+                .fold(0u8, |bits, (i, _)| bits | (1 << i));
+            if kinds != 0 {
+                *count += 1;
+                actions.push(ReachingAction { action, kinds });
             }
         }
         Reach {
@@ -483,35 +492,6 @@ impl Reach {
 struct ReachingAction {
     action: usize,
     kinds: u8,
-}
-
-/// The actions of the services that reach a resource of `resource_type` whose ARNs are of
-/// `kinds`, each with the ARNs it accepts; those that accept none are left out.
-fn reaching_actions(
-    resource_type: &str,
-    kinds: &[&'static str],
-    catalog: &ActionCatalog,
-) -> Vec<ReachingAction> {
-    let services: BTreeSet<&str> = phi_services()
-        .iter()
-        .filter(|(t, _)| *t == resource_type)
-        .flat_map(|(_, s)| s.iter().copied())
-        .collect();
-    catalog
-        .actions
-        .iter()
-        .enumerate()
-        .filter(|(_, a)| services.contains(a.service.as_str()))
-        .filter_map(|(action, a)| {
-            let kinds = kinds
-                .iter()
-                .take(MAX_TARGETS)
-                .enumerate()
-                .filter(|(_, kind)| a.resources.iter().any(|r| r == *kind))
-                .fold(0u8, |bits, (i, _)| bits | (1 << i));
-            (kinds != 0).then_some(ReachingAction { action, kinds })
-        })
-        .collect()
 }
 
 /// The most ARNs a resource has ([`targets`] gives at most 3): the width of
