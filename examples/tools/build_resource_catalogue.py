@@ -4,7 +4,7 @@
     python3 examples/tools/build_resource_catalogue.py [OUT]
 
 Needs botocore (its bundled API models; tested with 1.43.11) and PyYAML, and the reference data
-in ../shared/reference (override with WARD_REFERENCE_DIR). The output is deterministic for a given
+in tests/data/reference. The output is deterministic for a given
 botocore version. (It lives under examples/ for now; its natural home is a tools/ directory.)
 
 Sources (all offline):
@@ -12,7 +12,7 @@ Sources (all offline):
   * the HIPAA conformance pack's ComplianceResourceTypes,
   * shapes of the describe APIs (botocore EC2/RDS/ELB/ELBv2/CloudTrail/IAM/KMS/Lambda models),
     renamed the way AWS Config serializes them,
-  * the union of fields in the real configuration items under /work/shared/reference,
+  * the union of fields in the real configuration items under tests/data/reference,
   * hand-written Config-specific overlays (supplementaryConfiguration, legacy SG fields...).
 """
 import json, os, sys, glob, urllib.parse
@@ -22,7 +22,7 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[2]
 OUT = sys.argv[1] if len(sys.argv) > 1 else str(REPO / 'crates/ward-model/data/resource-types.json')
-REF = os.environ.get('WARD_REFERENCE_DIR', str(REPO.parent / 'shared/reference'))
+REF = str(REPO / 'tests/data/reference')
 loader = botocore.loaders.Loader()
 models = {}
 def model(svc):

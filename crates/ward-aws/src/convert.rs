@@ -8,7 +8,7 @@
 //!   ranges as `ipv4Ranges[{cidrIp}]`, tags as `[{key, value}]`, the item's `arn`,
 //!   `accountId`, `awsRegion`, relationships (`Is contained in Vpc`, `Is attached to
 //!   Instance`...) and the collection time as `configurationItemCaptureTime`. The samples
-//!   under `shared/reference/config-items/` and `ward-model`'s resource catalogue are the
+//!   under `tests/data/reference/config-items/` and `ward-model`'s resource catalogue are the
 //!   reference for every spelling.
 
 use aws_sdk_ec2::types as ec2;

@@ -40,13 +40,10 @@ fn block_on<F: std::future::Future>(f: F) -> F::Output {
 }
 
 fn reference() -> PathBuf {
-    let dir = std::env::var_os("WARD_REFERENCE_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("../shared/reference"));
-    let items = dir.join("config-items");
+    let items = root().join("tests/data/reference/config-items");
     assert!(
         items.is_dir(),
-        "reference data not found at {} (set WARD_REFERENCE_DIR)",
+        "reference data not found at {} (it is part of the repository)",
         items.display()
     );
     items

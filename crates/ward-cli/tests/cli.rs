@@ -1,5 +1,5 @@
 //! End-to-end tests of the `ward` binary over the data in `tests/data/`, the shipped example
-//! and the real AWS samples in `../shared/reference/`.
+//! and the real AWS samples vendored in `tests/data/reference/`.
 
 #![allow(
     clippy::unwrap_used,
@@ -67,20 +67,13 @@ fn status_of(doc: &Value, rule: &str, id: &str) -> Option<String> {
 }
 
 fn reference_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("WARD_REFERENCE_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("../shared/reference"));
-    if dir.is_dir() {
-        Some(dir)
-    } else if std::env::var_os("CI").is_some() {
-        panic!("reference data not found at {}", dir.display());
-    } else {
-        eprintln!(
-            "note: reference data not found at {}; skipped",
-            dir.display()
-        );
-        None
-    }
+    let dir = root().join("tests/data/reference");
+    assert!(
+        dir.is_dir(),
+        "reference data not found at {} (it is part of the repository)",
+        dir.display()
+    );
+    Some(dir)
 }
 
 #[test]

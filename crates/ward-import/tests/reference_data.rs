@@ -2,9 +2,8 @@
 //! events, API output and Cloud Custodian placebo recordings) and checks the facts their
 //! READMEs state.
 //!
-//! The data lives outside the repository: `$WARD_REFERENCE_DIR`, else
-//! `<workspace root>/../shared/reference`. When it is missing the test fails under CI
-//! (`CI` set) and is skipped with a notice elsewhere.
+//! The data is vendored, unchanged and with its sources and licenses, under
+//! `tests/data/reference/` (see its README); a missing folder fails the test.
 
 // Helpers outside `#[test]` functions get the same leave as the tests (clippy.toml).
 #![allow(
@@ -21,23 +20,13 @@ use ward_import::{FileReport, Format, Level, import_path};
 use ward_model::{Inventory, Resource};
 
 fn reference_dir() -> Option<PathBuf> {
-    let dir = match std::env::var_os("WARD_REFERENCE_DIR") {
-        Some(dir) => PathBuf::from(dir),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/reference"),
-    };
-    if dir.join("config-items").is_dir() && dir.join("c7n-placebo").is_dir() {
-        return Some(dir);
-    }
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/reference");
     assert!(
-        std::env::var_os("CI").is_none(),
-        "reference data not found at {} (set WARD_REFERENCE_DIR)",
+        dir.join("config-items").is_dir() && dir.join("c7n-placebo").is_dir(),
+        "reference data not found at {} (it is part of the repository)",
         dir.display()
     );
-    eprintln!(
-        "notice: reference data not found at {}; skipping (set WARD_REFERENCE_DIR)",
-        dir.display()
-    );
-    None
+    Some(dir)
 }
 
 /// Every `*.json` file under `dir`, found independently of the importer's own walk.

@@ -15,15 +15,11 @@ use ward_cli::backends::{ControlSet, LoadOptions};
 use ward_model::Status;
 
 fn samples() -> PathBuf {
-    let dir = std::env::var_os("WARD_REFERENCE_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/reference")
-        });
-    let dir = dir.join("config-items/cloud-custodian/tests/data");
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/data/reference/config-items/cloud-custodian/tests/data");
     assert!(
         dir.is_dir(),
-        "reference data not found at {} (set WARD_REFERENCE_DIR)",
+        "reference data not found at {} (it is part of the repository)",
         dir.display()
     );
     dir
