@@ -32,7 +32,7 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use ward_engine::{EngineError, EvalOptions, Evaluation};
-use ward_model::{ACCOUNT_TYPE, Finding, Inventory, Resource, RuleInfo, Source, Status};
+use ward_model::{ACCOUNT_TYPE, Finding, Inventory, Resource, RuleInfo, Source, Status, TypesRead};
 
 use crate::AwsError;
 use crate::client::Clients;
@@ -60,12 +60,21 @@ pub trait Controls: Sync {
         inventory: &Inventory,
         options: &EvalOptions,
     ) -> Result<Evaluation, EngineError>;
-    /// The resource types a rule reads besides those it selects (through `resources(T)` or
-    /// a lookup): a scheduled run reads them too.
-    fn read_types(&self, _rule: &str) -> Vec<String> {
-        Vec::new()
+    /// The resources a rule reads besides the one it evaluates (`resources(T)`, lookups,
+    /// through every `def` it calls), from the compiled rule. A change-triggered run fetches
+    /// them beside the changed item, a scheduled run beside the types the rule selects. The
+    /// default, "any type", is always safe.
+    fn types_read(&self, _rule: &str) -> TypesRead {
+        TypesRead {
+            any_type: true,
+            ..TypesRead::default()
+        }
     }
 }
+
+/// The `Ward::` account facts a Config rule can read from AWS itself; the others exist only
+/// as AWS CLI output imported by `ward check`.
+pub const READABLE_FACTS: [&str; 1] = [CREDENTIAL_REPORT_TYPE];
 
 /// What kind of notification an event is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -265,6 +274,26 @@ pub fn plan(
     }
     let selected = selected_unique;
     let info = |id: &str| rules.iter().find(|r| r.id == id);
+    for id in &selected {
+        let read = controls.types_read(id);
+        let unreadable: BTreeSet<&String> = info(id)
+            .map(|r| r.resource_types.iter())
+            .into_iter()
+            .flatten()
+            .chain(read.types.iter())
+            .filter(|t| t.starts_with("Ward::") && !READABLE_FACTS.contains(&t.as_str()))
+            .collect();
+        if !unreadable.is_empty() {
+            return Err(AwsError::RuleSelection(format!(
+                "the rule `{id}` reads {}, account facts that AWS Config does not record and this path does not read: a Config rule would decide it without them. Run it with `ward check` over the AWS CLI output of those facts (docs/inventory-format.md); docs/aws.md lists the rules this applies to",
+                unreadable
+                    .iter()
+                    .map(|t| format!("`{t}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
+    }
     let mut params: BTreeMap<String, BTreeMap<String, Value>> = BTreeMap::new();
     let mut extra_types = Vec::new();
     for (key, value) in &event.rule_parameters {
@@ -536,6 +565,12 @@ pub async fn evaluate_event(
                 )]);
             }
             let mut inventory = Inventory::new();
+            let reading_others = rules_reading_others(controls, plan, &rtype);
+            if !reading_others.is_empty() {
+                for r in other_resources(controls, &reading_others, &rtype, clients).await? {
+                    inventory.insert(r);
+                }
+            }
             if event.message_type == MessageType::Change {
                 let report =
                     ward_import::import_reader("event", event.text.as_bytes(), &mut inventory);
@@ -552,7 +587,9 @@ pub async fn evaluate_event(
                 inventory.insert(resource);
             }
             inventory.synthesize_accounts();
-            evaluate_targets(controls, plan, &inventory, &[(rtype, id)], &time, None)
+            // The item's time, not the newest of the resources fetched beside it.
+            let as_of = Some(time.clone());
+            evaluate_targets(controls, plan, &inventory, &[(rtype, id)], &time, as_of)
         }
         MessageType::Scheduled => {
             let clients = clients.ok_or_else(|| {
@@ -595,6 +632,94 @@ fn selected_types(controls: &dyn Controls, plan: &Plan) -> BTreeSet<String> {
         .collect()
 }
 
+/// The types `rules` read besides the resources they evaluate. A rule that may read any
+/// type (`lookup_arn`) reads every type that some rule selects or names.
+fn types_read_by<'r>(
+    controls: &dyn Controls,
+    rules: impl IntoIterator<Item = &'r String>,
+) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    let mut any = false;
+    for id in rules {
+        let read = controls.types_read(id);
+        any |= read.any_type;
+        out.extend(read.types);
+    }
+    if any {
+        for r in controls.rules() {
+            out.extend(r.resource_types.iter().cloned());
+            out.extend(controls.types_read(&r.id).types);
+        }
+    }
+    out
+}
+
+/// The rules of the plan that evaluate `resource_type` and read other resources too: a
+/// change-triggered evaluation of such a rule needs them fetched beside the changed item.
+pub fn rules_reading_others(
+    controls: &dyn Controls,
+    plan: &Plan,
+    resource_type: &str,
+) -> Vec<String> {
+    controls
+        .rules()
+        .iter()
+        .filter(|r| plan.rules.contains(&r.id))
+        .filter(|r| r.resource_types.iter().any(|t| t == resource_type))
+        .filter(|r| controls.types_read(&r.id).reads_others())
+        .map(|r| r.id.clone())
+        .collect()
+}
+
+/// Whether evaluating `event` needs AWS access: a scheduled or oversized notification, or a
+/// change whose rules read other resources than the changed item.
+pub fn needs_aws(controls: &dyn Controls, event: &RuleEvent, plan: &Plan) -> bool {
+    match event.message_type {
+        MessageType::Change => event
+            .item()
+            .and_then(|item| str_field(item, "resourceType"))
+            .is_some_and(|t| !rules_reading_others(controls, plan, &t).is_empty()),
+        MessageType::Oversized | MessageType::Scheduled => true,
+    }
+}
+
+/// The resources besides a changed item that `rules` read, from AWS Config.
+async fn other_resources(
+    controls: &dyn Controls,
+    rules: &[String],
+    resource_type: &str,
+    clients: Option<&Clients>,
+) -> Result<Vec<Resource>, AwsError> {
+    let types: BTreeSet<String> = types_read_by(controls, rules)
+        .into_iter()
+        .filter(|t| t.starts_with("AWS::") && t.as_str() != ACCOUNT_TYPE)
+        .collect();
+    let named = |types: &BTreeSet<String>| {
+        types
+            .iter()
+            .map(|t| format!("`{t}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let Some(clients) = clients else {
+        return Err(AwsError::Event(format!(
+            "{} read{} {} besides the changed `{resource_type}`; without them the rule would decide by absence. Give AWS access to read them from AWS Config (the Lambda has it; `ward config-rule` uses --profile/--region/--endpoint-url), or evaluate with `ward check` over a snapshot",
+            rules.join(", "),
+            if rules.len() == 1 { "s" } else { "" },
+            named(&types)
+        )));
+    };
+    crate::collect::config_resources(clients, &types)
+        .await
+        .map_err(|e| {
+            AwsError::Event(format!(
+                "{} read {} besides the changed item, and reading them from AWS Config failed: {e}",
+                rules.join(", "),
+                named(&types)
+            ))
+        })
+}
+
 /// Every resource a scheduled run reads.
 async fn scheduled_inventory(
     controls: &dyn Controls,
@@ -604,9 +729,7 @@ async fn scheduled_inventory(
     time: &str,
 ) -> Result<Inventory, AwsError> {
     let mut types = selected_types(controls, plan);
-    for r in &plan.rules {
-        types.extend(controls.read_types(r));
-    }
+    types.extend(types_read_by(controls, &plan.rules));
     types.extend(plan.extra_types.iter().cloned());
     let config_types: BTreeSet<String> = types
         .iter()

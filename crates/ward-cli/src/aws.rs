@@ -4,7 +4,7 @@
 
 use ward_aws::config_rule::Controls;
 use ward_engine::{EngineError, EvalOptions, Evaluation};
-use ward_model::{Inventory, RuleInfo};
+use ward_model::{Inventory, RuleInfo, TypesRead};
 
 use crate::backends::ControlSet;
 
@@ -21,24 +21,40 @@ impl Controls for ControlSet {
         ControlSet::evaluate(self, inventory, options)
     }
 
-    /// The resource types named in the rule's source file (`resources(AWS::EC2::FlowLog)`,
-    /// lookups, its `resource:` line): what a scheduled run must read for it.
-    fn read_types(&self, rule: &str) -> Vec<String> {
-        let Some(file) = self
+    /// From the backend that holds the rule, computed from its compiled form (the rule
+    /// language: through every `def` and import). A backend that cannot tell (Cedar, WASM
+    /// plugins) is answered by the types its source file names besides the rule's own, when
+    /// there is one, else "any type".
+    fn types_read(&self, rule: &str) -> TypesRead {
+        if let Some(read) = self.backends().find_map(|b| b.types_read(rule)) {
+            return read;
+        }
+        let text = self
             .rule(rule)
             .and_then(|r| r.source.as_ref())
-            .map(|s| s.file.clone())
-        else {
-            return Vec::new();
+            .and_then(|s| {
+                self.sources()
+                    .into_iter()
+                    .find(|(path, _)| path.display().to_string() == s.file)
+            })
+            .map(|(_, text)| text);
+        let own = |t: &String| {
+            self.rule(rule)
+                .is_some_and(|r| r.resource_types.iter().any(|o| o == t))
         };
-        let sources = self.sources();
-        let Some((_, text)) = sources
-            .iter()
-            .find(|(path, _)| path.display().to_string() == file)
-        else {
-            return Vec::new();
-        };
-        resource_types_in(text)
+        match text {
+            Some(text) => TypesRead {
+                types: resource_types_in(text)
+                    .into_iter()
+                    .filter(|t| !own(t))
+                    .collect(),
+                any_type: false,
+            },
+            None => TypesRead {
+                any_type: true,
+                ..TypesRead::default()
+            },
+        }
     }
 }
 

@@ -317,7 +317,7 @@ pub fn call<'a>(
         B::StartsWith => Val::bool(str_arg(b, a0)?.starts_with(str_arg(b, a1)?)),
         B::EndsWith => Val::bool(str_arg(b, a0)?.ends_with(str_arg(b, a1)?)),
         B::Contains => match a0.elements() {
-            Some(items) => Val::bool(items.iter().any(|i| values_equal(i, a1))),
+            Some(_) => Val::bool(crate::eval::contains(frame, a0, a1)?),
             None => Val::bool(str_arg(b, a0)?.contains(str_arg(b, a1)?)),
         },
         B::Split => Val::list(
@@ -390,7 +390,7 @@ pub fn call<'a>(
         B::Statements => statements(a0)?,
         B::ActionMatches => {
             let action = str_arg(b, a1)?;
-            Val::bool(patterns(a0).iter().any(|p| wildcard_match(p, action)))
+            Val::bool(patterns(a0)?.iter().any(|p| wildcard_match(p, action)))
         }
         B::Allows => {
             let stmts = statements(a0)?;
@@ -670,27 +670,41 @@ fn is_private(cidr: &str) -> Result<bool, EvalError> {
     Ok(false)
 }
 
-/// The strings of an IAM element that is a string or a list of strings.
-fn patterns(v: &Val<'_>) -> Vec<String> {
+/// The strings of an IAM element that is a string or a list of strings. Anything else (a
+/// number, an object, a list holding one) is not a policy Ward can read: an error, never
+/// an element that quietly matches nothing.
+fn patterns(v: &Val<'_>) -> Result<Vec<String>, EvalError> {
+    let not_text = |i: &Val<'_>| {
+        EvalError(format!(
+            "unexpected shape: an IAM policy element{} is {} {} ({}), not a string or a list of strings",
+            at_path(i),
+            crate::eval::article(i.kind()),
+            i.kind(),
+            crate::eval::excerpt(i)
+        ))
+    };
     match v.elements() {
         Some(items) => items
             .iter()
-            .filter_map(|i| i.as_str().map(str::to_string))
+            .map(|i| i.as_str().map(str::to_string).ok_or_else(|| not_text(i)))
             .collect(),
-        None => v.as_str().map(|s| vec![s.to_string()]).unwrap_or_default(),
+        None => v
+            .as_str()
+            .map(|s| vec![s.to_string()])
+            .ok_or_else(|| not_text(v)),
     }
 }
 
 fn statement_applies(s: &Val<'_>, action: &str, resource: &str) -> Result<bool, EvalError> {
     let get = |k: &str| crate::eval::field(s, &std::sync::Arc::from(k));
     let action_ok = match (get("Action")?, get("NotAction")?) {
-        (a, _) if !a.is_absent() => patterns(&a).iter().any(|p| wildcard_match(p, action)),
-        (_, n) if !n.is_absent() => !patterns(&n).iter().any(|p| wildcard_match(p, action)),
+        (a, _) if !a.is_absent() => patterns(&a)?.iter().any(|p| wildcard_match(p, action)),
+        (_, n) if !n.is_absent() => !patterns(&n)?.iter().any(|p| wildcard_match(p, action)),
         _ => false,
     };
     let resource_ok = match (get("Resource")?, get("NotResource")?) {
-        (r, _) if !r.is_absent() => patterns(&r).iter().any(|p| wildcard_match(p, resource)),
-        (_, n) if !n.is_absent() => !patterns(&n).iter().any(|p| wildcard_match(p, resource)),
+        (r, _) if !r.is_absent() => patterns(&r)?.iter().any(|p| wildcard_match(p, resource)),
+        (_, n) if !n.is_absent() => !patterns(&n)?.iter().any(|p| wildcard_match(p, resource)),
         _ => true,
     };
     Ok(action_ok && resource_ok)

@@ -218,6 +218,9 @@ fn eval_inner<'a>(ir: &Ir, env: &Env<'a>, frame: &mut Frame<'a>) -> EvalResult<'
             if r.is_absent() {
                 return Ok(r);
             }
+            if matches!(op, CmpOp::Eq | CmpOp::Ne) && !same_kind(&l, &r) {
+                return Err(shape_surprise(frame, &l, &r));
+            }
             Val::bool(compare(*op, &l, &r)?)
         }
         Ir::In {
@@ -235,7 +238,7 @@ fn eval_inner<'a>(ir: &Ir, env: &Env<'a>, frame: &mut Frame<'a>) -> EvalResult<'
             if h.is_absent() {
                 return Ok(h);
             }
-            let found = contains(&h, &n)?;
+            let found = contains(frame, &h, &n)?;
             Val::bool(found != *negated)
         }
         Ir::Coalesce(a, b) => {
@@ -460,9 +463,105 @@ pub fn values_equal(a: &Val<'_>, b: &Val<'_>) -> bool {
     compare(CmpOp::Eq, a, b).unwrap_or(false)
 }
 
-fn contains(haystack: &Val<'_>, needle: &Val<'_>) -> Result<bool, EvalError> {
+/// Whether two present values are of kinds that `==` can compare: a string and a resource
+/// type are both text, and a list or object of the inventory is the same kind as one built
+/// at run time. Anything else is a shape the rule did not expect (`configuration.state`
+/// recorded as `{"value": "in-use"}` compared with `"in-use"`): never quietly unequal.
+pub fn same_kind(a: &Val<'_>, b: &Val<'_>) -> bool {
+    a.kind() == b.kind() || (a.as_str().is_some() && b.as_str().is_some())
+}
+
+/// The run-time error for a value whose shape the rule did not expect. The unexpected
+/// value, with its path, becomes evidence of the `ERROR` finding (objects and lists
+/// included, which evidence otherwise leaves out).
+pub fn shape_surprise(frame: &mut Frame<'_>, found: &Val<'_>, other: &Val<'_>) -> EvalError {
+    // The side read from the inventory is the surprise; a literal or parameter has no path.
+    let (found, other) = match (&found.path, &other.path) {
+        (None, Some(_)) => (other, found),
+        _ => (found, other),
+    };
+    if let Some(path) = &found.path {
+        let path = path.render();
+        if !frame.evidence.iter().any(|e| e.path == path) && frame.evidence.len() < MAX_EVIDENCE {
+            frame.evidence.push(Evidence {
+                path,
+                value: found.to_json(),
+                absent: false,
+            });
+        }
+    }
+    EvalError(format!(
+        "unexpected shape: {} is {} {} ({}), compared with {} {} ({}); Ward does not guess what it means",
+        found
+            .path
+            .as_ref()
+            .map(|p| format!("`{}`", p.render()))
+            .unwrap_or_else(|| "a value".to_string()),
+        article(found.kind()),
+        found.kind(),
+        excerpt(found),
+        article(other.kind()),
+        other.kind(),
+        excerpt(other),
+    ))
+}
+
+pub fn article(kind: &str) -> &'static str {
+    if kind.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    }
+}
+
+/// A value as JSON text, cut to a readable length.
+pub fn excerpt(v: &Val<'_>) -> String {
+    const MAX: usize = 120;
+    let text = v.to_json().to_string();
+    if text.len() <= MAX {
+        return text;
+    }
+    let mut end = MAX;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", text.get(..end).unwrap_or_default())
+}
+
+/// Why `x in haystack` could not be answered.
+enum Contains<'a> {
+    /// No element of the list is of the needle's kind: this element shows the shape found.
+    Surprise(Val<'a>),
+    Error(EvalError),
+}
+
+/// `needle in haystack`: an element of a list, a key of an object, a substring of a string.
+pub fn contains<'a>(
+    frame: &mut Frame<'_>,
+    haystack: &Val<'a>,
+    needle: &Val<'a>,
+) -> Result<bool, EvalError> {
+    lookup_in(haystack, needle).map_err(|e| match e {
+        Contains::Surprise(element) => shape_surprise(frame, &element, needle),
+        Contains::Error(e) => e,
+    })
+}
+
+fn lookup_in<'a>(haystack: &Val<'a>, needle: &Val<'a>) -> Result<bool, Contains<'a>> {
     if let Some(items) = haystack.elements() {
-        return Ok(items.iter().any(|i| values_equal(i, needle)));
+        if items.iter().any(|i| values_equal(i, needle)) {
+            return Ok(true);
+        }
+        // A list whose elements are all of another kind than the needle (security group
+        // ids recorded as `{"value": "sg-1"}` objects, looked up by a string) is a surprise,
+        // not a "not found".
+        if items.iter().any(|i| same_kind(i, needle)) {
+            return Ok(false);
+        }
+        return match items.into_iter().find(|i| !i.is_absent()) {
+            Some(element) => Err(Contains::Surprise(element)),
+            None => Ok(false),
+        };
     }
     if let (Some(m), Some(n)) = (haystack.json_map(), needle.as_str()) {
         return Ok(m.contains_key(n));
@@ -471,11 +570,19 @@ fn contains(haystack: &Val<'_>, needle: &Val<'_>) -> Result<bool, EvalError> {
         (V::Str(h), Some(n)) => Ok(h.as_str().contains(n)),
         (V::Tags(t), Some(n)) => Ok(t.contains_key(n)),
         (V::Obj(m), Some(n)) => Ok(m.contains_key(n)),
-        _ => Err(EvalError(format!(
-            "cannot look for a {} in a {}",
+        _ => Err(Contains::Error(EvalError(format!(
+            "cannot look for {} {} ({}) in {} {}{}",
+            article(needle.kind()),
             needle.kind(),
-            haystack.kind()
-        ))),
+            excerpt(needle),
+            article(haystack.kind()),
+            haystack.kind(),
+            haystack
+                .path
+                .as_ref()
+                .map(|p| format!(" (`{}` = {})", p.render(), excerpt(haystack)))
+                .unwrap_or_default()
+        )))),
     }
 }
 

@@ -21,6 +21,7 @@ use ward_lang::ir::IrStmt;
 use ward_lang::{CompiledRule, Pack};
 use ward_model::{
     FieldNeeds, Finding, Inventory, ParamInfo, Resource, RuleInfo, SourceLocation, Status,
+    TypesRead,
 };
 
 use crate::eval::{Env, Frame, Truth, eval, render, truth};
@@ -70,6 +71,11 @@ pub trait Backend: Sync {
             }
             _ => self.field_needs(),
         }
+    }
+    /// The resources one of its rules reads besides the one it evaluates, from the compiled
+    /// rule; `None` when the backend cannot tell (its caller then assumes the worst).
+    fn types_read(&self, _rule: &str) -> Option<TypesRead> {
+        None
     }
 }
 
@@ -128,11 +134,16 @@ pub enum EngineError {
 /// The rule language as a [`Backend`].
 pub struct LangBackend {
     pack: Pack,
+    /// What each rule reads besides its resource, computed on first use.
+    types_read: std::sync::OnceLock<BTreeMap<String, TypesRead>>,
 }
 
 impl LangBackend {
     pub fn new(pack: Pack) -> Self {
-        LangBackend { pack }
+        LangBackend {
+            pack,
+            types_read: std::sync::OnceLock::new(),
+        }
     }
 
     pub fn pack(&self) -> &Pack {
@@ -155,6 +166,13 @@ impl Backend for LangBackend {
 
     fn field_needs(&self) -> FieldNeeds {
         self.field_needs_of(None)
+    }
+
+    fn types_read(&self, rule: &str) -> Option<TypesRead> {
+        self.types_read
+            .get_or_init(|| ward_lang::fields::types_read(&self.pack))
+            .get(rule)
+            .cloned()
     }
 
     /// The selected rules' fields, with those of the `def`s they call.

@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
-use ward_model::{Relationship, Resource, Source};
+use ward_model::{Relationship, Resource, Source, ValueWrappers};
 
 use crate::diagnostic::{Code, ImportDiagnostic};
 
@@ -223,9 +223,41 @@ pub(crate) fn normalize_item(item: Value, source: Source) -> Result<Normalized, 
     }
 
     let resource_type = resource.resource_type.clone();
+    for path in ValueWrappers::builtin().of(&resource_type) {
+        unwrap_values(&mut resource.configuration, path);
+    }
     normalize_type_specific(&resource_type, &mut resource, &mut warn);
 
     Ok(Normalized { resource, warnings })
+}
+
+/// Replaces every `{"value": X}` object at `path` (under a list, in each element) by `X`:
+/// AWS Config records some fields that way (AWS's Config resource schema lists
+/// `configuration.state.value` for volumes), other sources as the bare value. An object with
+/// any other key is left as it is, for the rules to meet as an unexpected shape.
+fn unwrap_values(value: &mut Value, path: &[String]) {
+    match value {
+        Value::Array(items) => {
+            for item in items {
+                unwrap_values(item, path);
+            }
+        }
+        Value::Object(map) => match path.split_first() {
+            Some((key, rest)) => {
+                if let Some(child) = map.get_mut(key.as_str()) {
+                    unwrap_values(child, rest);
+                }
+            }
+            None => {
+                if map.len() == 1
+                    && let Some(inner) = map.remove("value")
+                {
+                    *value = inner;
+                }
+            }
+        },
+        _ => {}
+    }
 }
 
 /// Type-specific rules: security group ranges, IAM policy documents, S3 bucket policy.
@@ -648,6 +680,46 @@ mod tests {
             Some("2024-01-02T03:04:05.678Z")
         );
         assert_eq!(a.relationships[0].relationship_name, "Is contained in Vpc");
+    }
+
+    #[test]
+    fn values_config_wraps_are_unwrapped_in_either_encoding() {
+        // AWS's Config resource schema: AWS::EC2::Volume records `configuration.state.value`;
+        // the aws-config-rdk sample item records `"state": "in-use"`. One meaning.
+        let wrapped = json!({"resourceType": "AWS::EC2::Volume", "resourceId": "vol-1",
+            "configuration": {"state": {"value": "in-use"}, "encrypted": false,
+                              "attachments": [{"state": "attached"}]}});
+        let bare = json!({"resourceType": "AWS::EC2::Volume", "resourceId": "vol-1",
+            "configuration": {"state": "in-use", "encrypted": false,
+                              "attachments": [{"state": "attached"}]}});
+        let a = resource_from_item(wrapped, src()).unwrap();
+        let b = resource_from_item(bare, src()).unwrap();
+        assert_eq!(a.configuration, b.configuration);
+        assert_eq!(a.configuration["state"], "in-use");
+
+        // A list of wrapped values (classic ELB `securityGroups`: `...securityGroups.value`).
+        let elb = json!({"resourceType": "AWS::ElasticLoadBalancing::LoadBalancer",
+            "resourceId": "lb-1",
+            "configuration": {"securityGroups": [{"value": "sg-1"}, "sg-2"],
+                              "availabilityZones": [{"value": "us-east-1a"}]}});
+        let r = resource_from_item(elb, src()).unwrap();
+        assert_eq!(r.configuration["securityGroups"], json!(["sg-1", "sg-2"]));
+        assert_eq!(r.configuration["availabilityZones"], json!(["us-east-1a"]));
+
+        // An object with more than `value` is not a wrapper: left for the rules to meet.
+        let odd = json!({"resourceType": "AWS::EC2::Volume", "resourceId": "vol-2",
+            "configuration": {"state": {"value": "in-use", "code": 16}}});
+        let r = resource_from_item(odd, src()).unwrap();
+        assert_eq!(
+            r.configuration["state"],
+            json!({"value": "in-use", "code": 16})
+        );
+
+        // A type whose `state` is a real object (EC2 instance: code and name) is untouched.
+        let instance = json!({"resourceType": "AWS::EC2::Instance", "resourceId": "i-1",
+            "configuration": {"state": {"value": "running"}}});
+        let r = resource_from_item(instance, src()).unwrap();
+        assert_eq!(r.configuration["state"], json!({"value": "running"}));
     }
 
     #[test]

@@ -9,6 +9,8 @@
 
 use std::collections::BTreeSet;
 
+use ward_model::TypesRead;
+
 use crate::functions::Builtin;
 use crate::ir::{Ir, IrArg, IrStmt, MessagePart, RootField};
 use crate::pack::Pack;
@@ -39,14 +41,53 @@ pub fn configuration_fields(pack: &Pack) -> FieldUse {
 /// [`configuration_fields`] of the rules in `only` (every rule when `None`), with the
 /// `def`s they call.
 pub fn configuration_fields_of(pack: &Pack, only: Option<&BTreeSet<String>>) -> FieldUse {
-    let mut walk = Walk::default();
     let mut out = FieldUse::default();
+    for (rule, summary) in rule_summaries(pack, only) {
+        if summary.whole_own {
+            out.whole_types.extend(rule.resource_types.iter().cloned());
+        }
+        if summary.whole_other {
+            if summary.any_type {
+                out.everything_in.push(format!("rule `{}`", rule.id));
+            } else {
+                out.whole_types.extend(rule.resource_types.iter().cloned());
+                out.whole_types.extend(summary.types);
+            }
+        }
+        out.names.extend(summary.names);
+    }
+    out
+}
+
+/// [`TypesRead`] of every rule of the pack, by rule id.
+pub fn types_read(pack: &Pack) -> std::collections::BTreeMap<String, TypesRead> {
+    rule_summaries(pack, None)
+        .into_iter()
+        .map(|(rule, summary)| {
+            (
+                rule.id.clone(),
+                TypesRead {
+                    types: summary.types,
+                    any_type: summary.any_type,
+                },
+            )
+        })
+        .collect()
+}
+
+/// Each rule (of `only`, or all) with what it and the `def`s it calls do, transitively.
+fn rule_summaries<'p>(
+    pack: &'p Pack,
+    only: Option<&BTreeSet<String>>,
+) -> Vec<(&'p crate::ir::CompiledRule, Summary)> {
+    let mut walk = Walk::default();
     let mut defs = Vec::with_capacity(pack.defs.len());
     for def in &pack.defs {
         walk.start();
         walk.expr(&def.body);
         defs.push(walk.summary());
     }
+    let mut out = Vec::new();
     for rule in pack
         .rules
         .iter()
@@ -92,18 +133,7 @@ pub fn configuration_fields_of(pack: &Pack, only: Option<&BTreeSet<String>>) -> 
                 todo.extend(def.calls.iter().copied());
             }
         }
-        if summary.whole_own {
-            out.whole_types.extend(rule.resource_types.iter().cloned());
-        }
-        if summary.whole_other {
-            if summary.any_type {
-                out.everything_in.push(format!("rule `{}`", rule.id));
-            } else {
-                out.whole_types.extend(rule.resource_types.iter().cloned());
-                out.whole_types.extend(summary.types);
-            }
-        }
-        out.names.extend(summary.names);
+        out.push((rule, summary));
     }
     out
 }
@@ -271,7 +301,15 @@ impl Walk {
                 self.expr(b);
             }
             Ir::Call(builtin, args) => {
-                if *builtin == Builtin::LookupArn {
+                // `lookup_arn` can return any type; so can `resources`, `lookup` and
+                // `related` given a type that is not a literal.
+                let literal_type = matches!(args.first(), Some(IrArg::Value(Ir::Type(_))));
+                if *builtin == Builtin::LookupArn
+                    || (matches!(
+                        builtin,
+                        Builtin::Lookup | Builtin::Related | Builtin::Resources
+                    ) && !literal_type)
+                {
                     self.any_type = true;
                 }
                 for arg in args {

@@ -20,5 +20,5 @@ pub use inventory::{ACCOUNT_TYPE, INVENTORY_FORMAT_VERSION, Insert, Inventory, I
 pub use plugin::PluginRecord;
 pub use projection::{FieldNeeds, FieldsRead};
 pub use resource::{Relationship, Resource, ResourceKey, ResourceRef, Source};
-pub use rule::{ParamInfo, RuleInfo, SourceLocation};
-pub use shape::{ResourceCatalog, ResourceShape, Shape};
+pub use rule::{ParamInfo, RuleInfo, SourceLocation, TypesRead};
+pub use shape::{ResourceCatalog, ResourceShape, Shape, ValueWrappers};

@@ -81,3 +81,22 @@ impl std::fmt::Display for SourceLocation {
 pub fn find<'a>(rules: &'a [RuleInfo], id: &str) -> Option<&'a RuleInfo> {
     rules.iter().find(|r| r.id == id)
 }
+
+/// Which resources a rule reads besides the one it evaluates: what a Config rule event must
+/// fetch beside its item, and a scheduled run beside the types the rule selects. Computed
+/// by each backend from its compiled rules (the rule language: through every `def` it calls
+/// and every import), never from source text.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TypesRead {
+    /// The types it names (`resources(T)`, `lookup(T, …)`, `related(T)`, a type literal).
+    pub types: std::collections::BTreeSet<String>,
+    /// It may read a resource of any type (`lookup_arn`, or a type that is not a literal).
+    pub any_type: bool,
+}
+
+impl TypesRead {
+    /// Whether the rule looks at any resource other than the one it evaluates.
+    pub fn reads_others(&self) -> bool {
+        self.any_type || !self.types.is_empty()
+    }
+}

@@ -70,7 +70,7 @@ pub(crate) fn config_rule(args: ConfigRuleArgs) -> ExitCode {
     if args.put && event.result_token.is_none() {
         return fail(ward_aws::AwsError::NoResultToken);
     }
-    let needs_aws = args.put || event.message_type != config_rule::MessageType::Change;
+    let needs_aws = args.put || config_rule::needs_aws(&controls, &event, &plan);
     let runtime = match ward_aws::runtime() {
         Ok(r) => r,
         Err(e) => return fail(e),
