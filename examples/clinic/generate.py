@@ -3648,7 +3648,7 @@ def both_accounts(rule, why_analytics, note=None):
 # ---- account level (one AWS::::Account per account: prod passes, analytics fails)
 both_accounts("cloudtrail-enabled", "its only trail, analytics-trail, stopped logging on 2026-08-01")
 both_accounts("cloudtrail-s3-dataevents-enabled", "no logging trail (riverside-audit's all-buckets S3 data-event selector is in prod)")
-both_accounts("ebs-snapshot-public-restorable-check", "a snapshot's createVolumePermission includes group all (public)")
+both_accounts("ebs-snapshot-public-restorable-check", "describe-snapshots --restorable-by-user-ids all lists the research dataset snapshot (its createVolumePermission is group all)")
 both_accounts("iam-password-policy", "length 8, no symbols required, no reuse prevention, passwords never expire")
 both_accounts("iam-root-access-key-check", "the root user has an active access key (created during the 2025 setup)")
 both_accounts("multi-region-cloudtrail-enabled", "its multi-Region trail is not logging")
