@@ -3337,6 +3337,11 @@ def fact_files(account):
     regional["ec2-get-ebs-encryption-by-default.json"] = cli_json(
         {"EbsEncryptionByDefault": encrypted, **({"SseType": "sse-ebs"} if encrypted else {})})
     register("Ward::EC2::EbsEncryptionByDefault", f"{account}/{REGION}", account, f"{short_account(account)} {REGION}")
+    # aws ec2 describe-snapshots --owner-ids self --restorable-by-user-ids all: nothing in prod;
+    # in analytics, the imaging dataset shared publicly for a 2025 paper (service_fact_files).
+    regional["ec2-describe-snapshots-public.json"] = cli_json(
+        {"Snapshots": [] if account == PROD else [public_snapshot(account)]})
+    register("Ward::EC2::PublicSnapshots", f"{account}/{REGION}", account, f"{short_account(account)} {REGION}")
     regional["guardduty-list-detectors.json"] = cli_json(
         {"DetectorIds": [GUARDDUTY_DETECTOR] if account == PROD else []})
     register("Ward::GuardDuty::Detectors", f"{account}/{REGION}", account, f"{short_account(account)} {REGION}")
@@ -3357,6 +3362,26 @@ def fact_files(account):
     for name, text in regional.items():
         files[f"{REGION}/{name}"] = text
     return files
+
+
+def public_snapshot(account):
+    """The analytics account's public snapshot as `describe-snapshots` prints it: the members of
+    botocore's EC2 Snapshot shape, in the model's order. Its createVolumePermission (group all)
+    is saved too, in service_fact_files."""
+    return {
+        "Tags": [{"Key": "Name", "Value": "research-dataset-2025"}],
+        "StorageTier": "standard",
+        "CompletionTime": cli_time("2025-04-02T16:48:27.331Z"),
+        "SnapshotId": "snap-0" + hexid("snap", "research-dataset-2025", 16),
+        "VolumeId": "vol-0" + hexid("vol", "research-dataset-2025", 16),
+        "State": "completed",
+        "StartTime": cli_time("2025-04-02T16:31:05.912Z"),
+        "Progress": "100%",
+        "OwnerId": account,
+        "Description": "De-identified imaging dataset for the 2025 readmission paper",
+        "VolumeSize": 200,
+        "Encrypted": False,
+    }
 
 
 def cli_time(iso):
@@ -3623,7 +3648,7 @@ def both_accounts(rule, why_analytics, note=None):
 # ---- account level (one AWS::::Account per account: prod passes, analytics fails)
 both_accounts("cloudtrail-enabled", "its only trail, analytics-trail, stopped logging on 2026-08-01")
 both_accounts("cloudtrail-s3-dataevents-enabled", "no logging trail (riverside-audit's all-buckets S3 data-event selector is in prod)")
-both_accounts("ebs-snapshot-public-restorable-check", "a snapshot's createVolumePermission includes group all (public)")
+both_accounts("ebs-snapshot-public-restorable-check", "describe-snapshots --restorable-by-user-ids all lists the research dataset snapshot (its createVolumePermission is group all)")
 both_accounts("iam-password-policy", "length 8, no symbols required, no reuse prevention, passwords never expire")
 both_accounts("iam-root-access-key-check", "the root user has an active access key (created during the 2025 setup)")
 both_accounts("multi-region-cloudtrail-enabled", "its multi-Region trail is not logging")

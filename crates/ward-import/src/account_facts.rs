@@ -1,6 +1,7 @@
 //! Account-level facts that AWS Config records no item for: the IAM credential report, the
 //! account password policy and summary, the root's virtual MFA devices, EBS encryption by
-//! default, GuardDuty detectors, Security Hub and the Config recorder status. Each AWS CLI /
+//! default, the account's public EBS snapshots, GuardDuty detectors, Security Hub and the
+//! Config recorder status. Each AWS CLI /
 //! API response becomes resources of a documented `Ward::` pseudo type
 //! (`docs/inventory-format.md`), so rules treat them like any other resource.
 //!
@@ -25,6 +26,20 @@ pub const EBS_ENCRYPTION_BY_DEFAULT: &str = "Ward::EC2::EbsEncryptionByDefault";
 pub const GUARDDUTY_DETECTORS: &str = "Ward::GuardDuty::Detectors";
 pub const SECURITY_HUB: &str = "Ward::SecurityHub::Hub";
 pub const CONFIG_RECORDER_STATUS: &str = "Ward::Config::RecorderStatus";
+pub const PUBLIC_SNAPSHOTS: &str = "Ward::EC2::PublicSnapshots";
+
+/// The query whose output is [`PUBLIC_SNAPSHOTS`]: the account's snapshots that every AWS
+/// account may restore (the call behind AWS Config's EBS_SNAPSHOT_PUBLIC_RESTORABLE_CHECK).
+pub(crate) const PUBLIC_SNAPSHOTS_OPERATION: &str =
+    "ec2 describe-snapshots --owner-ids self --restorable-by-user-ids all";
+
+/// Any other `describe-snapshots` output: its query cannot be told from it.
+pub(crate) const DESCRIBE_SNAPSHOTS_OPERATION: &str = "ec2 describe-snapshots";
+
+/// The file name (without `.json` / `.json.gz`) that says a `{"Snapshots": [...]}` file holds
+/// the output of [`PUBLIC_SNAPSHOTS_OPERATION`]. The output alone cannot say it: a plain
+/// `describe-snapshots` prints the same shape.
+pub const PUBLIC_SNAPSHOTS_FILE: &str = "ec2-describe-snapshots-public";
 
 /// Every pseudo type this module produces.
 pub const PSEUDO_TYPES: &[&str] = &[
@@ -36,6 +51,7 @@ pub const PSEUDO_TYPES: &[&str] = &[
     GUARDDUTY_DETECTORS,
     SECURITY_HUB,
     CONFIG_RECORDER_STATUS,
+    PUBLIC_SNAPSHOTS,
 ];
 
 /// Credential report cells that mean "no value".
@@ -226,6 +242,212 @@ fn without_envelope(mut rest: Map<String, Value>) -> Map<String, Value> {
         rest.remove(key);
     }
     rest
+}
+
+/// What a `{"Snapshots": [...]}` object is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SnapshotsOutput {
+    /// In a file named [`PUBLIC_SNAPSHOTS_FILE`]: the public-snapshot query's output.
+    Public,
+    /// EC2 `describe-snapshots` output (or an empty `Snapshots` list) in a file whose name
+    /// does not say which query it answers: refused, never guessed.
+    Unnamed,
+}
+
+/// Recognizes `describe-snapshots` output. Redshift, ElastiCache and FSx answer with a
+/// `Snapshots` list too; a list none of whose elements has an EBS `SnapshotId` (`snap-…`) is
+/// not EC2's and is left to the other formats, unless the file's name says it is the public
+/// list (then [`read_public_snapshots`] says what is wrong with it).
+pub(crate) fn recognize_snapshots(
+    rest: &Map<String, Value>,
+    file: &str,
+) -> Option<SnapshotsOutput> {
+    let list = rest.get("Snapshots")?;
+    if named_public_snapshots(file) {
+        return Some(SnapshotsOutput::Public);
+    }
+    let ec2 = match list {
+        Value::Array(items) => items.is_empty() || items.iter().any(is_ebs_snapshot),
+        _ => false,
+    };
+    ec2.then_some(SnapshotsOutput::Unnamed)
+}
+
+/// The file's name is [`PUBLIC_SNAPSHOTS_FILE`] (any case), optionally followed by `-`, `_`
+/// or `.` and more (`ec2-describe-snapshots-public-2026-11-20.json`), then `.json` or
+/// `.json.gz`.
+pub(crate) fn named_public_snapshots(file: &str) -> bool {
+    let name = file
+        .rsplit(['/', '\\'])
+        .next()
+        .unwrap_or(file)
+        .to_ascii_lowercase();
+    let name = name.strip_suffix(".gz").unwrap_or(&name);
+    let Some(stem) = name.strip_suffix(".json") else {
+        return false;
+    };
+    stem.strip_prefix(PUBLIC_SNAPSHOTS_FILE)
+        .is_some_and(|more| more.is_empty() || more.starts_with(['-', '_', '.']))
+}
+
+fn is_ebs_snapshot(value: &Value) -> bool {
+    value
+        .get("SnapshotId")
+        .and_then(Value::as_str)
+        .is_some_and(|id| id.starts_with("snap-"))
+}
+
+/// The diagnostic for `describe-snapshots` output in a file whose name does not say which
+/// query it answers. `line_column` is where its `Snapshots` key is.
+pub(crate) fn unnamed_snapshots(
+    rest: &Map<String, Value>,
+    file: &str,
+    line_column: Option<(usize, usize)>,
+) -> ImportDiagnostic {
+    let count = rest
+        .get("Snapshots")
+        .and_then(Value::as_array)
+        .map_or(0, Vec::len);
+    let what = if count == 0 {
+        "an empty `Snapshots` list (`ec2 describe-snapshots` output?)".to_string()
+    } else {
+        format!(
+            "`ec2 describe-snapshots` output ({})",
+            plural(count, "snapshot")
+        )
+    };
+    let mut diagnostic = ImportDiagnostic::error(
+        Code::Ambiguous,
+        file,
+        format!(
+            "{what} does not say which snapshots were asked for: Ward imports only the output of \
+             `--owner-ids self --restorable-by-user-ids all` (the account's public snapshots), which \
+             a plain `describe-snapshots` cannot be told from; it was not imported"
+        ),
+    )
+    .with_help(format!(
+        "if this is the output of `aws ec2 describe-snapshots --owner-ids self --restorable-by-user-ids all --output json`, \
+         name the file `{PUBLIC_SNAPSHOTS_FILE}.json` (in the account's and Region's directory, `AWSLogs/ACCOUNT/REGION/`); \
+         other describe-snapshots output is not read (docs/inventory-format.md, account-level facts)"
+    ));
+    diagnostic.line_column = line_column;
+    diagnostic
+}
+
+/// `aws ec2 describe-snapshots --owner-ids self --restorable-by-user-ids all` output, in a
+/// file named for it: one [`PUBLIC_SNAPSHOTS`] fact for the account and Region, holding the
+/// list (`snapshots`, empty when no snapshot is public) and, for one page of a paginated
+/// output, `nextToken`. All or nothing: a list with an element left out could pass for a
+/// list with no public snapshot, so a malformed element, or snapshots of several owners
+/// (the query was not `--owner-ids self`), refuse the whole file.
+pub(crate) fn read_public_snapshots(mut rest: Map<String, Value>, file: &str) -> Read {
+    let mut out = Read::default();
+    let operation = PUBLIC_SNAPSHOTS_OPERATION;
+    let items = match rest.get("Snapshots") {
+        Some(Value::Array(items)) => items,
+        Some(other) => {
+            out.diagnostics.push(ImportDiagnostic::error(
+                Code::Item,
+                file,
+                format!(
+                    "`Snapshots` is {}, expected a list; it was not imported",
+                    crate::normalize::json_kind(other)
+                ),
+            ));
+            return out;
+        }
+        None => return out,
+    };
+    // The owner of each snapshot, and the first snapshot of each owner.
+    let mut owners: Vec<(String, usize, String)> = Vec::new();
+    let mut malformed = false;
+    for (index, item) in items.iter().enumerate() {
+        let id = item.get("SnapshotId").and_then(Value::as_str);
+        let Some(id) = id.filter(|id| id.starts_with("snap-")) else {
+            malformed = true;
+            out.diagnostics.push(
+                ImportDiagnostic::error(
+                    Code::Item,
+                    file,
+                    format!(
+                        "element {index} of `Snapshots` is {}, not an EBS snapshot with a `SnapshotId` `snap-…`; the file was not imported",
+                        crate::normalize::json_kind(item)
+                    ),
+                )
+                .with_index(Some(index))
+                .with_resource_id(id.map(str::to_string))
+                .with_help(format!(
+                    "`{PUBLIC_SNAPSHOTS_FILE}.json` must hold the output of `aws {operation} --output json` unchanged; a list missing a snapshot could pass for one with no public snapshot"
+                )),
+            );
+            continue;
+        };
+        if let Some(owner) = item.get("OwnerId").and_then(Value::as_str)
+            && !owners.iter().any(|(o, _, _)| o == owner)
+        {
+            owners.push((owner.to_string(), index, id.to_string()));
+        }
+    }
+    if malformed {
+        return out;
+    }
+    if let [_, (_, index, id), ..] = owners.as_slice() {
+        let accounts: BTreeSet<String> = owners.iter().map(|(o, _, _)| o.clone()).collect();
+        out.diagnostics.push(
+            ImportDiagnostic::error(
+                Code::Item,
+                file,
+                format!(
+                    "the snapshots belong to {} ({}), so this is not the output of `--owner-ids self`, which lists one account's snapshots; it was not imported",
+                    plural(accounts.len(), "account"),
+                    listed(&accounts)
+                ),
+            )
+            .with_index(Some(*index))
+            .with_resource_id(Some(id.clone()))
+            .with_help(format!(
+                "without `--owner-ids self`, `--restorable-by-user-ids all` lists every public snapshot of the Region, other accounts' included; run `aws {operation} --output json` with each account's credentials"
+            )),
+        );
+        return out;
+    }
+    for key in ["ResponseMetadata", "Marker", "IsTruncated"] {
+        rest.remove(key);
+    }
+    let truncated = rest
+        .get("NextToken")
+        .and_then(Value::as_str)
+        .is_some_and(|token| !token.is_empty());
+    if truncated {
+        out.diagnostics.push(
+            ImportDiagnostic::warning(
+                Code::Incomplete,
+                file,
+                format!("`{operation}` output holds only one page (`NextToken` is set); the fact keeps `nextToken`, so rules can tell the list is incomplete"),
+            )
+            .with_help("save every page (the AWS CLI pages by itself unless --no-paginate or --max-items is given)"),
+        );
+    } else {
+        rest.remove("NextToken");
+    }
+    let mut resource = Resource::new(PUBLIC_SNAPSHOTS, "");
+    resource.configuration = camel_case(Value::Object(rest));
+    resource.source = Source {
+        format: "aws-account-facts".to_string(),
+        file: Some(file.to_string()),
+        index: None,
+    };
+    // With `--owner-ids self` every snapshot's owner is the account; an empty list names none.
+    resource.account_id = owners
+        .first()
+        .map(|(owner, _, _)| owner.clone())
+        .filter(|owner| owner.len() == 12 && owner.bytes().all(|b| b.is_ascii_digit()));
+    out.pending.push(PendingFact {
+        resource,
+        scope: Scope::Regional,
+        operation,
+    });
+    out
 }
 
 /// `(account, region)` of an ARN `arn:PARTITION:SERVICE:REGION:ACCOUNT:...`.
@@ -421,7 +643,9 @@ fn cell_value(cell: &str) -> Value {
 /// Gives every pending fact its account (and Region) from the inventory, and inserts it.
 /// A fact is attributed only when the inventory leaves no doubt: exactly one account (and,
 /// for a regional fact, exactly one Region among that account's regional resources).
-/// Otherwise the fact is not imported and the returned diagnostic says why.
+/// Otherwise the fact is not imported and the returned diagnostic says why. A fact that
+/// names its account (the public snapshots' `OwnerId`) keeps it, and is refused when its
+/// path names another.
 pub(crate) fn attribute(
     pending: Vec<PendingFact>,
     file: &str,
@@ -441,6 +665,23 @@ pub(crate) fn attribute(
             scope,
             operation,
         } = fact;
+        // A response that names its account (a snapshot's `OwnerId`) filed under another
+        // account's directory: one of the two is wrong, and which cannot be told.
+        if let (Some(named), Some(path)) = (resource.account_id.as_deref(), path_account.as_deref())
+            && named != path
+        {
+            diagnostics.push(
+                ImportDiagnostic::error(
+                    Code::Unattributed,
+                    file,
+                    format!(
+                        "`{operation}` output names account {named}, but its path names account {path}; it was not imported"
+                    ),
+                )
+                .with_help("put the file under the directory of the account whose credentials ran the call"),
+            );
+            continue;
+        }
         let account = match resource.account_id.clone().or_else(|| path_account.clone()) {
             Some(account) => account,
             None => {
@@ -598,6 +839,29 @@ mod tests {
             Some(("123456789012".to_string(), Some("eu-west-1".to_string())))
         );
         assert_eq!(arn_parts("arn:aws:iam::aws:policy/x"), None);
+    }
+
+    #[test]
+    fn only_files_named_for_it_hold_the_public_snapshot_list() {
+        for name in [
+            "ec2-describe-snapshots-public.json",
+            "AWSLogs/111122223333/us-east-1/ec2-describe-snapshots-public.json.gz",
+            "facts\\EC2-Describe-Snapshots-Public.JSON",
+            "ec2-describe-snapshots-public-2026-11-20.json",
+            "ec2-describe-snapshots-public.us-east-1.json",
+        ] {
+            assert!(named_public_snapshots(name), "{name}");
+        }
+        for name in [
+            "ec2-describe-snapshots.json",
+            "ec2-describe-snapshots-publicly.json",
+            "ec2-describe-snapshots-public.csv",
+            "ec2.DescribeSnapshots_1.json",
+            "ec2-describe-snapshots-public",
+            "-",
+        ] {
+            assert!(!named_public_snapshots(name), "{name}");
+        }
     }
 
     #[test]

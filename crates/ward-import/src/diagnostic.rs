@@ -64,6 +64,10 @@ pub enum Code {
     Version,
     /// An account-level fact whose account (or Region) cannot be told from the inventory.
     Unattributed,
+    /// The input is recognized, but what it means depends on how it was produced and
+    /// nothing tells (`describe-snapshots` output, with or without the public-snapshot
+    /// filter): refused rather than guessed.
+    Ambiguous,
 }
 
 impl Code {
@@ -79,6 +83,7 @@ impl Code {
             Code::Inferred => "ward::import::inferred",
             Code::Version => "ward::import::version",
             Code::Unattributed => "ward::import::unattributed",
+            Code::Ambiguous => "ward::import::ambiguous",
         }
     }
 }
@@ -106,7 +111,7 @@ pub struct ImportDiagnostic {
     pub index: Option<usize>,
     /// The item's `resourceId` (or API id such as `GroupId`) when known.
     pub resource_id: Option<String>,
-    /// One-based line and column of a JSON syntax error.
+    /// One-based line and column of a JSON syntax error, or of the key a diagnostic is about.
     pub line_column: Option<(usize, usize)>,
     /// Lowercase, no trailing period, user input in backticks.
     pub message: String,

@@ -4,7 +4,9 @@ use std::fmt;
 
 /// The format detected for one input file. Detection looks at the content (the top-level
 /// keys, and gzip's magic bytes), never at the file name; the name only tells which API
-/// operation a recorded response with no resource came from.
+/// operation a recorded response with no resource came from, and which query an EC2
+/// `describe-snapshots` output answers (the output does not say: only a file named
+/// `ec2-describe-snapshots-public.json` is read, as the account's public snapshots).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Format {
@@ -103,8 +105,10 @@ item (`resourceType`) or a JSON array of them, a Ward inventory (`wardInventoryV
 EC2/RDS/S3 API responses or their placebo recordings (`SecurityGroups`, `DBInstances`, \
 `DBInstance`, `Buckets`), and account-level facts: the IAM credential report (CSV, or the \
 `get-credential-report` JSON), `get-account-password-policy`, `get-account-summary`, \
-`list-virtual-mfa-devices`, `get-ebs-encryption-by-default`, GuardDuty `list-detectors`, \
-Security Hub `describe-hub` and `describe-configuration-recorder-status` output; and service \
+`list-virtual-mfa-devices`, `get-ebs-encryption-by-default`, EC2 `describe-snapshots \
+--owner-ids self --restorable-by-user-ids all` (in a file named \
+`ec2-describe-snapshots-public.json`), GuardDuty `list-detectors`, Security Hub \
+`describe-hub` and `describe-configuration-recorder-status` output; and service \
 facts Config does not record: ElastiCache `describe-cache-clusters` / \
 `describe-replication-groups`, DynamoDB `describe-limits`, Application Auto Scaling \
 `describe-scalable-targets` / `describe-scaling-policies`, EMR `describe-cluster` / \

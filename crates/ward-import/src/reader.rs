@@ -170,6 +170,13 @@ pub(crate) fn read_stream<R: Read>(name: &str, reader: R, inventory: &mut Invent
         .or_else(|| error.map(|err| Failure::from_serde(&err, Position { line: 1, column: 1 })));
     if let Some(failure) = failure {
         state.json_error(failure, &mut capture, gzip);
+    } else if state
+        .diagnostics
+        .iter()
+        .any(|d| d.line_column.is_some() && d.source_code.is_none())
+        && let Some(text) = capture.finish()
+    {
+        state.show_locations(text);
     }
     state.finish(inventory)
 }
@@ -332,6 +339,8 @@ struct FileState {
     needs: ward_model::FieldNeeds,
     /// The first failure met splitting a list or parsing one of its elements.
     failure: Option<Failure>,
+    /// Where the `Snapshots` key is, for a diagnostic about it.
+    snapshots_key: Option<Position>,
     /// Resources (index ranges of `resources`) already projected and redacted on the
     /// parsing threads, with their redactions, in order.
     prepared: Vec<std::ops::Range<usize>>,
@@ -348,6 +357,7 @@ impl FileState {
             pending: Vec::new(),
             needs: ward_model::FieldNeeds::everything(),
             failure: None,
+            snapshots_key: None,
             prepared: Vec::new(),
             prepared_redactions: Vec::new(),
         }
@@ -616,6 +626,24 @@ impl FileState {
             self.take_facts(read);
             return Detected::Format(Format::AccountFacts(recognized.operation));
         }
+        match account_facts::recognize_snapshots(&rest, &self.name) {
+            Some(account_facts::SnapshotsOutput::Public) => {
+                let read = account_facts::read_public_snapshots(rest, &self.name);
+                self.take_facts(read);
+                return Detected::Format(Format::AccountFacts(
+                    account_facts::PUBLIC_SNAPSHOTS_OPERATION,
+                ));
+            }
+            Some(account_facts::SnapshotsOutput::Unnamed) => {
+                let at = self.snapshots_key.map(|at| (at.line, at.column));
+                let diagnostic = account_facts::unnamed_snapshots(&rest, &self.name, at);
+                self.diagnostics.push(diagnostic);
+                return Detected::Format(Format::AccountFacts(
+                    account_facts::DESCRIBE_SNAPSHOTS_OPERATION,
+                ));
+            }
+            None => {}
+        }
         if let Some(spec) = service_facts::recognize(&rest) {
             let read = service_facts::read(&spec, rest, &self.name);
             self.take_facts(read);
@@ -859,6 +887,28 @@ impl FileState {
         self.diagnostics.push(diagnostic);
     }
 
+    /// Gives the diagnostics that point at a place in the file (a key) the file's text, with
+    /// that place underlined: the whole string when it is one, else one character.
+    fn show_locations(&mut self, text: String) {
+        let source: Arc<str> = Arc::from(text);
+        for diagnostic in &mut self.diagnostics {
+            let Some((line, column)) = diagnostic.line_column else {
+                continue;
+            };
+            if diagnostic.source_code.is_some() || line == 0 {
+                continue;
+            }
+            let offset = byte_offset(&source, line, column);
+            let len = source.get(offset..).map_or(0, |rest| {
+                string_token_len(rest).unwrap_or(usize::from(!rest.is_empty()))
+            });
+            diagnostic.span = Some(SourceSpan::from((offset, len)));
+            diagnostic.source_code = Some(
+                NamedSource::new(self.name.clone(), Arc::clone(&source)).with_language("json"),
+            );
+        }
+    }
+
     /// Hands the file's resources to the inventory.
     fn finish(self, inventory: &mut Inventory) -> FileReport {
         let format_name = self
@@ -922,6 +972,26 @@ fn byte_offset(text: &str, line: usize, column: usize) -> usize {
         offset -= 1;
     }
     offset
+}
+
+/// The length in bytes of the JSON string `text` starts with (quotes included), if it
+/// starts with one that ends.
+fn string_token_len(text: &str) -> Option<usize> {
+    let mut bytes = text.bytes().enumerate();
+    if bytes.next().map(|(_, b)| b) != Some(b'"') {
+        return None;
+    }
+    let mut escaped = false;
+    for (i, b) in bytes {
+        match b {
+            _ if escaped => escaped = false,
+            b'\\' => escaped = true,
+            b'"' => return Some(i + 1),
+            b'\n' => return None,
+            _ => {}
+        }
+    }
+    None
 }
 
 /// `ec2.RevokeSecurityGroupIngress` from a placebo file name
@@ -1068,6 +1138,14 @@ impl<'de> Visitor<'de> for ObjectSeed<'_, '_> {
                     depth: 1,
                 })?);
             } else {
+                if key == "Snapshots" {
+                    // Just past the key: back to its opening quote (an unescaped key).
+                    let after = self.input.position();
+                    state.snapshots_key = Some(Position {
+                        line: after.line,
+                        column: after.column.saturating_sub(key.len() + 2).max(1),
+                    });
+                }
                 let value: Value = map.next_value()?;
                 rest.insert(key.clone(), value);
             }

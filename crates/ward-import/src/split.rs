@@ -189,6 +189,14 @@ impl<'r> Input<'r> {
     }
 }
 
+impl Input<'_> {
+    /// Where the next byte serde_json reads is (it reads one byte at a time, so right
+    /// after a key this is just past the key's closing quote).
+    pub(crate) fn position(&self) -> Position {
+        self.window.borrow().here()
+    }
+}
+
 impl Read for &Input<'_> {
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
         self.window.borrow_mut().read_into(out)

@@ -547,3 +547,309 @@ fn a_malformed_service_response_is_an_error_and_costs_only_itself() {
         1
     );
 }
+
+/// `aws ec2 describe-snapshots --owner-ids self --restorable-by-user-ids all --output json`
+/// (AWS CLI v2) with one public snapshot: the members of botocore's EC2 `Snapshot` shape in
+/// the model's order, as the CLI prints them (4-space indentation, v2 timestamps).
+const PUBLIC_SNAPSHOTS_CLI: &str = r#"{
+    "Snapshots": [
+        {
+            "Tags": [
+                {
+                    "Key": "Name",
+                    "Value": "imaging-dataset-2025"
+                }
+            ],
+            "StorageTier": "standard",
+            "CompletionTime": "2025-03-14T10:21:09.116000+00:00",
+            "SnapshotId": "snap-0a1b2c3d4e5f60718",
+            "VolumeId": "vol-0fedcba9876543210",
+            "State": "completed",
+            "StartTime": "2025-03-14T10:02:51.428000+00:00",
+            "Progress": "100%",
+            "OwnerId": "111122223333",
+            "Description": "de-identified imaging dataset",
+            "VolumeSize": 50,
+            "Encrypted": false
+        }
+    ]
+}
+"#;
+
+const PUBLIC_SNAPSHOTS: &str = "Ward::EC2::PublicSnapshots";
+
+#[test]
+fn public_snapshot_lists_are_one_fact_per_account_and_region() {
+    let dir = tempfile::tempdir().unwrap();
+    let one = write(
+        dir.path(),
+        "AWSLogs/111122223333/us-east-1/ec2-describe-snapshots-public.json",
+        PUBLIC_SNAPSHOTS_CLI,
+    );
+    // The empty list: the query ran and found no public snapshot.
+    let none = write(
+        dir.path(),
+        "AWSLogs/444455556666/eu-west-1/ec2-describe-snapshots-public.json",
+        "{\n    \"Snapshots\": []\n}\n",
+    );
+    let (inventory, report) = import(&[one, none]);
+    assert!(codes(&report).is_empty(), "{:?}", report.files);
+    assert_eq!(
+        report.files[0].format,
+        Some(Format::AccountFacts(
+            "ec2 describe-snapshots --owner-ids self --restorable-by-user-ids all"
+        ))
+    );
+    assert_eq!(report.resources(), 2);
+
+    let public = inventory
+        .get(PUBLIC_SNAPSHOTS, "111122223333/us-east-1")
+        .unwrap();
+    assert_eq!(public.account_id.as_deref(), Some("111122223333"));
+    assert_eq!(public.aws_region.as_deref(), Some("us-east-1"));
+    assert_eq!(public.source.format, "aws-account-facts");
+    let snapshots = public.configuration["snapshots"].as_array().unwrap();
+    assert_eq!(snapshots.len(), 1);
+    assert_eq!(snapshots[0]["snapshotId"], json!("snap-0a1b2c3d4e5f60718"));
+    assert_eq!(snapshots[0]["ownerId"], json!("111122223333"));
+    assert_eq!(snapshots[0]["encrypted"], json!(false));
+    assert_eq!(snapshots[0]["volumeSize"], json!(50));
+    assert_eq!(
+        snapshots[0]["tags"],
+        json!([{"key": "Name", "value": "imaging-dataset-2025"}])
+    );
+    assert!(public.configuration.get("nextToken").is_none());
+
+    let empty = inventory
+        .get(PUBLIC_SNAPSHOTS, "444455556666/eu-west-1")
+        .unwrap();
+    assert_eq!(empty.account_id.as_deref(), Some("444455556666"));
+    assert_eq!(empty.aws_region.as_deref(), Some("eu-west-1"));
+    // Present and empty, not absent: positive evidence that nothing is public.
+    assert_eq!(empty.configuration["snapshots"], json!([]));
+}
+
+#[test]
+fn an_empty_public_list_goes_to_the_only_account_and_region() {
+    let dir = tempfile::tempdir().unwrap();
+    let snap = snapshot(
+        dir.path(),
+        "a-snapshot.json",
+        &[snapshot_item("111122223333", "eu-west-1", "sg-1")],
+    );
+    let list = write(
+        dir.path(),
+        "EC2-Describe-Snapshots-Public-2026-11-20.json",
+        r#"{"Snapshots": []}"#,
+    );
+    let (inventory, report) = import(&[snap, list]);
+    assert!(codes(&report).is_empty(), "{:?}", report.files);
+    let fact = inventory
+        .get(PUBLIC_SNAPSHOTS, "111122223333/eu-west-1")
+        .unwrap();
+    assert_eq!(fact.configuration, json!({"snapshots": []}));
+}
+
+#[test]
+fn the_owner_names_the_account_when_the_path_does_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let snap = snapshot(
+        dir.path(),
+        "snapshot.json",
+        &[
+            snapshot_item("111122223333", "us-east-1", "sg-1"),
+            snapshot_item("444455556666", "us-east-1", "sg-2"),
+        ],
+    );
+    let list = write(
+        dir.path(),
+        "facts/us-east-1/ec2-describe-snapshots-public.json",
+        PUBLIC_SNAPSHOTS_CLI,
+    );
+    let (inventory, report) = import(&[snap, list]);
+    assert!(codes(&report).is_empty(), "{:?}", report.files);
+    assert!(
+        inventory
+            .get(PUBLIC_SNAPSHOTS, "111122223333/us-east-1")
+            .is_some()
+    );
+}
+
+#[test]
+fn describe_snapshots_output_in_a_file_not_named_for_the_public_query_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    // The very same output: nothing in it says it was filtered with
+    // `--restorable-by-user-ids all`, so its name must.
+    let list = write(
+        dir.path(),
+        "AWSLogs/111122223333/us-east-1/ec2-describe-snapshots.json",
+        PUBLIC_SNAPSHOTS_CLI,
+    );
+    let (inventory, report) = import(std::slice::from_ref(&list));
+    assert_eq!(codes(&report), vec![Code::Ambiguous]);
+    let error = report.diagnostics().find(|d| d.is_error()).unwrap();
+    assert_eq!(error.file, list.display().to_string());
+    // Where: the `Snapshots` key, line 2, column 5, underlined in the file's text.
+    assert_eq!(error.line_column, Some((2, 5)));
+    let span = error.span.unwrap();
+    assert_eq!(
+        &PUBLIC_SNAPSHOTS_CLI[span.offset()..span.offset() + span.len()],
+        "\"Snapshots\""
+    );
+    assert!(error.source_code.is_some());
+    assert!(
+        error.to_string().starts_with(&format!(
+            "`{}`:2:5: `ec2 describe-snapshots` output (1 snapshot) does not say which snapshots were asked for",
+            list.display()
+        )),
+        "{error}"
+    );
+    assert!(
+        error
+            .help
+            .as_deref()
+            .unwrap()
+            .contains("name the file `ec2-describe-snapshots-public.json`"),
+        "{:?}",
+        error.help
+    );
+    assert_eq!(
+        report.files[0].format,
+        Some(Format::AccountFacts("ec2 describe-snapshots"))
+    );
+    assert_eq!(report.resources(), 0);
+    assert_eq!(inventory.of_type(PUBLIC_SNAPSHOTS).count(), 0);
+}
+
+#[test]
+fn an_empty_snapshot_list_and_a_recording_are_ambiguous_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = write(dir.path(), "snapshots.json", "{\"Snapshots\": []}");
+    let placebo = write(
+        dir.path(),
+        "ec2.DescribeSnapshots_1.json",
+        "{\"status_code\": 200,\n \"data\": {\"ResponseMetadata\": {},\n  \"Snapshots\": []}}",
+    );
+    let (inventory, report) = import(&[empty, placebo]);
+    assert_eq!(codes(&report), vec![Code::Ambiguous, Code::Ambiguous]);
+    let errors: Vec<_> = report.diagnostics().filter(|d| d.is_error()).collect();
+    assert!(
+        errors[0]
+            .message
+            .starts_with("an empty `Snapshots` list (`ec2 describe-snapshots` output?)"),
+        "{}",
+        errors[0].message
+    );
+    assert_eq!(errors[0].line_column, Some((1, 2)));
+    assert_eq!(errors[1].line_column, Some((3, 3)));
+    assert_eq!(inventory.of_type(PUBLIC_SNAPSHOTS).count(), 0);
+}
+
+#[test]
+fn other_services_snapshot_lists_are_not_ec2s() {
+    let dir = tempfile::tempdir().unwrap();
+    // `aws redshift describe-cluster-snapshots` also answers with `Snapshots`.
+    let redshift = write(
+        dir.path(),
+        "redshift-describe-cluster-snapshots.json",
+        r#"{"Snapshots": [{"SnapshotIdentifier": "rs:dw-2026-11-20", "ClusterIdentifier": "dw"}]}"#,
+    );
+    let (_, report) = import(&[redshift]);
+    assert_eq!(codes(&report), vec![Code::UnknownFormat]);
+}
+
+#[test]
+fn a_public_list_is_imported_whole_or_not_at_all() {
+    let dir = tempfile::tempdir().unwrap();
+    // One element is not a snapshot: dropping it could make the list look clean.
+    let malformed = write(
+        dir.path(),
+        "AWSLogs/111122223333/us-east-1/ec2-describe-snapshots-public.json",
+        r#"{"Snapshots": [{"SnapshotId": "snap-1", "OwnerId": "111122223333"}, {"VolumeId": "vol-2"}]}"#,
+    );
+    // Snapshots of two owners: the query lacked `--owner-ids self`.
+    let others = write(
+        dir.path(),
+        "AWSLogs/444455556666/us-east-1/ec2-describe-snapshots-public.json",
+        r#"{"Snapshots": [
+            {"SnapshotId": "snap-a", "OwnerId": "444455556666"},
+            {"SnapshotId": "snap-b", "OwnerId": "444455556666"},
+            {"SnapshotId": "snap-c", "OwnerId": "999988887777"}]}"#,
+    );
+    // A Redshift list under the public list's name.
+    let redshift = write(
+        dir.path(),
+        "AWSLogs/777788889999/us-east-1/ec2-describe-snapshots-public.json",
+        r#"{"Snapshots": [{"SnapshotIdentifier": "rs:dw"}]}"#,
+    );
+    let (inventory, report) = import(&[malformed, others, redshift]);
+    assert_eq!(inventory.of_type(PUBLIC_SNAPSHOTS).count(), 0);
+    assert_eq!(report.resources(), 0);
+    let errors: Vec<_> = report.diagnostics().filter(|d| d.is_error()).collect();
+    assert_eq!(errors.len(), 3, "{errors:?}");
+    assert_eq!(errors[0].code, Code::Item);
+    assert_eq!(errors[0].index, Some(1));
+    assert!(
+        errors[0]
+            .message
+            .contains("element 1 of `Snapshots` is an object, not an EBS snapshot"),
+        "{}",
+        errors[0].message
+    );
+    assert_eq!(errors[1].index, Some(2));
+    assert_eq!(errors[1].resource_id.as_deref(), Some("snap-c"));
+    assert!(
+        errors[1].message.contains(
+            "the snapshots belong to 2 accounts (444455556666, 999988887777), so this is not the output of `--owner-ids self`"
+        ),
+        "{}",
+        errors[1].message
+    );
+    assert_eq!(errors[2].index, Some(0));
+}
+
+#[test]
+fn a_public_list_filed_under_another_account_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let list = write(
+        dir.path(),
+        "AWSLogs/444455556666/us-east-1/ec2-describe-snapshots-public.json",
+        PUBLIC_SNAPSHOTS_CLI,
+    );
+    let (inventory, report) = import(&[list]);
+    assert_eq!(codes(&report), vec![Code::Unattributed]);
+    let error = report.diagnostics().find(|d| d.is_error()).unwrap();
+    assert!(
+        error
+            .message
+            .contains("names account 111122223333, but its path names account 444455556666"),
+        "{}",
+        error.message
+    );
+    assert_eq!(inventory.of_type(PUBLIC_SNAPSHOTS).count(), 0);
+}
+
+#[test]
+fn one_page_of_a_public_list_keeps_its_next_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let list = write(
+        dir.path(),
+        "AWSLogs/111122223333/us-east-1/ec2-describe-snapshots-public.json",
+        r#"{"Snapshots": [], "NextToken": "eyJ2IjoiMiJ9"}"#,
+    );
+    let (inventory, report) = import(&[list]);
+    assert!(codes(&report).is_empty(), "{:?}", report.files);
+    let warning = report
+        .diagnostics()
+        .find(|d| d.code == Code::Incomplete)
+        .unwrap();
+    assert!(
+        warning.message.contains("only one page"),
+        "{}",
+        warning.message
+    );
+    let fact = inventory
+        .get(PUBLIC_SNAPSHOTS, "111122223333/us-east-1")
+        .unwrap();
+    assert_eq!(fact.configuration["nextToken"], json!("eyJ2IjoiMiJ9"));
+}
