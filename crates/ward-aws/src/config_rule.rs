@@ -467,7 +467,9 @@ fn combine(
 }
 
 /// Evaluates the plan's rules over `inventory` and gives one evaluation per resource of
-/// `targets` (type, id), in that order.
+/// `targets` (type, id), in that order. With `only_targets`, the rules evaluate no other
+/// resource (the rest of the inventory is there to be read): a change event's item among
+/// the resources fetched around it.
 fn evaluate_targets(
     controls: &dyn Controls,
     plan: &Plan,
@@ -475,12 +477,14 @@ fn evaluate_targets(
     targets: &[(String, String)],
     time: &str,
     as_of: Option<String>,
+    only_targets: bool,
 ) -> Result<Vec<ConfigEvaluation>, AwsError> {
     let options = EvalOptions {
         as_of,
         params: plan.params.clone(),
         only: Some(plan.rules.iter().cloned().collect()),
         timings: None,
+        targets: only_targets.then(|| targets.iter().cloned().collect()),
     };
     let evaluation = controls
         .evaluate(inventory, &options)
@@ -589,7 +593,8 @@ pub async fn evaluate_event(
             inventory.synthesize_accounts();
             // The item's time, not the newest of the resources fetched beside it.
             let as_of = Some(time.clone());
-            evaluate_targets(controls, plan, &inventory, &[(rtype, id)], &time, as_of)
+            let targets = [(rtype, id)];
+            evaluate_targets(controls, plan, &inventory, &targets, &time, as_of, true)
         }
         MessageType::Scheduled => {
             let clients = clients.ok_or_else(|| {
@@ -617,6 +622,7 @@ pub async fn evaluate_event(
                 &targets,
                 &time,
                 Some(time.clone()),
+                false,
             )
         }
     }

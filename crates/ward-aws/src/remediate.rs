@@ -306,7 +306,7 @@ pub async fn plan(
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect(),
         only: Some(rules.iter().cloned().collect()),
-        timings: None,
+        ..EvalOptions::default()
     };
     let evaluation = controls.evaluate(&inventory, &options)?;
     let blocked = blocked_ports(controls, params);

@@ -160,6 +160,13 @@ impl CedarBackend {
         if options.as_of.is_some() {
             evaluation.as_of = options.as_of.clone();
         }
+        // Cedar decides every resource of the controls' types from one entity store; the
+        // findings of resources outside `targets` are dropped here.
+        if let Some(targets) = &options.targets {
+            evaluation.findings.retain(|f| {
+                targets.contains(&(f.resource.resource_type.clone(), f.resource.id.clone()))
+            });
+        }
         Ok(evaluation)
     }
 }

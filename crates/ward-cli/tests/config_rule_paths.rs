@@ -138,3 +138,41 @@ fn rules_over_unreadable_facts_are_refused_as_documented() {
         "docs/aws.md's table of refused rules is stale; it should read:\n{expected}"
     );
 }
+
+/// A change event's item is evaluated among the resources read around it, and alone: the
+/// other resources are read, never evaluated (a rule with an account-wide `def` would
+/// otherwise do that work once per resource of the account, per event). The finding is the
+/// one the whole run gives.
+#[test]
+fn targets_evaluate_only_the_item_with_the_rest_visible() {
+    let controls = ControlSet::load(&LoadOptions::default()).unwrap();
+    let (inventory, report) = ward_cli::import_inputs(&[root().join("examples/clinic/estate")]);
+    assert!(!report.has_errors());
+    let rule = "ward-log-bucket-protected".to_string();
+    let whole = controls
+        .evaluate(
+            &inventory,
+            &ward_engine::EvalOptions {
+                only: Some([rule.clone()].into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    assert!(whole.findings.len() > 1);
+    for f in &whole.findings {
+        let target = (f.resource.resource_type.clone(), f.resource.id.clone());
+        let one = controls
+            .evaluate(
+                &inventory,
+                &ward_engine::EvalOptions {
+                    only: Some([rule.clone()].into()),
+                    targets: Some([target].into()),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+        assert_eq!(one.findings.len(), 1, "{}", f.resource.id);
+        assert_eq!(one.findings[0].status, f.status, "{}", f.resource.id);
+        assert_eq!(one.findings[0].message, f.message, "{}", f.resource.id);
+    }
+}

@@ -40,6 +40,19 @@ pub struct EvalOptions {
     pub only: Option<BTreeSet<String>>,
     /// Where backends record the wall time of their stages (`ward check --timings`).
     pub timings: Option<std::sync::Arc<timings::Timings>>,
+    /// Evaluate only these resources, as (type, id) (all when `None`). The rest of the
+    /// inventory stays visible to lookups: a Config rule change event evaluates its item
+    /// with the resources its rules read around it, and only the item.
+    pub targets: Option<BTreeSet<(String, String)>>,
+}
+
+impl EvalOptions {
+    /// Whether `resource` is one to evaluate.
+    pub fn targets(&self, resource: &Resource) -> bool {
+        self.targets.as_ref().is_none_or(|t| {
+            t.contains(&(resource.resource_type.clone(), resource.resource_id.clone()))
+        })
+    }
 }
 
 /// A way of expressing controls that turns an inventory into findings.
@@ -205,6 +218,7 @@ impl Backend for LangBackend {
                 .as_ref()
                 .map(|only| only.iter().filter(|id| own(id)).cloned().collect()),
             timings: options.timings.clone(),
+            targets: options.targets.clone(),
         };
         evaluate(&self.pack, inventory, &options)
     }
@@ -317,7 +331,10 @@ pub fn evaluate(
         let types: BTreeSet<&str> = rule.resource_types.iter().map(String::as_str).collect();
         for t in types {
             let resources = in_order.entry(t).or_insert_with(|| {
-                let mut resources: Vec<&Resource> = inventory.of_type(t).collect();
+                let mut resources: Vec<&Resource> = inventory
+                    .of_type(t)
+                    .filter(|r| options.targets(r))
+                    .collect();
                 resources.par_sort_by(|a, b| {
                     (&a.resource_id, &a.arn, &a.account_id, &a.aws_region).cmp(&(
                         &b.resource_id,

@@ -337,7 +337,12 @@ impl Backend for WasmBackend {
             let before = work.len();
             let types: BTreeSet<&str> = control.resource_types.iter().map(String::as_str).collect();
             for t in types {
-                work.extend(inventory.of_type(t).map(|r| (plugin, control, r)));
+                work.extend(
+                    inventory
+                        .of_type(t)
+                        .filter(|r| options.targets(r))
+                        .map(|r| (plugin, control, r)),
+                );
             }
             if work.len() == before {
                 without.push(control.id.clone());

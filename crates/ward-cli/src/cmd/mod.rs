@@ -207,6 +207,7 @@ pub(crate) fn run(args: &RunArgs) -> Result<Run, ExitCode> {
         params,
         only,
         timings: timings.clone(),
+        targets: None,
     };
     let evaluation = timed(timings_ref, "evaluate", || {
         controls.evaluate(&inventory, &options)
