@@ -202,53 +202,25 @@ fn schema_type_names() -> Vec<String> {
     names
 }
 
-fn is_part_path(s: &str) -> bool {
-    s.split_once('.')
-        .is_some_and(|(head, _)| PARTS.contains(&head))
+/// The fields Config records only as `X.value`, which the importer unwraps: `{type: {X}}`,
+/// as the importer reads them (`ward_model::ValueWrappers`, `data/config-value-wrappers.json`).
+fn value_wrappers() -> BTreeMap<String, BTreeSet<String>> {
+    ward_model::ValueWrappers::builtin()
+        .types()
+        .map(|(t, paths)| {
+            let paths = paths
+                .iter()
+                .map(|p| format!("configuration.{}", p.join(".")))
+                .collect();
+            (t.to_string(), paths)
+        })
+        .collect()
 }
 
-/// The fields Config records only as `X.value`, which the importer unwraps: `{type: {X}}`.
-/// From `data/config-value-wrappers.json` when the repository has it (every path string under
-/// its type name, with or without `.value`); else by the table's rule, from the schema: a path
-/// `X.value` where X has no other child.
-fn value_wrappers() -> BTreeMap<String, BTreeSet<String>> {
+/// The same fields by the table's rule, from the schema: a path `X.value` where X has no
+/// other child.
+fn value_wrappers_by_the_schema() -> BTreeMap<String, BTreeSet<String>> {
     let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    let table = repo().join("crates/ward-model/data/config-value-wrappers.json");
-    if table.exists() {
-        fn add(out: &mut BTreeMap<String, BTreeSet<String>>, t: &Option<String>, p: &str) {
-            if let Some(t) = t
-                && is_part_path(p)
-            {
-                let p = p.strip_suffix(".value").unwrap_or(p);
-                out.entry(t.clone()).or_default().insert(p.to_string());
-            }
-        }
-        fn walk(v: &Value, t: Option<String>, out: &mut BTreeMap<String, BTreeSet<String>>) {
-            match v {
-                Value::Object(o) => {
-                    let t = o
-                        .values()
-                        .filter_map(Value::as_str)
-                        .find(|s| s.starts_with("AWS::"))
-                        .map(str::to_string)
-                        .or(t);
-                    for (k, v) in o {
-                        if k.starts_with("AWS::") {
-                            walk(v, Some(k.clone()), out);
-                        } else {
-                            add(out, &t, k);
-                            walk(v, t.clone(), out);
-                        }
-                    }
-                }
-                Value::Array(items) => items.iter().for_each(|x| walk(x, t.clone(), out)),
-                Value::String(s) => add(out, &t, s),
-                _ => {}
-            }
-        }
-        walk(&read_json(&table), None, &mut out);
-        return out;
-    }
     for t in schema_type_names() {
         let paths = schema_paths(&t).unwrap();
         let mut kids: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
@@ -266,6 +238,15 @@ fn value_wrappers() -> BTreeMap<String, BTreeSet<String>> {
         }
     }
     out
+}
+
+/// The importer's table of wrapped fields is what the vendored schema says (regenerate it
+/// with examples/tools/build_value_wrappers.py when this fails).
+#[test]
+fn the_value_wrapper_table_is_the_schema_s() {
+    let table = value_wrappers();
+    assert!(table.len() >= 20, "{table:?}");
+    assert_eq!(table, value_wrappers_by_the_schema());
 }
 
 fn describe(shape: &Shape) -> String {
