@@ -2,10 +2,10 @@
 //! (`docs/inventory-format.md`) that `ward check` reads.
 //!
 //! Sources (any combination):
-//! - **AWS Config**: `ListDiscoveredResources` per resource type, then
-//!   `BatchGetResourceConfig` in batches of 100, retrying `unprocessedResourceKeys`; or,
-//!   with an aggregator, `ListAggregateDiscoveredResources` +
-//!   `BatchGetAggregateResourceConfig` across its accounts and Regions.
+//! - **AWS Config**: advanced queries (`SelectResourceConfig`, or
+//!   `SelectAggregateResourceConfig` across an aggregator's accounts and Regions), paged by
+//!   100, as few as the 4096-character expression allows: whole items with their tags and
+//!   relationships, which the batch calls (`BatchGetResourceConfig`) leave out.
 //! - **EC2 directly**, for accounts without Config: security groups, instances, volumes,
 //!   network ACLs, VPCs, subnets and flow logs, converted to Config items ([`crate::convert`]).
 //! - **The IAM credential report** (`GenerateCredentialReport` until it is ready, then
@@ -27,8 +27,45 @@ use crate::convert::{self, Ec2Context};
 use crate::retry::{call_error, describe};
 use crate::{AwsError, now_rfc3339};
 
-/// The most keys one `BatchGet*ResourceConfig` call takes.
-pub const BATCH_SIZE: usize = 100;
+/// The most results one advanced query page returns.
+pub const SELECT_PAGE: i32 = 100;
+/// The longest advanced query expression AWS Config takes.
+pub const SELECT_EXPRESSION_MAX: usize = 4096;
+/// What an advanced query selects: every item property of AWS Config's resource schema
+/// (`config/properties/AWS.properties.json`) but the delivery time and recording frequency,
+/// so tags and relationships come with the item.
+pub const SELECT_PROPERTIES: &str = "accountId, arn, availabilityZone, awsRegion, \
+configurationItemCaptureTime, configurationItemStatus, configurationStateId, resourceCreationTime, \
+resourceId, resourceName, resourceType, version, tags, relationships, configuration, \
+supplementaryConfiguration";
+
+/// The advanced queries that read every resource of `types`, each with the types it reads:
+/// `SELECT … WHERE resourceType IN (…)`, as few as the expression limit allows. A name with
+/// a quote is not a resource type and is left out.
+pub fn select_expressions(types: &[String]) -> Vec<(Vec<String>, String)> {
+    let head = format!("SELECT {SELECT_PROPERTIES} WHERE resourceType IN (");
+    let close = |names: &[String]| {
+        let quoted: Vec<String> = names.iter().map(|t| format!("'{t}'")).collect();
+        format!("{head}{})", quoted.join(", "))
+    };
+    let mut out = Vec::new();
+    let mut current: Vec<String> = Vec::new();
+    for t in types.iter().filter(|t| !t.contains('\'')) {
+        let mut trial = current.clone();
+        trial.push(t.clone());
+        if !current.is_empty() && close(&trial).len() > SELECT_EXPRESSION_MAX {
+            let expression = close(&current);
+            out.push((std::mem::replace(&mut current, vec![t.clone()]), expression));
+        } else {
+            current = trial;
+        }
+    }
+    if !current.is_empty() {
+        let expression = close(&current);
+        out.push((current, expression));
+    }
+    out
+}
 
 /// What to collect.
 #[derive(Debug, Clone, Default)]
@@ -150,15 +187,11 @@ pub async fn collect(clients: &Clients, options: &CollectOptions) -> Collection 
         match &options.aggregator {
             Some(name) => {
                 sources.push(format!("config-aggregator:{name}"));
-                for t in &types {
-                    out.aggregate_type(name, t).await;
-                }
+                out.config_query(&types, Some(name)).await;
             }
             None => {
                 sources.push("config".to_string());
-                for t in &types {
-                    out.config_type(t).await;
-                }
+                out.config_query(&types, None).await;
             }
         }
     }
@@ -209,9 +242,8 @@ pub async fn config_resources(
         resources: Vec::new(),
         problems: Vec::new(),
     };
-    for t in types {
-        out.config_type(t).await;
-    }
+    let types: Vec<String> = types.iter().cloned().collect();
+    out.config_query(&types, None).await;
     out.into_result()
 }
 
@@ -307,190 +339,70 @@ impl Collector<'_> {
         }
     }
 
-    async fn config_type(&mut self, rtype: &str) {
-        use aws_sdk_config::types::{ResourceKey, ResourceType};
-        self.progress.message(&format!("config: {rtype}"));
-        let listed = self
-            .clients
-            .config
-            .list_discovered_resources()
-            .resource_type(ResourceType::from(rtype))
-            .into_paginator()
-            .items()
-            .send()
-            .collect::<Vec<_>>()
-            .await;
-        let mut keys = Vec::new();
-        for r in listed {
-            match r {
-                Ok(ident) => {
-                    if let Some(id) = ident.resource_id() {
-                        match ResourceKey::builder()
-                            .resource_type(ResourceType::from(rtype))
-                            .resource_id(id)
-                            .build()
-                        {
-                            Ok(k) => keys.push(k),
-                            Err(e) => self.problem(
-                                "config",
-                                "ListDiscoveredResources",
-                                Some(rtype),
-                                e.to_string(),
-                            ),
-                        }
-                    }
-                }
-                Err(e) => {
-                    self.problem(
-                        "config",
-                        "ListDiscoveredResources",
-                        Some(rtype),
-                        describe(&e),
-                    );
-                    break;
-                }
+    /// Reads every resource of `types` with advanced queries (`SelectResourceConfig`, or
+    /// `SelectAggregateResourceConfig` through an aggregator), paged: whole items with their
+    /// tags and relationships, which `BatchGetResourceConfig` does not return. The types go
+    /// into as few queries as the expression limit (4096 characters) allows.
+    async fn config_query(&mut self, types: &[String], aggregator: Option<&str>) {
+        for (queried, expression) in select_expressions(types) {
+            let named = queried.join(", ");
+            self.progress.message(&format!(
+                "config: {} type(s) by advanced query",
+                queried.len()
+            ));
+            // Every result of a paged query, or the error that stopped it.
+            macro_rules! results {
+                ($call:expr) => {
+                    $call
+                        .expression(&expression)
+                        .into_paginator()
+                        .page_size(SELECT_PAGE)
+                        .items()
+                        .send()
+                        .collect::<Vec<_>>()
+                        .await
+                        .into_iter()
+                        .map(|r| r.map_err(|e| describe(&e)))
+                        .collect::<Vec<Result<String, String>>>()
+                };
             }
-        }
-        for batch in keys.chunks(BATCH_SIZE) {
-            let mut pending: Vec<ResourceKey> = batch.to_vec();
-            let mut round = 0;
-            while !pending.is_empty() {
-                let answer = self
-                    .clients
-                    .config
-                    .batch_get_resource_config()
-                    .set_resource_keys(Some(pending.clone()))
-                    .send()
-                    .await;
-                match answer {
-                    Ok(out) => {
-                        for item in out.base_configuration_items() {
-                            self.item(
-                                convert::base_config_item(item),
-                                "config-api",
-                                "config:BatchGetResourceConfig",
-                            );
-                        }
-                        pending = out.unprocessed_resource_keys().to_vec();
-                    }
-                    Err(e) => {
+            let config = &self.clients.config;
+            let (operation, pages) = match aggregator {
+                None => (
+                    "SelectResourceConfig",
+                    results!(config.select_resource_config()),
+                ),
+                Some(name) => (
+                    "SelectAggregateResourceConfig",
+                    results!(
+                        config
+                            .select_aggregate_resource_config()
+                            .configuration_aggregator_name(name)
+                    ),
+                ),
+            };
+            let call = format!("config:{operation}");
+            for (index, page) in pages.into_iter().enumerate() {
+                match page {
+                    Ok(text) => match serde_json::from_str::<Value>(&text) {
+                        Ok(item) => self.item(item, "config-api", &call),
+                        Err(e) => self.problem(
+                            "config",
+                            operation,
+                            Some(&named),
+                            format!("result {index} is not JSON: {e}"),
+                        ),
+                    },
+                    Err(message) => {
                         self.problem(
                             "config",
-                            "BatchGetResourceConfig",
-                            Some(rtype),
-                            format!("{} resource(s) not read: {}", pending.len(), describe(&e)),
+                            operation,
+                            Some(&named),
+                            format!("the query stopped after {index} result(s): {message}"),
                         );
                         break;
                     }
                 }
-                if pending.is_empty() {
-                    break;
-                }
-                if round >= self.clients.retry.rounds {
-                    self.problem(
-                        "config",
-                        "BatchGetResourceConfig",
-                        Some(rtype),
-                        format!(
-                            "{} resource(s) still unprocessed after {} retries: {}",
-                            pending.len(),
-                            round,
-                            pending
-                                .iter()
-                                .map(|k| k.resource_id())
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        ),
-                    );
-                    break;
-                }
-                self.clients.retry.sleep(round).await;
-                round += 1;
-            }
-        }
-    }
-
-    async fn aggregate_type(&mut self, aggregator: &str, rtype: &str) {
-        use aws_sdk_config::types::{AggregateResourceIdentifier, ResourceType};
-        self.progress
-            .message(&format!("aggregator {aggregator}: {rtype}"));
-        let listed = self
-            .clients
-            .config
-            .list_aggregate_discovered_resources()
-            .configuration_aggregator_name(aggregator)
-            .resource_type(ResourceType::from(rtype))
-            .into_paginator()
-            .items()
-            .send()
-            .collect::<Vec<_>>()
-            .await;
-        let mut idents: Vec<AggregateResourceIdentifier> = Vec::new();
-        for r in listed {
-            match r {
-                Ok(ident) => idents.push(ident),
-                Err(e) => {
-                    self.problem(
-                        "config",
-                        "ListAggregateDiscoveredResources",
-                        Some(rtype),
-                        describe(&e),
-                    );
-                    break;
-                }
-            }
-        }
-        for batch in idents.chunks(BATCH_SIZE) {
-            let mut pending = batch.to_vec();
-            let mut round = 0;
-            while !pending.is_empty() {
-                let answer = self
-                    .clients
-                    .config
-                    .batch_get_aggregate_resource_config()
-                    .configuration_aggregator_name(aggregator)
-                    .set_resource_identifiers(Some(pending.clone()))
-                    .send()
-                    .await;
-                match answer {
-                    Ok(out) => {
-                        for item in out.base_configuration_items() {
-                            self.item(
-                                convert::base_config_item(item),
-                                "config-api",
-                                "config:BatchGetAggregateResourceConfig",
-                            );
-                        }
-                        pending = out.unprocessed_resource_identifiers().to_vec();
-                    }
-                    Err(e) => {
-                        self.problem(
-                            "config",
-                            "BatchGetAggregateResourceConfig",
-                            Some(rtype),
-                            format!("{} resource(s) not read: {}", pending.len(), describe(&e)),
-                        );
-                        break;
-                    }
-                }
-                if pending.is_empty() {
-                    break;
-                }
-                if round >= self.clients.retry.rounds {
-                    self.problem(
-                        "config",
-                        "BatchGetAggregateResourceConfig",
-                        Some(rtype),
-                        format!(
-                            "{} resource(s) still unprocessed after {} retries",
-                            pending.len(),
-                            round
-                        ),
-                    );
-                    break;
-                }
-                self.clients.retry.sleep(round).await;
-                round += 1;
             }
         }
     }
@@ -670,5 +582,46 @@ impl Progress {
     }
     fn finish(&self) {
         self.0.finish_and_clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+
+    use super::*;
+
+    #[test]
+    fn every_type_is_queried_once_within_the_expression_limit() {
+        let types = default_config_types();
+        assert!(types.len() > 100, "the catalogue's types");
+        let queries = select_expressions(&types);
+        assert!(
+            queries.len() > 1,
+            "{} types fit one expression",
+            types.len()
+        );
+        let mut seen = Vec::new();
+        for (queried, expression) in &queries {
+            assert!(
+                expression.len() <= SELECT_EXPRESSION_MAX,
+                "{}",
+                expression.len()
+            );
+            assert!(expression.starts_with("SELECT accountId, arn,"));
+            for t in queried {
+                assert!(expression.contains(&format!("'{t}'")), "{t}");
+            }
+            seen.extend(queried.iter().cloned());
+        }
+        assert_eq!(seen, types);
+        assert_eq!(
+            select_expressions(&["AWS::S3::Bucket".into(), "bad'type".into()]),
+            [(
+                vec!["AWS::S3::Bucket".to_string()],
+                format!("SELECT {SELECT_PROPERTIES} WHERE resourceType IN ('AWS::S3::Bucket')")
+            )]
+        );
+        assert!(select_expressions(&[]).is_empty());
     }
 }

@@ -1,8 +1,7 @@
 //! SDK answers to AWS Config configuration items (JSON, Config's spelling), which
 //! `ward-import`'s normalization then turns into resources.
 //!
-//! - Config's own items (`BatchGetResourceConfig`, `GetResourceConfigHistory`) are written
-//!   field for field; `configuration` stays the JSON string Config sends.
+//! - Config's own items (`GetResourceConfigHistory`) are written field for field; `configuration` stays the JSON string Config sends.
 //! - EC2 objects (for accounts without Config) are written as Config records them: the API's
 //!   field names with the first letter lower-cased (`GroupId` -> `groupId`), security group
 //!   ranges as `ipv4Ranges[{cidrIp}]`, tags as `[{key, value}]`, the item's `arn`,
@@ -610,33 +609,6 @@ fn sorted_strings(map: Option<&std::collections::HashMap<String, String>>) -> Ma
         .into_iter()
         .map(|(k, v)| (k.clone(), Value::String(v.clone())))
         .collect()
-}
-
-/// A `BatchGetResourceConfig` / `BatchGetAggregateResourceConfig` item.
-pub fn base_config_item(i: &aws_sdk_config::types::BaseConfigurationItem) -> Value {
-    let supplementary = sorted_strings(i.supplementary_configuration());
-    Obj::default()
-        .s("version", i.version())
-        .s("accountId", i.account_id())
-        .t(
-            "configurationItemCaptureTime",
-            i.configuration_item_capture_time(),
-        )
-        .s(
-            "configurationItemStatus",
-            i.configuration_item_status().map(|x| x.as_str()),
-        )
-        .s("configurationStateId", i.configuration_state_id())
-        .s("arn", i.arn())
-        .s("resourceType", i.resource_type().map(|x| x.as_str()))
-        .s("resourceId", i.resource_id())
-        .s("resourceName", i.resource_name())
-        .s("awsRegion", i.aws_region())
-        .s("availabilityZone", i.availability_zone())
-        .t("resourceCreationTime", i.resource_creation_time())
-        .s("configuration", i.configuration())
-        .v("supplementaryConfiguration", Value::Object(supplementary))
-        .done()
 }
 
 /// A `GetResourceConfigHistory` item (it has tags and relationships, which the batch calls

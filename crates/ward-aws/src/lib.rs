@@ -80,8 +80,11 @@ pub enum AwsError {
     Remediation(String),
 }
 
+/// The runtime [`runtime`] makes, for callers that keep one without depending on tokio.
+pub use tokio::runtime::Runtime;
+
 /// The single-threaded tokio runtime the CLI runs these functions on.
-pub fn runtime() -> Result<tokio::runtime::Runtime, AwsError> {
+pub fn runtime() -> Result<Runtime, AwsError> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -1,8 +1,7 @@
 //! Retries. Every call goes through the SDK's standard retry mode (throttling and transient
 //! errors, exponential backoff with jitter, a retry quota); on top of that Ward retries what
-//! the SDK cannot see as a failure: the unprocessed keys of `BatchGetResourceConfig` and the
-//! `FailedEvaluations` of `PutEvaluations`, and a throttled or failed `PutEvaluations` batch
-//! once the SDK has given up on it.
+//! the SDK cannot see as a failure: the `FailedEvaluations` of `PutEvaluations`, and a
+//! throttled or failed `PutEvaluations` batch once the SDK has given up on it.
 
 use std::time::Duration;
 

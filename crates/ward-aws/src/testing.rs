@@ -300,8 +300,19 @@ pub struct Recorded {
 /// JSON body, or `None` for the default (200, every evaluation accepted).
 pub type Script = Box<dyn Fn(usize, &Value) -> Option<(u16, String)> + Send + Sync>;
 
+/// What the recorder answers to any other call, by operation name (`SelectResourceConfig`)
+/// and JSON body: a status and a JSON body, or `None` to forward it (or, with nowhere to
+/// forward, to answer 400).
+pub type Handler = Box<dyn Fn(&str, &Value) -> Option<(u16, String)> + Send + Sync>;
+
 /// An AWS Config endpoint on loopback that answers `PutEvaluations` itself (by a script)
 /// and forwards every other call to `forward` (moto), recording everything.
+///
+/// moto does not run advanced queries (its `SelectResourceConfig` answers canned results),
+/// so when the recorder forwards to moto it answers `SelectResourceConfig` itself: for each
+/// resource type quoted in the expression, what moto's `ListDiscoveredResources` and
+/// `BatchGetResourceConfig` return, as advanced query results. A [`Handler`] given to
+/// [`Recorder::serve`] answers before that.
 pub struct Recorder {
     pub url: String,
     pub requests: Arc<Mutex<Vec<Recorded>>>,
@@ -354,14 +365,144 @@ fn forward(to: &str, req: &Request) -> Vec<u8> {
     out
 }
 
+/// Calls `operation` of moto's Config with `body`, signed as `like` was (moto checks no
+/// signature, but reads the Region from it); the JSON answer.
+fn call_moto(to: &str, like: &Request, operation: &str, body: &Value) -> Value {
+    let body = body.to_string().into_bytes();
+    let mut head = String::new();
+    for line in like.head.lines() {
+        let lower = line.to_ascii_lowercase();
+        if lower.starts_with("x-amz-target:") {
+            head.push_str(&format!(
+                "X-Amz-Target: StarlingDoveService.{operation}\r\n"
+            ));
+        } else if lower.starts_with("content-length:") {
+            head.push_str(&format!("Content-Length: {}\r\n", body.len()));
+        } else {
+            head.push_str(line);
+            head.push_str("\r\n");
+        }
+    }
+    let raw = forward(
+        to,
+        &Request {
+            head,
+            target: operation.to_string(),
+            body,
+        },
+    );
+    let text = String::from_utf8_lossy(&raw);
+    let (status, json) = text
+        .split_once("\r\n\r\n")
+        .expect("an HTTP answer from moto");
+    assert!(
+        status.starts_with("HTTP/1.1 200") || status.starts_with("HTTP/1.0 200"),
+        "moto's {operation} failed: {status} {json}"
+    );
+    serde_json::from_str(json).expect("moto answers JSON")
+}
+
+/// `SelectResourceConfig` over moto: the items of every type quoted in the expression.
+fn select_over_moto(to: &str, req: &Request) -> String {
+    let body: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
+    let expression = body["Expression"].as_str().unwrap_or("");
+    let types: Vec<&str> = expression.split('\'').skip(1).step_by(2).collect();
+    let mut results = Vec::new();
+    for rtype in types {
+        let mut ids = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let mut ask = serde_json::json!({"resourceType": rtype});
+            if let Some(t) = &token {
+                ask["nextToken"] = Value::String(t.clone());
+            }
+            let page = call_moto(to, req, "ListDiscoveredResources", &ask);
+            for r in page["resourceIdentifiers"].as_array().into_iter().flatten() {
+                if let Some(id) = r["resourceId"].as_str() {
+                    ids.push(id.to_string());
+                }
+            }
+            match page["nextToken"].as_str() {
+                Some(t) if !t.is_empty() => token = Some(t.to_string()),
+                _ => break,
+            }
+        }
+        for chunk in ids.chunks(100) {
+            let keys: Vec<Value> = chunk
+                .iter()
+                .map(|id| serde_json::json!({"resourceType": rtype, "resourceId": id}))
+                .collect();
+            let got = call_moto(
+                to,
+                req,
+                "BatchGetResourceConfig",
+                &serde_json::json!({"resourceKeys": keys}),
+            );
+            for item in got["baseConfigurationItems"]
+                .as_array()
+                .into_iter()
+                .flatten()
+            {
+                results.push(select_result(item).to_string());
+            }
+        }
+    }
+    serde_json::json!({
+        "Results": results,
+        "QueryInfo": {"SelectFields": [{"Name": "resourceId"}]}
+    })
+    .to_string()
+}
+
+/// A base configuration item (epoch times, configuration as a JSON string) as an advanced
+/// query result (RFC 3339 times, configuration as an object).
+fn select_result(item: &Value) -> Value {
+    let mut out = item.clone();
+    if let Some(obj) = out.as_object_mut() {
+        for key in ["configurationItemCaptureTime", "resourceCreationTime"] {
+            if let Some(secs) = obj.get(key).and_then(Value::as_f64) {
+                #[allow(clippy::cast_possible_truncation)]
+                let ts = jiff::Timestamp::from_second(secs as i64).unwrap_or_default();
+                obj.insert(key.to_string(), Value::String(ts.to_string()));
+            }
+        }
+        if let Some(text) = obj.get("configuration").and_then(Value::as_str) {
+            let parsed = serde_json::from_str(text).unwrap_or(Value::Null);
+            obj.insert("configuration".to_string(), parsed);
+        }
+        obj.remove("version");
+    }
+    out
+}
+
 impl Recorder {
+    /// A recorder whose `PutEvaluations` answers come from `script`.
     pub fn start(forward_to: Option<String>, script: Script) -> Recorder {
+        let puts = Mutex::new(0usize);
+        Recorder::serve(
+            forward_to,
+            Box::new(move |operation, body| {
+                if operation != "PutEvaluations" {
+                    return None;
+                }
+                let n = {
+                    let mut p = puts.lock().unwrap();
+                    *p += 1;
+                    *p - 1
+                };
+                Some(script(n, body).unwrap_or((200, r#"{"FailedEvaluations":[]}"#.to_string())))
+            }),
+        )
+    }
+
+    /// A recorder that answers what `handler` answers, forwards the rest to `forward_to`.
+    pub fn serve(forward_to: Option<String>, handler: Handler) -> Recorder {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind the recorder");
         let port = listener.local_addr().unwrap().port();
         let requests: Arc<Mutex<Vec<Recorded>>> = Arc::default();
         let stop = Arc::new(AtomicBool::new(false));
-        let script = Arc::new(script);
-        let puts = Arc::new(Mutex::new(0usize));
+        let handler = Arc::new(handler);
+        let answered = Arc::new(Mutex::new(0usize));
         {
             let requests = requests.clone();
             let stop = stop.clone();
@@ -372,14 +513,30 @@ impl Recorder {
                     }
                     let Ok(conn) = conn else { continue };
                     let requests = requests.clone();
-                    let script = script.clone();
-                    let puts = puts.clone();
+                    let handler = handler.clone();
+                    let answered = answered.clone();
                     let forward_to = forward_to.clone();
                     std::thread::spawn(move || {
                         let mut writer = conn.try_clone().unwrap();
                         let mut reader = BufReader::new(conn);
                         while let Some(req) = read_request(&mut reader) {
-                            if !req.target.ends_with(".PutEvaluations") {
+                            let operation = req
+                                .target
+                                .rsplit('.')
+                                .next()
+                                .unwrap_or_default()
+                                .to_string();
+                            let body: Value =
+                                serde_json::from_slice(&req.body).unwrap_or(Value::Null);
+                            let answer = handler(&operation, &body).or_else(|| {
+                                match (&forward_to, operation.as_str()) {
+                                    (Some(to), "SelectResourceConfig") => {
+                                        Some((200, select_over_moto(to, &req)))
+                                    }
+                                    _ => None,
+                                }
+                            });
+                            let Some((status, text)) = answer else {
                                 let Some(to) = &forward_to else {
                                     let _ = writer.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
                                     return;
@@ -387,22 +544,18 @@ impl Recorder {
                                 let raw = forward(to, &req);
                                 requests.lock().unwrap().push(Recorded {
                                     target: req.target.clone(),
-                                    body: serde_json::from_slice(&req.body).unwrap_or(Value::Null),
+                                    body,
                                     status: 0,
                                     response: Value::Null,
                                 });
                                 let _ = writer.write_all(&raw);
                                 return;
-                            }
-                            let body: Value =
-                                serde_json::from_slice(&req.body).unwrap_or(Value::Null);
-                            let n = {
-                                let mut p = puts.lock().unwrap();
-                                *p += 1;
-                                *p - 1
                             };
-                            let (status, text) = script(n, &body)
-                                .unwrap_or((200, r#"{"FailedEvaluations":[]}"#.to_string()));
+                            let n = {
+                                let mut a = answered.lock().unwrap();
+                                *a += 1;
+                                *a - 1
+                            };
                             requests.lock().unwrap().push(Recorded {
                                 target: req.target.clone(),
                                 body,

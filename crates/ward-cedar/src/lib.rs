@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 use ward_engine::{Backend, EngineError, EvalOptions, Evaluation};
 use ward_lang::LangDiagnostic;
-use ward_model::{FieldNeeds, Inventory, ParamInfo, RuleInfo, SourceLocation};
+use ward_model::{FieldNeeds, Inventory, ParamInfo, RuleInfo, SourceLocation, TypesRead};
 
 pub use control::{CedarControl, CedarSource, Mode};
 pub use eval::CEDAR_BACKEND;
@@ -249,6 +249,29 @@ impl Backend for CedarBackend {
         options: &EvalOptions,
     ) -> Result<Evaluation, EngineError> {
         self.run(inventory, options)
+    }
+
+    /// From the compiled control ([`types_read`]): the types its entity store holds besides
+    /// the resource evaluated (the parent types its policies name; for least privilege the
+    /// IAM principals and groups, their managed policies and the PHI-bearing types). A
+    /// control's own types count too when one of its policies names an entity of them (a
+    /// literal whose attributes it may read), or when its policies cannot be walked.
+    fn types_read(&self, rule: &str) -> Option<TypesRead> {
+        let control = self.controls.iter().find(|c| c.id == rule)?;
+        let mut types = types_read(std::iter::once(control));
+        if control.mode == Mode::LeastPrivilege {
+            types.insert("AWS::IAM::Policy".to_string());
+        } else if let Some(named) = &control.named_types {
+            for own in &control.resource_types {
+                if !named.contains(&names::entity_type_of(own)) {
+                    types.remove(own);
+                }
+            }
+        }
+        Some(TypesRead {
+            types,
+            any_type: false,
+        })
     }
 
     /// The configuration keys the policies read ([`reads`]), and for least privilege those

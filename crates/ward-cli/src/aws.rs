@@ -22,9 +22,9 @@ impl Controls for ControlSet {
     }
 
     /// From the backend that holds the rule, computed from its compiled form (the rule
-    /// language: through every `def` and import). A backend that cannot tell (Cedar, WASM
-    /// plugins) is answered by the types its source file names besides the rule's own, when
-    /// there is one, else "any type".
+    /// language: through every `def` and import; Cedar: the types of its entity store). A
+    /// backend that cannot tell (WASM plugins) is answered by the types its source file names
+    /// besides the rule's own, when there is one, else "any type".
     fn types_read(&self, rule: &str) -> TypesRead {
         if let Some(read) = self.backends().find_map(|b| b.types_read(rule)) {
             return read;

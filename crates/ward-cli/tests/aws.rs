@@ -106,12 +106,15 @@ fn collect_against_moto_finds_the_planted_problems() {
             .expect("CreateUser");
         (sg, instance, volume)
     });
+    // moto runs no advanced query: the recorder answers `SelectResourceConfig` from moto's
+    // own listing (see `Recorder`).
+    let recorder = Recorder::start(Some(moto.url.clone()), Box::new(|_, _| None));
     let dir = tempfile::tempdir().unwrap();
     let inv = dir.path().join("inventory.json");
     let out = ward_aws(&[
         "collect",
         "--endpoint-url",
-        &moto.url,
+        &recorder.url,
         "--region",
         testing::REGION,
         "--resource-type",
@@ -181,22 +184,51 @@ fn collect_against_moto_finds_the_planted_problems() {
         !stderr(&check).contains("partial"),
         "a complete inventory is not called partial"
     );
+    let selects: Vec<String> = recorder
+        .requests
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|r| r.target.ends_with(".SelectResourceConfig"))
+        .map(|r| r.body["Expression"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        selects,
+        [format!(
+            "SELECT {} WHERE resourceType IN ('AWS::IAM::Policy')",
+            ward_aws::collect::SELECT_PROPERTIES
+        )],
+        "one advanced query reads the Config types"
+    );
 }
 
 #[test]
 fn a_failed_call_makes_the_inventory_partial_and_check_says_so() {
     let moto = Moto::start();
+    // Config refuses the advanced query; EC2 is still read.
+    let recorder = Recorder::serve(
+        Some(moto.url.clone()),
+        Box::new(|operation, _| {
+            (operation == "SelectResourceConfig").then(|| {
+                (
+                    400,
+                    json!({"__type": "AccessDeniedException",
+                           "message": "not authorized to perform config:SelectResourceConfig"})
+                    .to_string(),
+                )
+            })
+        }),
+    );
     let dir = tempfile::tempdir().unwrap();
     let inv = dir.path().join("partial.json");
-    // An aggregator that does not exist: the Config calls fail, EC2 is still read.
     let out = ward_aws(&[
         "collect",
         "--endpoint-url",
-        &moto.url,
+        &recorder.url,
         "--region",
         testing::REGION,
-        "--aggregator",
-        "no-such-aggregator",
+        "--source",
+        "config",
         "--source",
         "ec2",
         "--resource-type",
@@ -211,13 +243,13 @@ fn a_failed_call_makes_the_inventory_partial_and_check_says_so() {
     let doc: Value = serde_json::from_str(&std::fs::read_to_string(&inv).unwrap()).unwrap();
     assert_eq!(doc["collection"]["complete"], false);
     let problem = &doc["collection"]["problems"][0];
-    assert_eq!(problem["operation"], "ListAggregateDiscoveredResources");
+    assert_eq!(problem["operation"], "SelectResourceConfig");
     assert_eq!(problem["resourceType"], "AWS::EC2::SecurityGroup");
     assert!(
         problem["message"]
             .as_str()
             .unwrap()
-            .contains("NoSuchConfigurationAggregatorException"),
+            .contains("AccessDeniedException"),
         "{problem}"
     );
     // What was read is still there.
@@ -539,9 +571,11 @@ fn scheduled_run_puts_250_evaluations() {
 #[test]
 fn oversized_item_is_fetched_from_config() {
     let moto = Moto::start();
+    let recorder = Recorder::start(Some(moto.url.clone()), Box::new(|_, _| None));
     let id = block_on(async {
         let c = testing::clients(&moto.url, testing::quick_retry()).await;
         admin_policy(&c, "ward-oversized-admin", true).await;
+        let c = testing::clients(&recorder.url, testing::quick_retry()).await;
         let types = ["AWS::IAM::Policy".to_string()].into();
         let listed = ward_aws::collect::config_resources(&c, &types)
             .await
