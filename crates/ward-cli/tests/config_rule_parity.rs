@@ -131,6 +131,15 @@ fn config_endpoint(served: Vec<(String, String)>, queries: Arc<Mutex<usize>>) ->
     )
 }
 
+fn assert_none_differ(differences: &[String], compared: usize) {
+    assert!(
+        differences.is_empty(),
+        "{} of {compared} evaluations differ:\n{}",
+        differences.len(),
+        differences.join("\n")
+    );
+}
+
 fn expected(statuses: &[Status]) -> &'static str {
     if statuses
         .iter()
@@ -269,12 +278,7 @@ fn every_change_event_evaluates_like_check_on_the_whole_estate() {
             compared += 1;
         }
     }
-    assert!(
-        differences.is_empty(),
-        "{} of {compared} evaluations differ:\n{}",
-        differences.len(),
-        differences.join("\n")
-    );
+    assert_none_differ(&differences, compared);
     eprintln!(
         "{compared} evaluations of {resources} resources compared; {fetched_others} read other resources in {} queries; refused: {refused:?}",
         fx.queries.lock().unwrap()
@@ -367,12 +371,7 @@ fn every_scheduled_run_evaluates_like_check_on_the_whole_estate() {
             compared += 1;
         }
     }
-    assert!(
-        differences.is_empty(),
-        "{} of {compared} evaluations differ:\n{}",
-        differences.len(),
-        differences.join("\n")
-    );
+    assert_none_differ(&differences, compared);
     eprintln!(
         "{rules_run} rules, {compared} evaluations compared in {} queries; not served here: {not_served:?}",
         fx.queries.lock().unwrap()
