@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use aws_smithy_types::error::display::DisplayErrorContext;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use crate::AwsError;
@@ -47,35 +47,144 @@ impl RetryPolicy {
     }
 }
 
-/// An SDK error as one line: the service's error code and message when it answered, else the
-/// whole error chain (no credentials, connection refused...).
-pub(crate) fn describe<E, R>(err: &aws_smithy_runtime_api::client::result::SdkError<E, R>) -> String
+/// The longest AWS error message kept in a summary, in characters.
+const MESSAGE_MAX: usize = 300;
+
+/// An SDK error as one line a person can act on: the HTTP status, AWS's error code and
+/// message, the request id, and what to do next. Built from the error's parts, never from
+/// its `Debug` form: that carries the raw response, and a response the SDK could not parse
+/// may be a configuration item with secrets in it. The one place the workspace turns an AWS
+/// call failure into text.
+pub(crate) fn describe<E>(
+    err: &aws_smithy_runtime_api::client::result::SdkError<E, HttpResponse>,
+) -> String
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
 {
     use aws_smithy_runtime_api::client::result::SdkError;
-    match err {
+    let (what, advice) = match err {
         SdkError::ServiceError(service) => {
             let e = service.err();
-            match (e.code(), e.message()) {
-                (Some(code), Some(message)) => format!("{code}: {message}"),
-                (Some(code), None) => code.to_string(),
-                _ => DisplayErrorContext(err).to_string(),
+            let status = service.raw().status().as_u16();
+            let mut what = format!("HTTP {status}");
+            match e.code() {
+                Some(code) => {
+                    what.push(' ');
+                    what.push_str(&bounded(code, 80));
+                }
+                None => what.push_str(", an answer that is not an AWS error (not shown)"),
             }
+            if let Some(message) = e.message().filter(|m| !m.is_empty()) {
+                what.push_str(": ");
+                what.push_str(&bounded(message, MESSAGE_MAX));
+            }
+            if let Some(id) = request_id(service.raw()) {
+                what.push_str(&format!(" (request id {})", bounded(id, 80)));
+            }
+            (what, advice_for(e.code(), status))
         }
-        _ => DisplayErrorContext(err).to_string(),
+        SdkError::ResponseError(r) => (
+            format!(
+                "HTTP {}: the answer could not be read as this API's answer (not shown)",
+                r.raw().status().as_u16()
+            ),
+            Some("check that --endpoint-url points at the AWS service the call is for"),
+        ),
+        SdkError::TimeoutError(_) => (
+            "the call timed out".to_string(),
+            Some("retry later, or check the network and --endpoint-url"),
+        ),
+        SdkError::DispatchFailure(d) => (
+            format!(
+                "the request could not be sent: {}",
+                chain(
+                    d.as_connector_error()
+                        .map(|e| e as &(dyn std::error::Error + 'static))
+                )
+            ),
+            Some("check --endpoint-url, --region, the network and the credentials"),
+        ),
+        SdkError::ConstructionFailure(_) => (
+            "the request could not be built".to_string(),
+            Some("check the credentials and the region (--profile, --region)"),
+        ),
+        _ => ("the call failed".to_string(), None),
+    };
+    match advice {
+        Some(advice) => format!("{what}; {advice}"),
+        None => what,
     }
 }
 
-pub(crate) fn call_error<E, R>(
+/// The request id AWS gave the answer.
+fn request_id(raw: &HttpResponse) -> Option<&str> {
+    ["x-amzn-requestid", "x-amz-request-id", "x-amzn-request-id"]
+        .iter()
+        .find_map(|h| raw.headers().get(*h))
+}
+
+/// What to do about an error AWS answered.
+fn advice_for(code: Option<&str>, status: u16) -> Option<&'static str> {
+    let code = code.unwrap_or_default();
+    if THROTTLING.contains(&code) || status == 429 {
+        Some("still throttled after the retries: run again later or raise --max-attempts")
+    } else if code.contains("AccessDenied")
+        || code.contains("Unauthorized")
+        || code.contains("NotAuthorized")
+    {
+        Some("the credentials lack the IAM permission for this call (docs/aws.md lists them)")
+    } else if matches!(
+        code,
+        "ExpiredToken"
+            | "ExpiredTokenException"
+            | "InvalidClientTokenId"
+            | "UnrecognizedClientException"
+            | "SignatureDoesNotMatch"
+            | "InvalidSignatureException"
+    ) {
+        Some("the credentials are invalid or expired: renew them (--profile)")
+    } else if status >= 500 {
+        Some("AWS answered with a server error after the retries: run again later")
+    } else {
+        None
+    }
+}
+
+/// An error and its sources, by their `Display` only.
+fn chain(err: Option<&(dyn std::error::Error + 'static)>) -> String {
+    let mut parts = Vec::new();
+    let mut next = err;
+    while let Some(e) = next {
+        parts.push(bounded(&e.to_string(), MESSAGE_MAX));
+        next = e.source();
+    }
+    if parts.is_empty() {
+        "no cause given".to_string()
+    } else {
+        parts.join(": ")
+    }
+}
+
+/// `text` cut to `max` characters, control characters made spaces.
+fn bounded(text: &str, max: usize) -> String {
+    let mut out: String = text
+        .chars()
+        .take(max)
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if text.chars().count() > max {
+        out.push('…');
+    }
+    out
+}
+
+pub(crate) fn call_error<E>(
     service: &'static str,
     operation: &'static str,
-    err: &aws_smithy_runtime_api::client::result::SdkError<E, R>,
+    err: &aws_smithy_runtime_api::client::result::SdkError<E, HttpResponse>,
 ) -> AwsError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
 {
     AwsError::Call {
         service,
@@ -102,7 +211,7 @@ const THROTTLING: &[&str] = &[
 pub(crate) fn is_retryable(
     err: &aws_smithy_runtime_api::client::result::SdkError<
         impl ProvideErrorMetadata + std::error::Error + 'static,
-        aws_smithy_runtime_api::client::orchestrator::HttpResponse,
+        HttpResponse,
     >,
 ) -> bool {
     use aws_smithy_runtime_api::client::result::SdkError;

@@ -31,6 +31,20 @@ fn ward_aws(args: &[&str]) -> Output {
     cmd.output().expect("run ward")
 }
 
+/// `ward collect` against `url` into `inventory`, with `args` between.
+fn collect_into(url: &str, inventory: &Path, args: &[&str]) -> Output {
+    let mut all = vec![
+        "collect",
+        "--endpoint-url",
+        url,
+        "--region",
+        testing::REGION,
+    ];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["--out", inventory.to_str().unwrap()]);
+    ward_aws(&all)
+}
+
 fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
@@ -111,17 +125,11 @@ fn collect_against_moto_finds_the_planted_problems() {
     let recorder = Recorder::start(Some(moto.url.clone()), Box::new(|_, _| None));
     let dir = tempfile::tempdir().unwrap();
     let inv = dir.path().join("inventory.json");
-    let out = ward_aws(&[
-        "collect",
-        "--endpoint-url",
+    let out = collect_into(
         &recorder.url,
-        "--region",
-        testing::REGION,
-        "--resource-type",
-        "AWS::IAM::Policy",
-        "--out",
-        inv.to_str().unwrap(),
-    ]);
+        &inv,
+        &["--resource-type", "AWS::IAM::Policy"],
+    );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let doc: Value = serde_json::from_str(&std::fs::read_to_string(&inv).unwrap()).unwrap();
     assert_eq!(doc["wardInventoryVersion"], "1");
@@ -221,23 +229,20 @@ fn a_failed_call_makes_the_inventory_partial_and_check_says_so() {
     );
     let dir = tempfile::tempdir().unwrap();
     let inv = dir.path().join("partial.json");
-    let out = ward_aws(&[
-        "collect",
-        "--endpoint-url",
+    let out = collect_into(
         &recorder.url,
-        "--region",
-        testing::REGION,
-        "--source",
-        "config",
-        "--source",
-        "ec2",
-        "--resource-type",
-        "AWS::EC2::SecurityGroup",
-        "--max-attempts",
-        "2",
-        "--out",
-        inv.to_str().unwrap(),
-    ]);
+        &inv,
+        &[
+            "--source",
+            "config",
+            "--source",
+            "ec2",
+            "--resource-type",
+            "AWS::EC2::SecurityGroup",
+            "--max-attempts",
+            "2",
+        ],
+    );
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(stderr(&out).contains("PARTIAL"), "{}", stderr(&out));
     let doc: Value = serde_json::from_str(&std::fs::read_to_string(&inv).unwrap()).unwrap();
@@ -708,4 +713,53 @@ fn remediate_apply_removes_the_world_open_ssh_rule_and_nothing_else() {
     // Nothing left to do.
     let out = ward_aws(&plan_args.iter().map(String::as_str).collect::<Vec<_>>());
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+}
+
+/// Side doors (issue 25): an answer the SDK cannot parse, and an error answer that is not an
+/// AWS error, both carrying a secret. The failure is summarised (status, what to check) and
+/// the secret reaches neither stderr, nor the inventory file, nor `ward check`'s output.
+#[test]
+fn an_answer_that_cannot_be_read_is_summarised_never_dumped() {
+    const SECRET: &str = "WardSideDoorSecret7f3a9c";
+    let recorder = Recorder::serve(
+        None,
+        Box::new(|operation, _| match operation {
+            // Results must be strings: an object fails the SDK's parser.
+            "SelectResourceConfig" => Some((
+                200,
+                json!({"Results": [{"resourceType": "AWS::Lambda::Function",
+                    "configuration": {"environment": {"variables": {"DB_PASSWORD": SECRET}}}}]})
+                .to_string(),
+            )),
+            _ => Some((400, format!("<html>not an AWS error: {SECRET}</html>"))),
+        }),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let inv = dir.path().join("inventory.json");
+    let out = collect_into(
+        &recorder.url,
+        &inv,
+        &[
+            "--source",
+            "config",
+            "--resource-type",
+            "AWS::Lambda::Function",
+            "--max-attempts",
+            "1",
+        ],
+    );
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(!err.contains(SECRET), "{err}");
+    assert!(
+        err.contains("the answer could not be read as this API's answer (not shown)"),
+        "{err}"
+    );
+    assert!(err.contains("not an AWS error (not shown)"), "{err}");
+    assert!(err.lines().all(|l| l.chars().count() < 600), "{err}");
+    let file = std::fs::read_to_string(&inv).unwrap();
+    assert!(!file.contains(SECRET), "{file}");
+    let check = ward_aws(&["check", "--snapshot", inv.to_str().unwrap()]);
+    assert!(!stderr(&check).contains(SECRET), "{}", stderr(&check));
+    assert!(!stdout(&check).contains(SECRET));
 }

@@ -63,6 +63,9 @@ fn planted() -> Vec<String> {
         "BEGIN RSA PRIVATE KEY",
         "RdsPl4ntedPw",
         "ghp_PlantedGithubToken0123456789abcdefABCD",
+        // In gzip-compressed user data, and that user data itself.
+        "GzipPl4ntedPw",
+        "H4sIAAAAAAAC/1NW1E/KzNNPSizO4EqtKMgvKlFwcYoPcAwODvcPcrFVd6/KLAjIMckrSU0JKFfnKq4sLknNTS7JUSguSQSqBWlIzOECAJmu2EdGAAAA",
     ]
     .iter()
     .map(|s| s.to_string())
@@ -94,6 +97,7 @@ const EXPECTED: &[(&str, &str)] = &[
         "configuration.environment.environmentVariables[1].value",
     ),
     ("i-0planted0000userd", "configuration.userData"),
+    ("i-0planted00gzipusr", "configuration.userData"),
     (
         "arn:aws:ecs:us-east-1:111122223333:task-definition/portal-web:3",
         "configuration.ContainerDefinitions[0].Environment[0].Value",

@@ -97,7 +97,7 @@ impl fmt::Display for Code {
 /// One problem (or notice) about one input file, and where in it.
 ///
 /// `Display` renders the location and the message on one line:
-/// `` `snapshot.json`, item 3 (`sg-0a1b`): `configuration` is a string that is not JSON ``.
+/// `` `snapshot.json`, item 3 (`sg-0a1b`): `configuration` is an array, expected a JSON object ``.
 /// As a [`miette::Diagnostic`] it also carries the code, the severity, the help and, for a
 /// JSON syntax error in a file smaller than 8 MiB, the file text with the error underlined.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

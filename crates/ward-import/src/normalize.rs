@@ -110,8 +110,8 @@ pub(crate) fn normalize_item(item: Value, source: Source) -> Result<Normalized, 
                 Err(()) => {
                     *slot = value.as_str().map(str::to_string);
                     warn(format!(
-                        "`{field}` value `{}` is not an RFC 3339 time or epoch number; kept as given",
-                        compact(&value)
+                        "`{field}` is {} that is not an RFC 3339 time or epoch number; kept as given",
+                        json_kind(&value)
                     ));
                 }
             }
@@ -137,8 +137,8 @@ pub(crate) fn normalize_item(item: Value, source: Source) -> Result<Normalized, 
                 return Err(fail(
                     Some(&resource_id),
                     format!(
-                        "`configuration` is a string that is not JSON: `{}`",
-                        truncate(&text, 60)
+                        "`configuration` is a string of {} characters that is not JSON (not shown: it was not redacted)",
+                        text.chars().count()
                     ),
                 )
                 .with_help("Config sends `configuration` as an object or as a JSON string"));
@@ -617,22 +617,6 @@ pub(crate) fn json_kind(value: &Value) -> &'static str {
         Value::Array(_) => "an array",
         Value::Object(_) => "an object",
     }
-}
-
-fn compact(value: &Value) -> String {
-    match value {
-        Value::String(s) => truncate(s, 60),
-        other => truncate(&other.to_string(), 60),
-    }
-}
-
-pub(crate) fn truncate(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        return text.to_string();
-    }
-    let mut out: String = text.chars().take(max).collect();
-    out.push('…');
-    out
 }
 
 #[cfg(test)]

@@ -25,7 +25,7 @@ use crate::account_facts::{self, PendingFact};
 use crate::api::{self, ApiKind};
 use crate::diagnostic::{Code, ImportDiagnostic};
 use crate::format::{ACCEPTED, Format};
-use crate::normalize::{self, json_kind, normalize_item, truncate};
+use crate::normalize::{self, json_kind, normalize_item};
 use crate::service_facts;
 use crate::split::{Failure, FailureKind, Input, Position, Split};
 use crate::{FileReport, ImportReport};
@@ -460,7 +460,10 @@ impl FileState {
                     self.diagnostics.push(
                         self.error(Code::Item, format!("result is not valid JSON: {err}"))
                             .with_index(index)
-                            .with_help(format!("the result begins `{}`", truncate(&text, 60))),
+                            .with_help(format!(
+                                "the result is a string of {} characters (not shown)",
+                                text.chars().count()
+                            )),
                     );
                     return;
                 }
@@ -879,7 +882,8 @@ impl FileState {
         {
             let offset = byte_offset(&text, line, column);
             let len = usize::from(offset < text.len());
-            let source: Arc<str> = Arc::from(text);
+            // A file that did not parse was not redacted: show its shape, not its values.
+            let source: Arc<str> = Arc::from(crate::redact::mask_json_string_values(&text));
             diagnostic.span = Some(SourceSpan::from((offset, len)));
             diagnostic.source_code =
                 Some(NamedSource::new(self.name.clone(), source).with_language("json"));
@@ -890,7 +894,8 @@ impl FileState {
     /// Gives the diagnostics that point at a place in the file (a key) the file's text, with
     /// that place underlined: the whole string when it is one, else one character.
     fn show_locations(&mut self, text: String) {
-        let source: Arc<str> = Arc::from(text);
+        // The file's text as read, before redaction: its values are not shown.
+        let source: Arc<str> = Arc::from(crate::redact::mask_json_string_values(&text));
         for diagnostic in &mut self.diagnostics {
             let Some((line, column)) = diagnostic.line_column else {
                 continue;

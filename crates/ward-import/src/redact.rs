@@ -16,7 +16,9 @@
 //! 2. **Fields named by AWS**: a string under a key whose last word is `password`
 //!    (`masterUserPassword`, `kdcAdminPassword`), and a high-entropy string under a key
 //!    naming a secret, token or key (`sessionToken`, `clientSecret`); `userData` is decoded
-//!    from base64 and replaced whole (kind `user-data`) when it holds any secret.
+//!    from base64 (and gunzipped, within bounds, when compressed) and replaced whole (kind
+//!    `user-data`) when it holds any secret, or (kind `user-data-unreadable`) when it is
+//!    compressed and cannot be read back within the bounds.
 //! 3. **Patterns, anywhere**: private key blocks, AWS access key ids and secret access keys,
 //!    JWTs, bearer and basic credentials, GitHub / GitLab / Slack / Stripe / Google tokens,
 //!    the password of a `scheme://user:PASSWORD@host` URL and of a `Password=...` pair. Only
@@ -191,10 +193,13 @@ impl Redactor {
         }
         let facts = key.map(key_facts).unwrap_or_default();
         if facts.user_data {
-            if user_data_has_secret(value) {
-                *value = marker("user-data");
-                self.record(path, "user-data");
-            }
+            let kind = match user_data_has_secret(value) {
+                UserData::Clean => return,
+                UserData::Secret => "user-data",
+                UserData::Unreadable => "user-data-unreadable",
+            };
+            *value = marker(kind);
+            self.record(path, kind);
             return;
         }
         let hits = find_secrets(value);
@@ -725,6 +730,46 @@ fn keep_hit(kind: &str, secret: &str) -> bool {
 }
 
 /// `text` with each range replaced by its kind's marker.
+/// The text of a JSON file as a diagnostic may show it: every byte inside a string value
+/// (not a key) made `*`, so the shape, the keys, the punctuation and the numbers around an
+/// error stay and no value does. Byte offsets are kept (one `*` per byte), so a span into
+/// the text still points at the same place. For files that did not parse, where no value
+/// has been through redaction.
+pub fn mask_json_string_values(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = bytes.to_vec();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes.get(i) != Some(&b'"') {
+            i += 1;
+            continue;
+        }
+        let start = i + 1;
+        let mut end = start;
+        let mut escaped = false;
+        while let Some(&b) = bytes.get(end) {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' || b == b'\n' {
+                break;
+            }
+            end += 1;
+        }
+        let after = bytes
+            .get(end + 1..)
+            .and_then(|rest| rest.iter().find(|b| !b.is_ascii_whitespace()));
+        let is_key = bytes.get(end) == Some(&b'"') && after == Some(&b':');
+        if !is_key && let Some(content) = out.get_mut(start..end) {
+            content.fill(b'*');
+        }
+        i = end + 1;
+    }
+    // Only ASCII bytes replaced whole runs of bytes between quotes: still UTF-8.
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
 fn replace_ranges(text: &str, hits: &[(Range<usize>, &'static str)]) -> String {
     let mut out = String::with_capacity(text.len());
     let mut at = 0;
@@ -748,17 +793,55 @@ static ASSIGNMENT: LazyLock<Option<Regex>> = LazyLock::new(|| {
         .ok()
 });
 
-/// EC2 user data (base64, or plain): true when the script holds any secret.
-fn user_data_has_secret(value: &str) -> bool {
+/// The most bytes gzip-compressed user data may expand to (EC2 takes 16 KB of user data;
+/// this leaves room for any real script and none for a zip bomb).
+const USER_DATA_MAX_EXPANDED: u64 = 1 << 20;
+/// The most it may expand by, against its compressed size.
+const USER_DATA_MAX_RATIO: u64 = 200;
+
+/// What EC2 user data holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum UserData {
+    Clean,
+    Secret,
+    /// Compressed data that could not be read back within the bounds: it may hold anything.
+    Unreadable,
+}
+
+/// EC2 user data (base64 or plain; a gzip-compressed script, as cloud-init accepts, read
+/// back within bounds): whether the script holds a secret.
+fn user_data_has_secret(value: &str) -> UserData {
     let compact: String = value.chars().filter(|c| !c.is_whitespace()).collect();
     let decoded = base64::engine::general_purpose::STANDARD
         .decode(compact.as_bytes())
-        .ok()
-        .map(|bytes| String::from_utf8_lossy(&bytes).into_owned());
-    [Some(value.to_string()), decoded]
-        .into_iter()
-        .flatten()
-        .any(|text| text_has_secret(&text))
+        .ok();
+    let mut texts = vec![value.to_string()];
+    if let Some(bytes) = decoded {
+        if bytes.starts_with(&[0x1f, 0x8b]) {
+            match gunzip_bounded(&bytes) {
+                Some(script) => texts.push(String::from_utf8_lossy(&script).into_owned()),
+                None => return UserData::Unreadable,
+            }
+        } else {
+            texts.push(String::from_utf8_lossy(&bytes).into_owned());
+        }
+    }
+    if texts.iter().any(|text| text_has_secret(text)) {
+        UserData::Secret
+    } else {
+        UserData::Clean
+    }
+}
+
+/// `bytes` gunzipped, or `None` when they are not gzip or expand past the bounds.
+fn gunzip_bounded(bytes: &[u8]) -> Option<Vec<u8>> {
+    use std::io::Read as _;
+    let limit =
+        USER_DATA_MAX_EXPANDED.min((bytes.len() as u64).saturating_mul(USER_DATA_MAX_RATIO));
+    let mut out = Vec::new();
+    let mut reader = flate2::read::MultiGzDecoder::new(bytes).take(limit + 1);
+    reader.read_to_end(&mut out).ok()?;
+    (out.len() as u64 <= limit).then_some(out)
 }
 
 fn text_has_secret(text: &str) -> bool {
@@ -1226,6 +1309,50 @@ mod tests {
     }
 
     #[test]
+    fn gzip_user_data_is_read_back_within_bounds() {
+        use base64::engine::general_purpose::STANDARD;
+        use std::io::Write as _;
+        let gzip = |data: &[u8]| {
+            let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+            e.write_all(data).unwrap();
+            e.finish().unwrap()
+        };
+        let secret = gzip(b"#!/bin/bash\nexport DB_PASSWORD='Tr0ub4dor&3'\n");
+        let mut r = resource(
+            "AWS::EC2::Instance",
+            json!({"userData": STANDARD.encode(&secret)}),
+        );
+        assert_eq!(redact_resource(&mut r).len(), 1);
+        assert_eq!(r.configuration["userData"], "[REDACTED:user-data]");
+        let clean = STANDARD.encode(gzip(b"#!/bin/bash\nyum -y install httpd\n"));
+        let mut r = resource("AWS::EC2::Instance", json!({"userData": clean.clone()}));
+        assert!(redact_resource(&mut r).is_empty());
+        assert_eq!(r.configuration["userData"], clean);
+        // A bomb (a megabyte of zeros in a kilobyte) and a broken stream: not read, removed.
+        for unreadable in [
+            gzip(&vec![0u8; 4 << 20]),
+            secret.get(..secret.len() / 2).unwrap().to_vec(),
+        ] {
+            let mut r = resource(
+                "AWS::EC2::Instance",
+                json!({"userData": STANDARD.encode(&unreadable)}),
+            );
+            let found = redact_resource(&mut r);
+            assert_eq!(
+                r.configuration["userData"],
+                "[REDACTED:user-data-unreadable]"
+            );
+            assert_eq!(
+                paths(&found),
+                [(
+                    "configuration.userData".into(),
+                    "user-data-unreadable".into()
+                )]
+            );
+        }
+    }
+
+    #[test]
     fn tags_and_supplementary_configuration() {
         let mut r = resource("AWS::S3::Bucket", json!({"name": "b"}));
         r.tags.insert(
@@ -1302,5 +1429,19 @@ mod tests {
         let once = r.configuration.clone();
         assert!(redact_resource(&mut r).is_empty());
         assert_eq!(r.configuration, once);
+    }
+
+    #[test]
+    fn masked_json_keeps_keys_and_offsets_not_values() {
+        let text = "{\"user\": \"h\u{e9}llo \\\"pw\\\"\", \"n\": 12,\n \"broken\": \"AKIAIOSFODNN7EXAMPLE\n}";
+        let masked = mask_json_string_values(text);
+        assert_eq!(masked.len(), text.len());
+        assert!(masked.contains("\"user\": \"*************\""), "{masked}");
+        assert!(masked.contains("\"n\": 12"), "{masked}");
+        assert!(!masked.contains("AKIA"), "{masked}");
+        assert!(
+            masked.contains("\"broken\": \"********************\n}"),
+            "{masked}"
+        );
     }
 }

@@ -158,7 +158,7 @@ fn malformed_item_costs_only_itself() {
     assert_eq!(errors[1].code, Code::Item);
     assert_eq!(
         errors[1].to_string(),
-        "`snap.json`, item 2 (`sg-bad`): `configuration` is a string that is not JSON: `{\"groupId\": `"
+        "`snap.json`, item 2 (`sg-bad`): `configuration` is a string of 12 characters that is not JSON (not shown: it was not redacted)"
     );
     assert_eq!(errors[2].index, Some(3));
     assert!(errors[2].message.contains("`resourceId`"));
@@ -263,10 +263,12 @@ fn syntax_error_mid_file_is_located_and_underlined() {
     assert_eq!(&text[span.offset()..span.offset() + 1], "\"");
     let rendered = render(error);
     assert!(rendered.contains("ward::import::syntax"), "{rendered}");
+    // The line is shown with its keys, its values masked: the file was not redacted.
     assert!(
-        rendered.contains("\"resourceId\": \"b2\""),
+        rendered.contains("\"resourceId\": \"**\""),
         "the line is shown: {rendered}"
     );
+    assert!(!rendered.contains("b2"), "{rendered}");
 }
 
 #[test]

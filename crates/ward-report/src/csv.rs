@@ -6,6 +6,11 @@
 //! evidence) are joined with `; ` inside one field; evidence reads `path = value` with the
 //! value as JSON (`<absent>` for a missing field). The waiver columns are empty unless the
 //! status is `WAIVED`.
+//!
+//! Safe for spreadsheets: a field a spreadsheet would read as a formula (it begins with `=`,
+//! `+`, `-`, `@`, a tab or a carriage return, or their full-width forms) gets a `'` in front,
+//! as OWASP's CSV injection guidance says, so a resource named `=HYPERLINK(...)` is shown,
+//! never run. The raw values are in the JSON document.
 
 use ward_model::Finding;
 
@@ -46,12 +51,27 @@ pub fn render_csv(doc: &FindingsDocument) -> Result<String, CsvError> {
         .from_writer(Vec::new());
     w.write_record(CSV_COLUMNS)?;
     for f in &doc.findings {
-        w.write_record(row(f))?;
+        w.write_record(row(f).iter().map(|field| neutralize(field).into_owned()))?;
     }
     let bytes = w
         .into_inner()
         .map_err(|e| CsvError(::csv::Error::from(e.into_error())))?;
     Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// The characters a spreadsheet starts a formula with (OWASP, CSV injection), with the
+/// full-width forms some spreadsheets accept too.
+const FORMULA_STARTS: [char; 10] = [
+    '=', '+', '-', '@', '\t', '\r', '\u{FF1D}', '\u{FF0B}', '\u{FF0D}', '\u{FF20}',
+];
+
+/// `field` as a spreadsheet shows it and never evaluates it: a `'` before a formula start.
+pub fn neutralize(field: &str) -> std::borrow::Cow<'_, str> {
+    if field.starts_with(FORMULA_STARTS) {
+        std::borrow::Cow::Owned(format!("'{field}"))
+    } else {
+        std::borrow::Cow::Borrowed(field)
+    }
 }
 
 fn row(f: &Finding) -> [String; 19] {
@@ -91,4 +111,27 @@ fn row(f: &Finding) -> [String; 19] {
         w.map(|w| w.original_status.as_str().to_string())
             .unwrap_or_default(),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formulas_are_shown_never_run() {
+        for hostile in [
+            "=HYPERLINK(\"http://x\",\"y\")",
+            "+1+cmd|' /C calc'!A0",
+            "-2+3",
+            "@SUM(A1)",
+            "\t=1",
+            "\r=1",
+            "\u{FF1D}1+1",
+        ] {
+            assert_eq!(neutralize(hostile), format!("'{hostile}"));
+        }
+        for plain in ["sg-1234", "role/x=y", "", "a-b", "NON_COMPLIANT"] {
+            assert_eq!(neutralize(plain), plain);
+        }
+    }
 }
