@@ -19,7 +19,7 @@ pub struct LoadOptions {
     /// WASM plugin files (`--plugin`), beside those the rule directories' `plugins.yaml` list.
     pub plugins: Vec<PathBuf>,
     /// The sandbox limits of each plugin call.
-    pub plugin_limits: ward_wasm::Limits,
+    pub plugin_limits: crate::plugins::PluginLimits,
     /// Where loading records the wall time of its stages (`ward check --timings`).
     pub timings: Option<std::sync::Arc<ward_engine::timings::Timings>>,
 }
@@ -109,7 +109,9 @@ impl ControlSet {
         if let Some((cedar, files)) = cedar? {
             set.add(Box::new(cedar), files)?;
         }
-        if let Some(wasm) = timed(timings, "  wasm", || crate::plugins::load_plugins(options))? {
+        let wasm = timed(timings, "  wasm", || crate::plugins::load_plugins(options))?;
+        #[cfg(feature = "wasm")]
+        if let Some(wasm) = wasm {
             let records = wasm
                 .plugins()
                 .iter()
@@ -117,6 +119,10 @@ impl ControlSet {
                 .collect();
             set.add(Box::new(wasm), Vec::new())?;
             set.plugins = records;
+        }
+        #[cfg(not(feature = "wasm"))]
+        if let Some(never) = wasm {
+            match never {}
         }
         Ok(set)
     }

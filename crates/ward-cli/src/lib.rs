@@ -1,6 +1,7 @@
 //! The pieces of the `ward` command that tests call directly: loading packs (built-in or
 //! from directories), reading inputs, and running rule tests.
 
+#[cfg(feature = "aws")]
 pub mod aws;
 pub mod backends;
 pub mod cedar;

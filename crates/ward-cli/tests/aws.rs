@@ -10,6 +10,11 @@
     clippy::indexing_slicing
 )]
 
+#[cfg(not(feature = "aws"))]
+compile_error!(
+    "these tests need ward-cli's `aws` feature: run the README's test command, `cargo test --workspace --all-features`"
+);
+
 mod common;
 
 use std::path::{Path, PathBuf};

@@ -8,6 +8,11 @@
     clippy::indexing_slicing
 )]
 
+#[cfg(not(feature = "wasm"))]
+compile_error!(
+    "these tests need ward-cli's `wasm` feature: run the README's test command, `cargo test --workspace --all-features`"
+);
+
 mod common;
 #[path = "../../ward-wasm/tests/support/plugins.rs"]
 mod plugins;

@@ -4,12 +4,19 @@
 pub(crate) mod bundle;
 pub(crate) mod cedar;
 pub(crate) mod check;
+#[cfg(feature = "aws")]
 pub(crate) mod collect;
+#[cfg(feature = "aws")]
 pub(crate) mod config_rule;
 pub(crate) mod controls;
 pub(crate) mod explain;
 pub(crate) mod keygen;
+#[cfg(feature = "aws")]
 pub(crate) mod remediate;
+#[cfg(not(feature = "aws"))]
+pub(crate) mod without_aws;
+#[cfg(not(feature = "aws"))]
+pub(crate) use without_aws::{collect, config_rule, remediate};
 pub(crate) mod report;
 pub(crate) mod rules;
 pub(crate) mod test;
@@ -59,12 +66,13 @@ pub(crate) struct RunArgs {
     /// a rule directory's plugins.yaml lists more.
     #[arg(long = "plugin", value_name = "FILE.wasm")]
     pub(crate) plugins: Vec<PathBuf>,
-    /// Fuel of each plugin call (about one unit per WebAssembly instruction)
-    #[arg(long = "plugin-fuel", value_name = "UNITS", default_value_t = ward_wasm::Limits::default().fuel)]
-    pub(crate) plugin_fuel: u64,
-    /// Memory of each plugin instance, in MiB
-    #[arg(long = "plugin-memory", value_name = "MIB", default_value_t = ward_wasm::Limits::default().memory_bytes >> 20)]
-    pub(crate) plugin_memory: usize,
+    /// Fuel of each plugin call (about one unit per WebAssembly instruction; default 500
+    /// million, docs/plugins.md)
+    #[arg(long = "plugin-fuel", value_name = "UNITS")]
+    pub(crate) plugin_fuel: Option<u64>,
+    /// Memory of each plugin instance, in MiB (default 64)
+    #[arg(long = "plugin-memory", value_name = "MIB")]
+    pub(crate) plugin_memory: Option<usize>,
     /// Read every configuration field. By default only the fields the loaded controls read
     /// are kept, the rest skipped unread (faster, less memory; the document's `fields_read`
     /// says which). With this flag the redactions list covers every field and an evidence
@@ -84,10 +92,9 @@ impl RunArgs {
             timings,
             policies: self.policies.clone(),
             plugins: self.plugins.clone(),
-            plugin_limits: ward_wasm::Limits {
+            plugin_limits: ward_cli::plugins::PluginLimits {
                 fuel: self.plugin_fuel,
-                memory_bytes: self.plugin_memory.saturating_mul(1 << 20),
-                ..ward_wasm::Limits::default()
+                memory_bytes: self.plugin_memory.map(|m| m.saturating_mul(1 << 20)),
             },
         }
     }
