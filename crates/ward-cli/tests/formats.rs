@@ -9,33 +9,15 @@
 )]
 
 mod common;
+#[path = "../../ward-report/tests/support/sarif_schema.rs"]
+mod sarif_schema;
 
 use std::collections::BTreeMap;
 
 use common::{EXAMPLE, stdout, ward};
 use quick_xml::events::Event;
+use sarif_schema::sarif_schema;
 use serde_json::Value;
-
-/// The official SARIF 2.1.0 schema, from `WARD_SARIF_SCHEMA` (`.ci/run` installs it).
-fn sarif_schema() -> Option<Value> {
-    match std::env::var_os("WARD_SARIF_SCHEMA") {
-        Some(path) => {
-            let text = std::fs::read_to_string(&path)
-                .unwrap_or_else(|e| panic!("WARD_SARIF_SCHEMA {path:?}: {e}"));
-            Some(serde_json::from_str(&text).unwrap())
-        }
-        None if std::env::var_os("CI").is_some() => {
-            panic!("WARD_SARIF_SCHEMA is not set: .ci/run installs the SARIF 2.1.0 schema")
-        }
-        None => {
-            eprintln!(
-                "note: WARD_SARIF_SCHEMA is not set; SARIF schema validation skipped \
-                 (run .ci/run, or set it to sarif-schema-2.1.0.json)"
-            );
-            None
-        }
-    }
-}
 
 /// Element name -> how many, and the `<testsuite>` attributes by suite name.
 #[allow(clippy::type_complexity)]
@@ -149,15 +131,13 @@ fn every_format_in_one_run() {
     // SARIF: valid against the official schema; one result per failing finding, located
     // at the rule's definition in the pack.
     let log: Value = serde_json::from_str(&std::fs::read_to_string(&sarif).unwrap()).unwrap();
-    if let Some(schema) = sarif_schema() {
-        let validator = jsonschema::validator_for(&schema).unwrap();
-        let errors: Vec<String> = validator
-            .iter_errors(&log)
-            .take(20)
-            .map(|e| format!("{} at {}", e, e.instance_path))
-            .collect();
-        assert!(errors.is_empty(), "{}", errors.join("\n"));
-    }
+    let validator = jsonschema::validator_for(&sarif_schema()).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&log)
+        .take(20)
+        .map(|e| format!("{} at {}", e, e.instance_path))
+        .collect();
+    assert!(errors.is_empty(), "{}", errors.join("\n"));
     let run = &log["runs"][0];
     let results = run["results"].as_array().unwrap();
     assert_eq!(results.len(), failing);

@@ -9,9 +9,13 @@
     clippy::indexing_slicing
 )]
 
+#[path = "support/sarif_schema.rs"]
+mod sarif_schema;
+
 use std::collections::BTreeMap;
 
 use quick_xml::events::Event;
+use sarif_schema::sarif_schema;
 use serde_json::{Value, json};
 use ward_model::{AppliedWaiver, Evidence, Finding, ResourceRef, Severity, Status};
 use ward_report::FindingsDocument;
@@ -122,32 +126,11 @@ fn rule_infos() -> Vec<RuleInfo> {
     vec![rule]
 }
 
-/// The official SARIF 2.1.0 schema, from `WARD_SARIF_SCHEMA` (`.ci/run` installs it).
-fn sarif_schema() -> Option<Value> {
-    match std::env::var_os("WARD_SARIF_SCHEMA") {
-        Some(path) => {
-            let text = std::fs::read_to_string(&path)
-                .unwrap_or_else(|e| panic!("WARD_SARIF_SCHEMA {path:?}: {e}"));
-            Some(serde_json::from_str(&text).unwrap())
-        }
-        None if std::env::var_os("CI").is_some() => {
-            panic!("WARD_SARIF_SCHEMA is not set: .ci/run installs the SARIF 2.1.0 schema")
-        }
-        None => {
-            eprintln!(
-                "note: WARD_SARIF_SCHEMA is not set; SARIF schema validation skipped \
-                 (run .ci/run, or set it to sarif-schema-2.1.0.json)"
-            );
-            None
-        }
-    }
-}
-
 #[test]
 fn sarif_is_valid_against_the_official_schema() {
     let text = render_sarif(&document(), &rule_infos());
     let log: Value = serde_json::from_str(&text).unwrap();
-    let Some(schema) = sarif_schema() else { return };
+    let schema = sarif_schema();
     assert_eq!(
         schema["id"],
         "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json",
