@@ -81,6 +81,40 @@ fn target_dir() -> PathBuf {
         .unwrap_or_else(|| std::env::temp_dir().join("ward-test-target"))
 }
 
+/// Installs Debian packages with apt-get when this runs as root on a machine with apt (a
+/// fresh CI machine); whether it did. Elsewhere it does nothing: the caller then fails and
+/// says what to install.
+pub fn apt_install(packages: &[&str]) -> bool {
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
+    let apt = Command::new("apt-get")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !(root && apt) {
+        return false;
+    }
+    eprintln!("note: installing {} with apt-get", packages.join(", "));
+    let script = format!(
+        "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq {}",
+        packages.join(" ")
+    );
+    match Command::new("sh").args(["-c", &script]).output() {
+        Ok(out) if out.status.success() => true,
+        Ok(out) => {
+            eprintln!("apt-get failed: {}", String::from_utf8_lossy(&out.stderr));
+            false
+        }
+        Err(e) => {
+            eprintln!("cannot run apt-get: {e}");
+            false
+        }
+    }
+}
+
 /// A Python virtual environment under the target directory with moto (and what else is
 /// asked) installed, created once; concurrent tests wait on a file lock.
 pub fn python_venv(packages: &[&str], check_import: &str) -> PathBuf {
@@ -107,13 +141,21 @@ pub fn python_venv(packages: &[&str], check_import: &str) -> PathBuf {
     };
     if !importable(&python) {
         if !python.exists() {
-            let out = Command::new("python3")
-                .args(["-m", "venv"])
-                .arg(&venv)
-                .output()
-                .unwrap_or_else(|e| {
-                    panic!("cannot run `python3 -m venv` (is Python 3 installed?): {e}")
-                });
+            let make = || {
+                Command::new("python3")
+                    .args(["-m", "venv"])
+                    .arg(&venv)
+                    .output()
+                    .unwrap_or_else(|e| {
+                        panic!("cannot run `python3 -m venv` (is Python 3 installed?): {e}")
+                    })
+            };
+            let mut out = make();
+            // Debian and Ubuntu ship `venv` apart from Python (`python3-venv`).
+            if !out.status.success() && apt_install(&["python3-venv"]) {
+                let _ = std::fs::remove_dir_all(&venv);
+                out = make();
+            }
             assert!(
                 out.status.success(),
                 "`python3 -m venv {}` failed: {}",

@@ -180,28 +180,7 @@ fn chromium() -> Option<PathBuf> {
     if let Some(found) = chromium_on_path() {
         return Some(found);
     }
-    let root = std::process::Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
-    let apt = std::process::Command::new("apt-get")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if root && apt {
-        eprintln!("note: installing chromium with apt-get (to render report.html)");
-        let installed = std::process::Command::new("sh")
-            .args([
-                "-c",
-                "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium",
-            ])
-            .output();
-        if let Ok(out) = &installed
-            && !out.status.success()
-        {
-            eprintln!("apt-get failed: {}", String::from_utf8_lossy(&out.stderr));
-        }
-    }
+    ward_aws::testing::apt_install(&["chromium"]);
     chromium_on_path()
 }
 
