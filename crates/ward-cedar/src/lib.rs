@@ -20,7 +20,7 @@ pub mod reads;
 pub mod schema;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde_json::Value;
 use ward_engine::{Backend, EngineError, EvalOptions, Evaluation};
@@ -64,7 +64,15 @@ impl CedarBackend {
     pub fn from_dirs(dirs: &[PathBuf]) -> Result<CedarBackend, CedarLoadError> {
         let mut files = Vec::new();
         for d in dirs {
-            collect(d, &mut files);
+            let walk =
+                ward_model::walk::walk_files(d, &|p| ward_model::walk::has_suffix(p, ".cedar"));
+            if let Some(problem) = walk.problems.into_iter().next() {
+                return Err(CedarLoadError::Io(
+                    problem.path.display().to_string(),
+                    problem.error,
+                ));
+            }
+            files.extend(walk.files);
         }
         let sources = files
             .into_iter()
@@ -214,23 +222,6 @@ fn bad(rule: &str, param: &str, message: &str) -> EngineError {
         rule: rule.to_string(),
         param: param.to_string(),
         message: message.to_string(),
-    }
-}
-
-fn collect(path: &Path, out: &mut Vec<PathBuf>) {
-    if path.is_file() {
-        if path.extension().is_some_and(|e| e == "cedar") {
-            out.push(path.to_path_buf());
-        }
-        return;
-    }
-    let Ok(entries) = std::fs::read_dir(path) else {
-        return;
-    };
-    let mut entries: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-    entries.sort();
-    for p in entries {
-        collect(&p, out);
     }
 }
 

@@ -1,7 +1,7 @@
 //! The Cedar backend's place in a run: `*.cedar` files from the policy directories (or the
 //! built-in pack's `cedar/` directory) become one more backend of the [`ControlSet`].
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use ward_cedar::{CedarBackend, CedarLoadError, CedarSource};
 
@@ -19,23 +19,6 @@ pub fn builtin_sources() -> Vec<CedarSource> {
         .collect()
 }
 
-fn collect(path: &Path, out: &mut Vec<PathBuf>) {
-    if path.is_file() {
-        if path.extension().is_some_and(|e| e == "cedar") {
-            out.push(path.to_path_buf());
-        }
-        return;
-    }
-    let Ok(entries) = std::fs::read_dir(path) else {
-        return;
-    };
-    let mut entries: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-    entries.sort();
-    for p in entries {
-        collect(&p, out);
-    }
-}
-
 /// The `*.cedar` files below `dirs`, or the built-in ones when `dirs` is empty.
 pub fn sources(dirs: &[PathBuf]) -> Result<Vec<CedarSource>, LoadError> {
     if dirs.is_empty() {
@@ -43,7 +26,11 @@ pub fn sources(dirs: &[PathBuf]) -> Result<Vec<CedarSource>, LoadError> {
     }
     let mut files = Vec::new();
     for d in dirs {
-        collect(d, &mut files);
+        let walk = ward_model::walk::walk_files(d, &|p| ward_model::walk::has_suffix(p, ".cedar"));
+        if let Some(problem) = walk.problems.into_iter().next() {
+            return Err(LoadError::Other(problem.to_string()));
+        }
+        files.extend(walk.files);
     }
     files
         .into_iter()

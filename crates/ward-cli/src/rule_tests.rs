@@ -84,29 +84,6 @@ impl TestRun {
     }
 }
 
-fn collect_tests(dir: &Path, out: &mut Vec<PathBuf>) {
-    if dir.is_file() {
-        out.push(dir.to_path_buf());
-        return;
-    }
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    let mut entries: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            collect_tests(&p, out);
-        } else if p
-            .file_name()
-            .and_then(|n| n.to_str())
-            .is_some_and(|n| n.ends_with(".tests.yaml"))
-        {
-            out.push(p);
-        }
-    }
-}
-
 /// Runs every `*.tests.yaml` below `dirs` against the controls (every backend's) loaded
 /// from the same `dirs`. Controls that do not load are reported with their diagnostics
 /// (rendered by the caller).
@@ -116,10 +93,14 @@ pub fn run(dirs: &[PathBuf]) -> Result<TestRun, LoadError> {
         ..LoadOptions::default()
     })?;
     let mut files = Vec::new();
-    for d in dirs {
-        collect_tests(d, &mut files);
-    }
     let mut run = TestRun::default();
+    for d in dirs {
+        let walk =
+            ward_model::walk::walk_files(d, &|p| ward_model::walk::has_suffix(p, ".tests.yaml"));
+        run.errors
+            .extend(walk.problems.iter().map(ToString::to_string));
+        files.extend(walk.files);
+    }
     // Every citation must be in the pack's catalogue (or the built-in HIPAA one).
     match crate::load_catalogue(dirs, None) {
         Ok(catalogue) => run

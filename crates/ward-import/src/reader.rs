@@ -10,7 +10,7 @@
 use std::fmt;
 use std::fs;
 use std::io::{self, BufReader, Read};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use flate2::read::MultiGzDecoder;
@@ -45,9 +45,18 @@ pub(crate) fn import_path(path: &Path, inventory: &mut Inventory) -> ImportRepor
     match fs::metadata(path) {
         Err(err) => report.files.push(io_report(path, "could not open", &err)),
         Ok(meta) if meta.is_dir() => {
-            let mut files = Vec::new();
-            collect_files(path, &mut files, &mut report);
-            for file in files {
+            // `*.json`, `*.json.gz` and `*.csv` (the credential report), any case.
+            let walk = ward_model::walk::walk_files(path, &|p| {
+                [".json", ".json.gz", ".csv"]
+                    .iter()
+                    .any(|s| ward_model::walk::has_suffix(p, s))
+            });
+            for problem in &walk.problems {
+                report
+                    .files
+                    .push(io_report(&problem.path, "could not read", &problem.error));
+            }
+            for file in walk.files {
                 report.files.push(import_file(&file, inventory));
             }
         }
@@ -69,41 +78,6 @@ fn io_report(path: &Path, what: &str, err: &io::Error) -> FileReport {
         resources: 0,
         redactions: Vec::new(),
         pending: Vec::new(),
-    }
-}
-
-/// `*.json` and `*.json.gz` files under `dir`, depth first, sorted by name in each
-/// directory. Hidden entries (`.git`) and symlinked directories are skipped.
-fn collect_files(dir: &Path, out: &mut Vec<PathBuf>, report: &mut ImportReport) {
-    let entries = match fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(err) => {
-            report.files.push(io_report(dir, "could not list", &err));
-            return;
-        }
-    };
-    let mut entries: Vec<_> = entries.filter_map(Result::ok).collect();
-    entries.sort_by_key(|e| e.file_name());
-    for entry in entries {
-        let name = entry.file_name();
-        let name = name.to_string_lossy();
-        if name.starts_with('.') {
-            continue;
-        }
-        let path = entry.path();
-        let Ok(file_type) = entry.file_type() else {
-            continue;
-        };
-        if file_type.is_dir() {
-            collect_files(&path, out, report);
-        } else {
-            let lower = name.to_ascii_lowercase();
-            let is_input =
-                lower.ends_with(".json") || lower.ends_with(".json.gz") || lower.ends_with(".csv");
-            if is_input && fs::metadata(&path).is_ok_and(|m| m.is_file()) {
-                out.push(path);
-            }
-        }
     }
 }
 

@@ -54,7 +54,15 @@ pub enum PackError {
 pub fn load_pack(paths: &[PathBuf]) -> Result<Pack, PackError> {
     let mut files = Vec::new();
     for path in paths {
-        collect_ward_files(path, &mut files)?;
+        let walk =
+            ward_model::walk::walk_files(path, &|p| ward_model::walk::has_suffix(p, ".ward"));
+        if let Some(problem) = walk.problems.into_iter().next() {
+            return Err(PackError::Io {
+                path: problem.path,
+                source: problem.error,
+            });
+        }
+        files.extend(walk.files);
     }
     files.sort();
     files.dedup();
@@ -79,31 +87,6 @@ fn display_path(path: &Path) -> String {
         Some(rel) => rel.display().to_string(),
         None => path.display().to_string(),
     }
-}
-
-fn collect_ward_files(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), PackError> {
-    let io = |source| PackError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    let meta = std::fs::metadata(path).map_err(io)?;
-    if meta.is_file() {
-        out.push(path.to_path_buf());
-        return Ok(());
-    }
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
-        .map_err(io)?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .collect();
-    entries.sort();
-    for entry in entries {
-        if entry.is_dir() {
-            collect_ward_files(&entry, out)?;
-        } else if entry.extension().is_some_and(|e| e == "ward") {
-            out.push(entry);
-        }
-    }
-    Ok(())
 }
 
 /// Checks a set of sources. `read` loads an imported file that is not among them.

@@ -1,5 +1,6 @@
 //! Ward's contracts: the normalized inventory every importer produces, and the findings
-//! every backend produces and every reporter reads. No I/O lives here.
+//! every backend produces and every reporter reads. No I/O lives here but [`walk`], the one
+//! sorted directory walk every reader of rule and inventory directories shares.
 //!
 //! The inventory model mirrors AWS Config's configuration item, so a rule written against
 //! Config's documentation works unchanged. See `docs/inventory-format.md`.
@@ -11,6 +12,7 @@ pub mod projection;
 pub mod resource;
 pub mod rule;
 pub mod shape;
+pub mod walk;
 
 pub use finding::{
     AppliedWaiver, Evidence, FINDINGS_FORMAT_VERSION, Finding, Redaction, Severity, Status,
