@@ -23,9 +23,9 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use divan::Bencher;
-use ward_cli::backends::{ControlSet, LoadOptions};
 use ward_engine::EvalOptions;
 use ward_model::Inventory;
+use ward_run::backends::{ControlSet, LoadOptions};
 
 fn main() {
     divan::main();
@@ -58,9 +58,9 @@ fn inventory(projected: bool) -> &'static Inventory {
 fn import(projected: bool) -> Inventory {
     let paths = [snapshot().clone()];
     let (inventory, report) = if projected {
-        ward_cli::import_inputs_for(&paths, controls().field_needs())
+        ward_run::import_inputs_for(&paths, controls().field_needs())
     } else {
-        ward_cli::import_inputs(&paths)
+        ward_run::import_inputs(&paths)
     };
     assert!(!report.has_errors());
     inventory
@@ -85,7 +85,7 @@ fn load_controls() -> ControlSet {
 /// Only the rule language pack (pest parse, checks, compilation to the IR).
 #[divan::bench(sample_count = 10, sample_size = 1)]
 fn compile_rule_pack() -> ward_lang::Pack {
-    ward_cli::builtin_pack().unwrap()
+    ward_run::builtin_pack().unwrap()
 }
 
 /// Evaluating every control over the imported inventory.

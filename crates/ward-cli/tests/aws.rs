@@ -24,8 +24,8 @@ use common::{root, stdout};
 use serde_json::{Value, json};
 use ward_aws::config_rule::{self, RuleEvent};
 use ward_aws::testing::{self, Moto, Recorder, plant};
-use ward_cli::backends::{ControlSet, LoadOptions};
 use ward_model::Status;
+use ward_run::backends::{ControlSet, LoadOptions};
 
 fn ward_aws(args: &[&str]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_ward"));
@@ -298,7 +298,7 @@ fn captured_events_evaluate_like_check() {
         let item = event.invoking_event["configurationItem"].clone();
         let rtype = item["resourceType"].as_str().unwrap().to_string();
         let id = item["resourceId"].as_str().unwrap().to_string();
-        let (inventory, report) = ward_cli::import_inputs(std::slice::from_ref(&path));
+        let (inventory, report) = ward_run::import_inputs(std::slice::from_ref(&path));
         assert!(!report.has_errors(), "{}", path.display());
         let rules: Vec<String> = controls
             .rules()

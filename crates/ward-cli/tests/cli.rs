@@ -103,7 +103,7 @@ fn example_estate_gives_findings_for_every_rule() {
         .iter()
         .map(|r| r["rule"].as_str().unwrap().to_string())
         .collect();
-    let pack = ward_cli::builtin_pack().unwrap();
+    let pack = ward_run::builtin_pack().unwrap();
     let pack_rules: Vec<&str> = pack.rules.iter().map(|r| r.id.as_str()).collect();
     for rule in &pack_rules {
         assert!(

@@ -29,9 +29,9 @@ use common::{EXAMPLE, root};
 use serde_json::{Value, json};
 use ward_aws::config_rule::{self, ConfigEvaluation, Controls, RuleEvent};
 use ward_aws::testing::{self, Recorder};
-use ward_cli::backends::{ControlSet, LoadOptions};
 use ward_engine::EvalOptions;
 use ward_model::{ACCOUNT_TYPE, Inventory, Resource, Status};
+use ward_run::backends::{ControlSet, LoadOptions};
 
 fn estate() -> Inventory {
     let mut inventory = Inventory::new();

@@ -20,7 +20,7 @@ use std::path::PathBuf;
 
 use serde_json::json;
 use ward_aws::config_rule::{self, Controls, RuleEvent};
-use ward_cli::backends::{ControlSet, LoadOptions};
+use ward_run::backends::{ControlSet, LoadOptions};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -151,7 +151,7 @@ fn rules_over_unreadable_facts_are_refused_as_documented() {
 #[test]
 fn targets_evaluate_only_the_item_with_the_rest_visible() {
     let controls = ControlSet::load(&LoadOptions::default()).unwrap();
-    let (inventory, report) = ward_cli::import_inputs(&[root().join("examples/clinic/estate")]);
+    let (inventory, report) = ward_run::import_inputs(&[root().join("examples/clinic/estate")]);
     assert!(!report.has_errors());
     let rule = "ward-log-bucket-protected".to_string();
     let whole = controls

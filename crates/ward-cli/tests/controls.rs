@@ -30,7 +30,7 @@ fn controls_json(extra: &[&str]) -> Value {
 }
 
 fn pack_citations() -> BTreeSet<String> {
-    let pack = ward_cli::builtin_pack().unwrap();
+    let pack = ward_run::builtin_pack().unwrap();
     pack.rules
         .iter()
         .flat_map(|r| r.meta.hipaa.iter().cloned())
@@ -40,7 +40,7 @@ fn pack_citations() -> BTreeSet<String> {
 #[test]
 fn every_citation_of_the_catalogue_is_reported_and_the_uncovered_ones_are_attestations() {
     let doc = controls_json(&["--snapshot", "examples/clinic/estate"]);
-    let catalogue = CitationCatalogue::from_yaml(ward_cli::BUILTIN_CITATIONS, "builtin").unwrap();
+    let catalogue = CitationCatalogue::from_yaml(ward_run::BUILTIN_CITATIONS, "builtin").unwrap();
     let reported: Vec<&Value> = doc["citations"].as_array().unwrap().iter().collect();
     assert_eq!(reported.len(), catalogue.citations.len());
     let covered = pack_citations();

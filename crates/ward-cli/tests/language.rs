@@ -13,7 +13,7 @@ use std::path::PathBuf;
 #[test]
 fn language_feature_cases_pass() {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/language");
-    let run = ward_cli::rule_tests::run(&[dir]).expect("the feature rules check");
+    let run = ward_run::rule_tests::run(&[dir]).expect("the feature rules check");
     assert!(run.cases.len() >= 2);
     assert!(run.ok(), "{}", run.render());
 }

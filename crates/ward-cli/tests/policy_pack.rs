@@ -16,9 +16,9 @@ fn workspace_root() -> PathBuf {
 
 #[test]
 fn every_rule_test_case_passes() {
-    let run = match ward_cli::rule_tests::run(&[workspace_root().join("policies")]) {
+    let run = match ward_run::rule_tests::run(&[workspace_root().join("policies")]) {
         Ok(run) => run,
-        Err(ward_cli::backends::LoadError::Pack(ward_lang::PackError::Invalid(diags))) => {
+        Err(ward_run::backends::LoadError::Pack(ward_lang::PackError::Invalid(diags))) => {
             let text: Vec<String> = diags
                 .iter()
                 .map(|d| format!("{}: {}", d.location, d.message))
@@ -37,7 +37,7 @@ fn every_rule_test_case_passes() {
 
 #[test]
 fn every_rule_has_tests_and_citations() {
-    let pack = ward_cli::builtin_pack().expect("the built-in pack checks");
+    let pack = ward_run::builtin_pack().expect("the built-in pack checks");
     assert!(pack.rules.len() >= 21);
     for rule in &pack.rules {
         assert!(!rule.meta.hipaa.is_empty(), "{} cites nothing", rule.id);
@@ -49,7 +49,7 @@ fn every_rule_has_tests_and_citations() {
         let file = &pack.files[rule.file];
         let rel = file
             .path
-            .strip_prefix(ward_cli::BUILTIN_PREFIX)
+            .strip_prefix(ward_run::BUILTIN_PREFIX)
             .expect("built-in path");
         let tests = workspace_root()
             .join("policies/hipaa")
@@ -66,7 +66,7 @@ fn every_rule_has_tests_and_citations() {
 
 #[test]
 fn the_builtin_pack_is_the_policies_directory() {
-    let builtin = ward_cli::builtin_pack().expect("built-in pack");
+    let builtin = ward_run::builtin_pack().expect("built-in pack");
     let on_disk =
         ward_lang::load_pack(&[workspace_root().join("policies/hipaa")]).expect("pack on disk");
     let ids = |p: &ward_lang::Pack| p.rules.iter().map(|r| r.id.clone()).collect::<Vec<_>>();
@@ -76,7 +76,7 @@ fn the_builtin_pack_is_the_policies_directory() {
 #[test]
 fn every_cedar_control_has_tests_citations_and_remediation_and_is_on_disk() {
     let controls =
-        ward_cli::backends::ControlSet::load(&ward_cli::backends::LoadOptions::default()).unwrap();
+        ward_run::backends::ControlSet::load(&ward_run::backends::LoadOptions::default()).unwrap();
     let cedar: Vec<_> = controls
         .rules()
         .iter()
@@ -89,7 +89,7 @@ fn every_cedar_control_has_tests_citations_and_remediation_and_is_on_disk() {
         let source = rule.source.as_ref().expect("a source location");
         let rel = source
             .file
-            .strip_prefix(&format!("{}/", ward_cli::BUILTIN_PREFIX))
+            .strip_prefix(&format!("{}/", ward_run::BUILTIN_PREFIX))
             .expect("built-in path");
         let on_disk = workspace_root().join("policies/hipaa").join(rel);
         assert!(on_disk.exists(), "{} is not on disk", on_disk.display());
@@ -161,8 +161,8 @@ fn every_rule_has_compliant_non_compliant_and_not_applicable_cases() {
 #[test]
 fn the_readme_table_is_the_pack() {
     let controls =
-        ward_cli::backends::ControlSet::load(&ward_cli::backends::LoadOptions::default()).unwrap();
-    let generated = ward_cli::rules_markdown(controls.rules());
+        ward_run::backends::ControlSet::load(&ward_run::backends::LoadOptions::default()).unwrap();
+    let generated = ward_run::rules_markdown(controls.rules());
     let text = readme();
     let begin = "<!-- BEGIN ward rules --format markdown -->\n";
     let start = text.find(begin).unwrap() + begin.len();
@@ -177,7 +177,7 @@ fn the_readme_table_is_the_pack() {
 
 #[test]
 fn the_readme_accounts_for_every_rule_of_the_conformance_pack() {
-    let pack = ward_cli::builtin_pack().unwrap();
+    let pack = ward_run::builtin_pack().unwrap();
     let ids: std::collections::BTreeSet<String> = pack.rules.iter().map(|r| r.id.clone()).collect();
     let text = readme();
     let left_out = first_column_after(&text, "| conformance pack rule | why |");
@@ -246,8 +246,8 @@ fn the_readme_accounts_for_every_rule_of_the_conformance_pack() {
 #[test]
 fn each_rule_alone_reads_enough_to_decide_as_with_every_field() {
     use std::collections::BTreeSet;
-    use ward_cli::backends::{ControlSet, LoadOptions};
     use ward_engine::EvalOptions;
+    use ward_run::backends::{ControlSet, LoadOptions};
 
     let controls = ControlSet::load(&LoadOptions::default()).unwrap();
     let estate = vec![workspace_root().join("examples/clinic/estate")];
@@ -257,7 +257,7 @@ fn each_rule_alone_reads_enough_to_decide_as_with_every_field() {
         ..EvalOptions::default()
     };
     let (everything, _) =
-        ward_cli::import_inputs_for(&estate, ward_model::FieldNeeds::everything());
+        ward_run::import_inputs_for(&estate, ward_model::FieldNeeds::everything());
     let full = controls.evaluate(&everything, &options(None)).unwrap();
     let summary = |f: &ward_model::Finding| {
         format!(
@@ -269,7 +269,7 @@ fn each_rule_alone_reads_enough_to_decide_as_with_every_field() {
     for rule in controls.rule_ids() {
         let only: BTreeSet<String> = [rule.clone()].into();
         let (projected, _) =
-            ward_cli::import_inputs_for(&estate, controls.field_needs_of(Some(&only)));
+            ward_run::import_inputs_for(&estate, controls.field_needs_of(Some(&only)));
         let alone = controls.evaluate(&projected, &options(Some(only))).unwrap();
         let want: Vec<String> = full
             .findings
@@ -293,7 +293,7 @@ fn least_privilege_decides_the_example_estate_alike_with_partial_requests_and_pe
     let backend =
         ward_cedar::CedarBackend::from_dirs(&[workspace_root().join("policies")]).unwrap();
     let estate = vec![workspace_root().join("examples/clinic/estate")];
-    let (inventory, _) = ward_cli::import_inputs_for(&estate, ward_model::FieldNeeds::everything());
+    let (inventory, _) = ward_run::import_inputs_for(&estate, ward_model::FieldNeeds::everything());
     let schema = ward_cedar::WardSchema::builtin().unwrap();
     let phi = ward_cedar::PhiConfig::default();
     let controls: Vec<&ward_cedar::CedarControl> = backend
@@ -330,7 +330,7 @@ fn least_privilege_decides_the_example_estate_alike_with_partial_requests_and_pe
 #[test]
 fn every_entity_of_the_example_estate_conforms_to_the_cedar_schema() {
     let estate = vec![workspace_root().join("examples/clinic/estate")];
-    let (inventory, _) = ward_cli::import_inputs_for(&estate, ward_model::FieldNeeds::everything());
+    let (inventory, _) = ward_run::import_inputs_for(&estate, ward_model::FieldNeeds::everything());
     assert!(inventory.len() > 200, "{}", inventory.len());
     let schema = ward_cedar::WardSchema::builtin().unwrap();
     let problems =

@@ -16,9 +16,9 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 use serde_json::Value;
-use ward_cli::backends::ControlSet;
 use ward_engine::EvalOptions;
 use ward_model::{Finding, Inventory, ResourceRef, Status};
+use ward_run::backends::ControlSet;
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -99,7 +99,7 @@ fn by_resource(findings: Vec<Finding>) -> BTreeMap<(String, ResourceRef), Findin
 
 #[test]
 fn planted_surprises_are_never_compliant_and_always_met() {
-    let controls = ControlSet::load(&ward_cli::backends::LoadOptions::default()).unwrap();
+    let controls = ControlSet::load(&ward_run::backends::LoadOptions::default()).unwrap();
     let pack = controls.pack();
     let estate = estate();
     let dir = root().join("tests/data/shape-surprises");

@@ -11,7 +11,7 @@
 use serde_json::{Value, json};
 use ward_aws::config_rule::{self, RuleEvent};
 use ward_aws::{AwsError, Clients};
-use ward_cli::backends::ControlSet;
+use ward_run::backends::ControlSet;
 
 /// What one invocation did, returned to the Lambda service (and so logged).
 pub async fn handle(

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use serde_json::Value;
 use ward_aws::{AwsOptions, Clients};
-use ward_cli::backends::{ControlSet, LoadOptions};
+use ward_run::backends::{ControlSet, LoadOptions};
 
 fn main() -> Result<(), Error> {
     let runtime = tokio::runtime::Builder::new_current_thread()

@@ -11,8 +11,8 @@
 use std::path::PathBuf;
 
 use serde_json::{Value, json};
-use ward_cli::backends::{ControlSet, LoadOptions};
 use ward_model::Status;
+use ward_run::backends::{ControlSet, LoadOptions};
 
 fn samples() -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -80,7 +80,7 @@ fn captured_change_events_give_the_evaluations_of_check() {
             assert_eq!(status, expected, "{rule} on {path}");
         }
         // The same as `ward check` on the event file.
-        let (inventory, _) = ward_cli::import_inputs(&[samples().join(path)]);
+        let (inventory, _) = ward_run::import_inputs(&[samples().join(path)]);
         let options = ward_engine::EvalOptions {
             only: Some([rule.to_string()].into()),
             ..Default::default()

@@ -7,11 +7,11 @@ use std::process::ExitCode;
 
 use ward_bundle::keys::{self, SigningKey};
 use ward_bundle::{Evidence, InputFile, Parameters, rule_sources_relative};
-use ward_cli::backends::{ControlSet, LoadOptions};
-use ward_cli::{import_inputs_for, load_catalogue, parse_param_overrides, rule_citations};
 use ward_model::{FieldNeeds, Inventory};
 use ward_report::FindingsDocument;
 use ward_report::controls::ControlsReport;
+use ward_run::backends::{ControlSet, LoadOptions};
+use ward_run::{import_inputs_for, load_catalogue, parse_param_overrides, rule_citations};
 
 use super::controls::read_findings;
 use super::{RunArgs, VERSION};

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use ward_aws::Clients;
 use ward_aws::config_rule::{self, RuleEvent};
-use ward_cli::backends::LoadOptions;
+use ward_run::backends::LoadOptions;
 
 use super::collect::AwsArgs;
 

@@ -4,9 +4,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::ValueEnum;
-use ward_cli::{load_catalogue, rule_citations};
 use ward_report::FindingsDocument;
 use ward_report::controls::ControlsReport;
+use ward_run::{load_catalogue, rule_citations};
 
 use super::{RunArgs, color_enabled, run, run_exit_code, write_stdout};
 

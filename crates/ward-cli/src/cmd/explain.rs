@@ -3,8 +3,8 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use ward_cli::backends::LoadOptions;
-use ward_cli::load_catalogue;
+use ward_run::backends::LoadOptions;
+use ward_run::load_catalogue;
 
 use super::load_controls;
 

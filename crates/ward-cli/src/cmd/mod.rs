@@ -28,13 +28,13 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Instant;
 
-use ward_cli::backends::{ControlSet, LoadError, LoadOptions};
-use ward_cli::{import_inputs_for, input_problems, parse_param_overrides};
 use ward_engine::EvalOptions;
 use ward_engine::timings::{Timings, timed};
 use ward_lang::PackError;
 use ward_model::FieldNeeds;
 use ward_report::FindingsDocument;
+use ward_run::backends::{ControlSet, LoadError, LoadOptions};
+use ward_run::{import_inputs_for, input_problems, parse_param_overrides};
 
 pub(crate) const VERSION: &str = env!("CARGO_PKG_VERSION");
 
@@ -92,7 +92,7 @@ impl RunArgs {
             timings,
             policies: self.policies.clone(),
             plugins: self.plugins.clone(),
-            plugin_limits: ward_cli::plugins::PluginLimits {
+            plugin_limits: ward_run::plugins::PluginLimits {
                 fuel: self.plugin_fuel,
                 memory_bytes: self.plugin_memory.map(|m| m.saturating_mul(1 << 20)),
             },
@@ -183,9 +183,9 @@ pub(crate) fn run(args: &RunArgs) -> Result<Run, ExitCode> {
         }
     }
     let all_rules = controls.rule_ids();
-    let waivers = ward_cli::waivers::load_waivers(&args.waivers, &all_rules).map_err(|e| {
+    let waivers = ward_run::waivers::load_waivers(&args.waivers, &all_rules).map_err(|e| {
         match e {
-            ward_cli::waivers::WaiverFilesError::Invalid(diags) => {
+            ward_run::waivers::WaiverFilesError::Invalid(diags) => {
                 report_diagnostics(diags, "the waiver files")
             }
             other => eprintln!("error: {other}"),
@@ -239,7 +239,7 @@ pub(crate) fn run(args: &RunArgs) -> Result<Run, ExitCode> {
     );
     if !args.waivers.is_empty() {
         timed(timings_ref, "waivers", || {
-            ward_cli::waivers::apply_waivers(&waivers, &mut doc, &inventory)
+            ward_run::waivers::apply_waivers(&waivers, &mut doc, &inventory)
         })
         .map_err(|e| {
             eprintln!("error: {e}");

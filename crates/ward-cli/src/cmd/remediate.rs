@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use ward_aws::Clients;
-use ward_cli::backends::LoadOptions;
+use ward_run::backends::LoadOptions;
 
 use super::collect::AwsArgs;
 
@@ -44,7 +44,7 @@ pub(crate) fn remediate(args: RemediateArgs) -> ExitCode {
         Ok(c) => c,
         Err(code) => return code,
     };
-    let params = match ward_cli::parse_param_overrides(&args.params) {
+    let params = match ward_run::parse_param_overrides(&args.params) {
         Ok(p) => p,
         Err(e) => {
             eprintln!("error: {e}");

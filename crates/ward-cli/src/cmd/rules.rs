@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::ValueEnum;
-use ward_cli::backends::LoadOptions;
+use ward_run::backends::LoadOptions;
 
 use super::{load_controls, write_stdout};
 
@@ -23,7 +23,7 @@ pub(crate) fn list_rules(policies: &[PathBuf], format: RulesFormat) -> ExitCode 
         Err(code) => return code,
     };
     if let RulesFormat::Markdown = format {
-        return match write_stdout(&ward_cli::rules_markdown(controls.rules())) {
+        return match write_stdout(&ward_run::rules_markdown(controls.rules())) {
             Ok(()) => ExitCode::SUCCESS,
             Err(code) => code,
         };

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use ward_cli::rule_tests;
+use ward_run::rule_tests;
 
 use super::report_load_error;
 

@@ -1,5 +1,6 @@
-//! The pieces of the `ward` command that tests call directly: loading packs (built-in or
-//! from directories), reading inputs, and running rule tests.
+//! Ward's run as a library, beneath the `ward` command (`ward-cli`) and the Config rule
+//! Lambda (`ward-lambda`): loading the controls of every backend (the built-in HIPAA pack or
+//! rule directories), reading inputs, waivers and rule tests. No printing, no exit codes.
 
 #[cfg(feature = "aws")]
 pub mod aws;
