@@ -52,6 +52,33 @@ pub struct CedarBackend {
     schema: &'static WardSchema,
 }
 
+/// Every `*.cedar` file below `dirs` (the one directory walk: sorted, an unreadable folder
+/// is an error), read.
+pub fn sources_in(dirs: &[PathBuf]) -> Result<Vec<CedarSource>, CedarLoadError> {
+    let mut files = Vec::new();
+    for d in dirs {
+        let walk = ward_model::walk::walk_files(d, &|p| ward_model::walk::has_suffix(p, ".cedar"));
+        if let Some(problem) = walk.problems.into_iter().next() {
+            return Err(CedarLoadError::Io(
+                problem.path.display().to_string(),
+                problem.error,
+            ));
+        }
+        files.extend(walk.files);
+    }
+    files
+        .into_iter()
+        .map(|p| {
+            std::fs::read_to_string(&p)
+                .map(|text| CedarSource {
+                    name: p.display().to_string(),
+                    text,
+                })
+                .map_err(|e| CedarLoadError::Io(p.display().to_string(), e))
+        })
+        .collect()
+}
+
 impl CedarBackend {
     /// Loads and validates the given sources; every problem is reported at once.
     pub fn from_sources(sources: &[CedarSource]) -> Result<CedarBackend, CedarLoadError> {
@@ -62,30 +89,7 @@ impl CedarBackend {
 
     /// Loads every `*.cedar` file below `dirs` (sorted by path).
     pub fn from_dirs(dirs: &[PathBuf]) -> Result<CedarBackend, CedarLoadError> {
-        let mut files = Vec::new();
-        for d in dirs {
-            let walk =
-                ward_model::walk::walk_files(d, &|p| ward_model::walk::has_suffix(p, ".cedar"));
-            if let Some(problem) = walk.problems.into_iter().next() {
-                return Err(CedarLoadError::Io(
-                    problem.path.display().to_string(),
-                    problem.error,
-                ));
-            }
-            files.extend(walk.files);
-        }
-        let sources = files
-            .into_iter()
-            .map(|p| {
-                std::fs::read_to_string(&p)
-                    .map(|text| CedarSource {
-                        name: p.display().to_string(),
-                        text,
-                    })
-                    .map_err(|e| CedarLoadError::Io(p.display().to_string(), e))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        CedarBackend::from_sources(&sources)
+        CedarBackend::from_sources(&sources_in(dirs)?)
     }
 
     pub fn controls(&self) -> &[CedarControl] {

@@ -24,25 +24,7 @@ pub fn sources(dirs: &[PathBuf]) -> Result<Vec<CedarSource>, LoadError> {
     if dirs.is_empty() {
         return Ok(builtin_sources());
     }
-    let mut files = Vec::new();
-    for d in dirs {
-        let walk = ward_model::walk::walk_files(d, &|p| ward_model::walk::has_suffix(p, ".cedar"));
-        if let Some(problem) = walk.problems.into_iter().next() {
-            return Err(LoadError::Other(problem.to_string()));
-        }
-        files.extend(walk.files);
-    }
-    files
-        .into_iter()
-        .map(|p| {
-            std::fs::read_to_string(&p)
-                .map(|text| CedarSource {
-                    name: p.display().to_string(),
-                    text,
-                })
-                .map_err(|e| LoadError::Other(format!("{}: {e}", p.display())))
-        })
-        .collect()
+    ward_cedar::sources_in(dirs).map_err(|e| LoadError::Other(e.to_string()))
 }
 
 /// The Cedar backend of the rule directories (or the built-in pack), with its source files;
