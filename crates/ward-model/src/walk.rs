@@ -27,13 +27,18 @@ pub struct WalkProblem {
     pub error: std::io::Error,
 }
 
-/// The files below `root` whose path `keep` accepts. `root` itself, when it is a file, is
-/// returned whether `keep` accepts it or not (the caller named it); when it does not exist
-/// or cannot be read, that is the walk's one problem.
+/// The files below `root` whose path `keep` accepts; `root` itself when it is such a file
+/// (a `.cedar` file named where rules are read is the Cedar backend's, not the rule
+/// language's). When `root` does not exist or cannot be read, that is the walk's one
+/// problem.
 pub fn walk_files(root: &Path, keep: &dyn Fn(&Path) -> bool) -> Walk {
     let mut walk = Walk::default();
     match std::fs::metadata(root) {
-        Ok(meta) if meta.is_file() => walk.files.push(root.to_path_buf()),
+        Ok(meta) if meta.is_file() => {
+            if keep(root) {
+                walk.files.push(root.to_path_buf());
+            }
+        }
         Ok(_) => walk_dir(root, keep, &mut walk),
         Err(error) => walk.problems.push(WalkProblem {
             path: root.to_path_buf(),
@@ -138,9 +143,11 @@ mod tests {
             missing.problems[0]
         );
 
-        // A file named directly is kept whatever its name.
+        // A file named directly is kept when it is of the kind asked for.
         let one = walk_files(&dir.join("c/skip.txt"), &|p| has_suffix(p, ".json"));
-        assert_eq!(one.files, [dir.join("c/skip.txt")]);
+        assert!(one.files.is_empty() && one.problems.is_empty());
+        let one = walk_files(&dir.join("3.json"), &|p| has_suffix(p, ".json"));
+        assert_eq!(one.files, [dir.join("3.json")]);
 
         // An entry that cannot be read (a link to nothing) is a problem, not a silence.
         #[cfg(unix)]
