@@ -31,7 +31,7 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use ward_engine::{EngineError, EvalOptions, Evaluation};
+use ward_backend::{EngineError, EvalOptions, Evaluation};
 use ward_model::{ACCOUNT_TYPE, Finding, Inventory, Resource, RuleInfo, Source, Status, TypesRead};
 
 use crate::AwsError;

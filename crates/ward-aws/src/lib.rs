@@ -62,7 +62,7 @@ pub enum AwsError {
     #[error("{0}")]
     Param(String),
     #[error(transparent)]
-    Engine(#[from] ward_engine::EngineError),
+    Engine(#[from] ward_backend::EngineError),
     /// A scheduled run could not read every resource it needs: nothing was evaluated.
     #[error("the resources to evaluate could not all be read: {0}")]
     Incomplete(String),

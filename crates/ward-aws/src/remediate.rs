@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 use aws_sdk_ec2::types::{IpPermission, IpRange, Ipv6Range, SecurityGroup};
 use serde::Serialize;
 use serde_json::{Value, json};
-use ward_engine::EvalOptions;
+use ward_backend::EvalOptions;
 use ward_model::{Inventory, Source, Status};
 
 use crate::AwsError;

@@ -12,7 +12,7 @@
 use std::path::Path;
 
 use ward_aws::config_rule::{self, Controls, RuleEvent};
-use ward_engine::{EngineError, EvalOptions, Evaluation};
+use ward_backend::{EngineError, EvalOptions, Evaluation};
 use ward_lang::{Pack, PackError, SourceFile, load_pack_sources};
 use ward_model::{Inventory, RuleInfo};
 

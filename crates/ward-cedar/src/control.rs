@@ -16,9 +16,7 @@ use cedar_policy::{
     ActionConstraint, Policy, PolicyId, PolicySet, ResourceConstraint, ValidationMode, Validator,
 };
 use miette::Diagnostic;
-use ward_lang::ast::Span;
-use ward_lang::diagnostic::did_you_mean;
-use ward_lang::{LangDiagnostic, SourceFile};
+use ward_diagnostics::{LangDiagnostic, SourceFile, Span, did_you_mean};
 use ward_model::Severity;
 
 use crate::reads::AttributeReads;

@@ -21,8 +21,8 @@ use cedar_policy::{
 };
 use rayon::prelude::*;
 use serde_json::{Value, json};
-use ward_engine::timings::{Timings, timed};
-use ward_engine::{EngineError, Evaluation};
+use ward_backend::timings::{Timings, timed};
+use ward_backend::{EngineError, Evaluation};
 use ward_model::{Evidence, Finding, Inventory, Resource, Status};
 
 use crate::control::{CedarControl, Mode};
@@ -965,7 +965,7 @@ pub fn evaluate_all(
         }
         findings.extend(found);
     }
-    ward_engine::sort_findings(&mut findings);
+    ward_backend::sort_findings(&mut findings);
     without.sort();
     Ok(Evaluation {
         findings,

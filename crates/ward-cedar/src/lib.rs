@@ -4,7 +4,7 @@
 //!   catalogue (`ward cedar schema`);
 //! - [`entities`]: inventory resources as Cedar entities;
 //! - [`control`]: `.cedar` files as controls (annotations, scope), validated against the
-//!   schema before anything runs; problems are [`ward_lang::LangDiagnostic`]s with spans;
+//!   schema before anything runs; problems are [`ward_diagnostics::LangDiagnostic`]s with spans;
 //! - [`eval`]: Cedar decisions as findings (`backend: "cedar"`);
 //! - [`iam`]: least privilege: effective IAM grants on PHI-bearing resources, judged by a
 //!   Cedar policy set stating the intended access.
@@ -23,8 +23,8 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use serde_json::Value;
-use ward_engine::{Backend, EngineError, EvalOptions, Evaluation};
-use ward_lang::LangDiagnostic;
+use ward_backend::{Backend, EngineError, EvalOptions, Evaluation};
+use ward_diagnostics::LangDiagnostic;
 use ward_model::{FieldNeeds, Inventory, ParamInfo, RuleInfo, SourceLocation, TypesRead};
 
 pub use control::{CedarControl, CedarSource, Mode};

@@ -10,7 +10,7 @@
 
 use serde_json::json;
 use ward_cedar::{CedarBackend, CedarSource};
-use ward_engine::{Backend, EvalOptions};
+use ward_backend::{Backend, EvalOptions};
 use ward_model::{Inventory, Resource, Status};
 
 const CONTROL: &str = r#"

@@ -544,29 +544,13 @@ fn whole_days(from: jiff::Timestamp, to: jiff::Timestamp) -> f64 {
     (secs.div_euclid(86_400)) as f64
 }
 
-/// Parses an RFC 3339 time, or a plain date (taken as midnight UTC).
+/// Parses an RFC 3339 time, or a plain date (taken as midnight UTC), as every backend does
+/// (`ward_backend::parse_time`).
 pub fn parse_time(text: &str) -> Result<jiff::Timestamp, EvalError> {
-    if let Ok(t) = text.parse::<jiff::Timestamp>() {
-        return Ok(t);
+    match ward_backend::parse_time(text) {
+        Some(t) => Ok(t),
+        None => err(format!("`{text}` is not a date or an RFC 3339 time")),
     }
-    if let Ok(d) = text.parse::<jiff::civil::Date>()
-        && let Ok(z) = d.to_zoned(jiff::tz::TimeZone::UTC)
-    {
-        return Ok(z.timestamp());
-    }
-    if let Ok(dt) = text.parse::<jiff::civil::DateTime>()
-        && let Ok(z) = dt.to_zoned(jiff::tz::TimeZone::UTC)
-    {
-        return Ok(z.timestamp());
-    }
-    // AWS Config renders some timestamps the way Java's DateFormat does, in UTC:
-    // `Feb 21, 2022 6:37:48 PM`.
-    if let Ok(dt) = jiff::civil::DateTime::strptime("%b %d, %Y %I:%M:%S %p", text.trim())
-        && let Ok(z) = dt.to_zoned(jiff::tz::TimeZone::UTC)
-    {
-        return Ok(z.timestamp());
-    }
-    err(format!("`{text}` is not a date or an RFC 3339 time"))
 }
 
 fn protocol_name(p: &str) -> String {

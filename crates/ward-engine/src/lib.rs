@@ -1,7 +1,8 @@
-//! Ward's evaluator: runs checked rules over an inventory and produces findings.
+//! The rule language's evaluator: runs checked rules over an inventory and produces findings.
 //!
-//! - [`Backend`] is what every way of writing a control implements (the rule language here;
-//!   Cedar and WASM in their own crates). The engine knows no concrete backend beyond its own.
+//! - [`LangBackend`] is the rule language as a [`Backend`] (the contract every way of writing
+//!   a control implements lives in `ward-backend`, re-exported here; Cedar and WASM depend
+//!   on that contract only, so they build neither pest nor this evaluator).
 //! - Work is split into (rule, resource) pairs, dispatched by resource type through the
 //!   inventory's index, and evaluated in parallel with rayon; the findings are then sorted,
 //!   so the output does not depend on the number of threads.
@@ -9,7 +10,6 @@
 
 pub mod builtins;
 pub mod eval;
-pub mod timings;
 pub mod value;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -24,125 +24,14 @@ use ward_model::{
     TypesRead,
 };
 
+pub use ward_backend::{
+    Backend, EngineError, EvalOptions, Evaluation, sort_findings, status_counts, timings,
+};
+
 use crate::eval::{Env, Frame, Truth, eval, render, truth};
 
 /// The name backends put in [`Finding::backend`] for the rule language.
 pub const LANG_BACKEND: &str = "ward-lang";
-
-/// Options of one evaluation.
-#[derive(Debug, Clone, Default)]
-pub struct EvalOptions {
-    /// The evaluation time (RFC 3339). Default: the latest capture time in the inventory.
-    pub as_of: Option<String>,
-    /// Parameter overrides: rule id -> parameter name -> value (JSON, or a string to convert).
-    pub params: BTreeMap<String, BTreeMap<String, Value>>,
-    /// Evaluate only these rules (all when `None`).
-    pub only: Option<BTreeSet<String>>,
-    /// Where backends record the wall time of their stages (`ward check --timings`).
-    pub timings: Option<std::sync::Arc<timings::Timings>>,
-    /// Evaluate only these resources, as (type, id) (all when `None`). The rest of the
-    /// inventory stays visible to lookups: a Config rule change event evaluates its item
-    /// with the resources its rules read around it, and only the item.
-    pub targets: Option<BTreeSet<(String, String)>>,
-}
-
-impl EvalOptions {
-    /// Whether `resource` is one to evaluate.
-    pub fn targets(&self, resource: &Resource) -> bool {
-        self.targets.as_ref().is_none_or(|t| {
-            t.contains(&(resource.resource_type.clone(), resource.resource_id.clone()))
-        })
-    }
-}
-
-/// A way of expressing controls that turns an inventory into findings.
-pub trait Backend: Sync {
-    /// The backend's name, recorded in each finding.
-    fn name(&self) -> &str;
-    /// The rules it holds, in a stable order.
-    fn rules(&self) -> Vec<RuleInfo>;
-    /// Evaluates its rules over the inventory: all of them, or those of `options.only`.
-    /// `options.params` may name other backends' rules: a backend reads only its own (the
-    /// caller has checked that every rule named exists somewhere).
-    fn evaluate(
-        &self,
-        inventory: &Inventory,
-        options: &EvalOptions,
-    ) -> Result<Evaluation, EngineError>;
-    /// What its rules read of each configuration item; the importer skips the rest. The
-    /// default, everything, is always correct.
-    fn field_needs(&self) -> FieldNeeds {
-        FieldNeeds::everything()
-    }
-    /// What the rules of `only` read (all its rules when `None`). By default a backend none
-    /// of whose rules is selected reads nothing, and one with some selected reads what all
-    /// its rules read.
-    fn field_needs_of(&self, only: Option<&BTreeSet<String>>) -> FieldNeeds {
-        match only {
-            Some(only) if !self.rules().iter().any(|r| only.contains(&r.id)) => {
-                FieldNeeds::names(Vec::new())
-            }
-            _ => self.field_needs(),
-        }
-    }
-    /// The resources one of its rules reads besides the one it evaluates, from the compiled
-    /// rule; `None` when the backend cannot tell (its caller then assumes the worst).
-    fn types_read(&self, _rule: &str) -> Option<TypesRead> {
-        None
-    }
-}
-
-/// The result of evaluating a set of rules.
-#[derive(Debug, Clone, Default)]
-pub struct Evaluation {
-    pub findings: Vec<Finding>,
-    /// Rules that selected no resource at all: reported, never a silent pass.
-    pub rules_without_resources: Vec<String>,
-    /// The evaluation time used.
-    pub as_of: Option<String>,
-}
-
-impl Evaluation {
-    /// Merges another evaluation's results, keeping the stable order.
-    pub fn merge(&mut self, other: Evaluation) {
-        // The smaller list is moved into the larger, grown once: a large estate's findings
-        // are hundreds of megabytes, not worth a copy or a doubling.
-        let mut other_findings = other.findings;
-        if other_findings.len() > self.findings.len() {
-            std::mem::swap(&mut self.findings, &mut other_findings);
-        }
-        self.findings.reserve_exact(other_findings.len());
-        self.findings.extend(other_findings);
-        sort_findings(&mut self.findings);
-        self.rules_without_resources
-            .extend(other.rules_without_resources);
-        self.rules_without_resources.sort();
-        if self.as_of.is_none() {
-            self.as_of = other.as_of;
-        }
-    }
-}
-
-/// Operational errors of the engine (never a failed control: that is a finding).
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum EngineError {
-    #[error("unknown rule `{0}` in a parameter")]
-    UnknownRule(String),
-    #[error("rule `{rule}` has no parameter `{param}`")]
-    UnknownParam {
-        rule: String,
-        param: String,
-        known: Vec<String>,
-    },
-    #[error("parameter `{rule}.{param}`: {message}")]
-    BadParam {
-        rule: String,
-        param: String,
-        message: String,
-    },
-    #[error("`{0}` is not an RFC 3339 time")]
-    BadTime(String),
-}
 
 /// The rule language as a [`Backend`].
 pub struct LangBackend {
@@ -386,7 +275,7 @@ pub fn evaluate(
         })
         .collect();
     if let (Some(timings), Some(spent)) = (&options.timings, spent) {
-        timings::record_slowest(timings, pack, spent);
+        timings::record_slowest(timings, pack.rules.iter().map(|r| r.id.as_str()), spent);
     }
     // Already in order: sorting them again is one pass, and keeps the order a guarantee.
     sort_findings(&mut findings);
@@ -395,18 +284,6 @@ pub fn evaluate(
         rules_without_resources: without,
         as_of,
     })
-}
-
-/// The stable order of findings: rule, resource (type, id, account, region), status.
-/// On every core and in place (a stable sort would copy them all into a buffer): the
-/// findings of a large estate are hundreds of thousands, and a (rule, resource) pair has
-/// one finding, so no two compare equal but for the message, ordered last.
-pub fn sort_findings(findings: &mut [Finding]) {
-    findings.par_sort_unstable_by(|a, b| {
-        a.sort_key()
-            .cmp(&b.sort_key())
-            .then_with(|| a.message.cmp(&b.message))
-    });
 }
 
 /// Evaluates one rule for one resource; its findings carry `citations`.
@@ -509,13 +386,4 @@ pub fn evaluate_rule(rule: &CompiledRule, env: &Env<'_>, citations: &Arc<[String
         }
     }
     make(Status::Compliant, rule.meta.title.clone(), frame.evidence)
-}
-
-/// Counts of findings by status.
-pub fn status_counts(findings: &[Finding]) -> BTreeMap<Status, usize> {
-    let mut counts = BTreeMap::new();
-    for f in findings {
-        *counts.entry(f.status).or_insert(0) += 1;
-    }
-    counts
 }

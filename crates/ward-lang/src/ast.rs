@@ -1,21 +1,6 @@
 //! The syntax tree of a rule file, every node with its byte span.
 
-/// A byte range in one source file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Span {
-    pub start: usize,
-    pub end: usize,
-}
-
-impl Span {
-    pub fn new(start: usize, end: usize) -> Self {
-        Span { start, end }
-    }
-
-    pub fn to(self, other: Span) -> Span {
-        Span::new(self.start.min(other.start), self.end.max(other.end))
-    }
-}
+pub use ward_diagnostics::Span;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Ident {

@@ -7,6 +7,7 @@
 
 pub mod finding;
 pub mod inventory;
+pub mod param_type;
 pub mod plugin;
 pub mod projection;
 pub mod resource;
@@ -19,6 +20,7 @@ pub use finding::{
     WaiverOutcome, WaiverState,
 };
 pub use inventory::{ACCOUNT_TYPE, INVENTORY_FORMAT_VERSION, Insert, Inventory, InventorySnapshot};
+pub use param_type::ParamType;
 pub use plugin::PluginRecord;
 pub use projection::{FieldNeeds, FieldsRead};
 pub use resource::{Relationship, Resource, ResourceKey, ResourceRef, Source};

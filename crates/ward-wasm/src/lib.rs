@@ -21,8 +21,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use rayon::prelude::*;
 use serde_json::Value;
-use ward_engine::{Backend, EngineError, EvalOptions, Evaluation, sort_findings};
-use ward_lang::ParamType;
+use ward_backend::{Backend, EngineError, EvalOptions, Evaluation, sort_findings};
+use ward_model::ParamType;
 use ward_model::{Inventory, PluginRecord, Resource, RuleInfo, Severity};
 
 pub use load::{PluginHost, WasmError};
@@ -322,7 +322,7 @@ impl Backend for WasmBackend {
             .clone()
             .or_else(|| inventory.latest_capture_time().map(str::to_string));
         if let Some(t) = &as_of {
-            ward_engine::builtins::parse_time(t).map_err(|_| EngineError::BadTime(t.clone()))?;
+            ward_backend::parse_time(t).ok_or_else(|| EngineError::BadTime(t.clone()))?;
         }
         let mut work: Vec<(&Plugin, &ControlInfo, &Resource)> = Vec::new();
         let mut without = Vec::new();

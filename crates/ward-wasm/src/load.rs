@@ -5,7 +5,7 @@ use std::path::Path;
 
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use ward_lang::ParamType;
+use ward_model::ParamType;
 use ward_model::{ResourceCatalog, Severity};
 use wasmtime::component::{Component, Linker};
 use wasmtime::{Config, Engine};

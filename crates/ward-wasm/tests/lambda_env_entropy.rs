@@ -13,7 +13,7 @@ mod plugins;
 use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
-use ward_engine::{Backend, EngineError, EvalOptions};
+use ward_backend::{Backend, EngineError, EvalOptions};
 use ward_model::{Finding, Inventory, Resource, Severity, Status};
 use ward_wasm::{Limits, PluginHost, WasmBackend};
 

@@ -12,7 +12,7 @@
 mod plugins;
 
 use serde_json::json;
-use ward_engine::{Backend, EvalOptions};
+use ward_backend::{Backend, EvalOptions};
 use ward_model::{Inventory, Resource, Status};
 use ward_wasm::{Limits, PluginHost, WasmBackend, WasmError};
 

@@ -124,17 +124,17 @@ impl Timings {
 /// How many of the slowest rules `--timings` names.
 const SLOWEST: usize = 5;
 
-/// Records the rules that took the most time (`spent`, nanoseconds per rule of the pack,
-/// summed over the threads that evaluated them), slowest first.
-pub(crate) fn record_slowest(
+/// Records the rules that took the most time (`spent`, nanoseconds per rule, in the order
+/// of `rules`, summed over the threads that evaluated them), slowest first.
+pub fn record_slowest<'a>(
     timings: &Timings,
-    pack: &ward_lang::Pack,
+    rules: impl IntoIterator<Item = &'a str>,
     spent: Vec<std::sync::atomic::AtomicU64>,
 ) {
     let mut by_rule: Vec<(u64, &str)> = spent
         .into_iter()
-        .zip(&pack.rules)
-        .map(|(nanos, rule)| (nanos.into_inner(), rule.id.as_str()))
+        .zip(rules)
+        .map(|(nanos, id)| (nanos.into_inner(), id))
         .filter(|(nanos, _)| *nanos > 0)
         .collect();
     by_rule.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(b.1)));
