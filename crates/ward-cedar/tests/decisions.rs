@@ -9,8 +9,8 @@
 //! the same bytes on every run.
 
 use serde_json::json;
-use ward_cedar::{CedarBackend, CedarSource};
 use ward_backend::{Backend, EvalOptions};
+use ward_cedar::{CedarBackend, CedarSource};
 use ward_model::{Inventory, Resource, Status};
 
 const CONTROL: &str = r#"

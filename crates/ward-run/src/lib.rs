@@ -8,6 +8,7 @@ pub mod backends;
 pub mod cedar;
 pub mod plugins;
 pub mod rule_tests;
+pub mod run;
 pub mod waivers;
 
 use std::collections::BTreeMap;

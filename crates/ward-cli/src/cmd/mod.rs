@@ -28,13 +28,12 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Instant;
 
-use ward_engine::EvalOptions;
-use ward_engine::timings::{Timings, timed};
+use ward_engine::timings::Timings;
 use ward_lang::PackError;
-use ward_model::FieldNeeds;
 use ward_report::FindingsDocument;
 use ward_run::backends::{ControlSet, LoadError, LoadOptions};
-use ward_run::{import_inputs_for, input_problems, parse_param_overrides};
+use ward_run::run::{RunError, RunRequest};
+use ward_run::waivers::WaiverFilesError;
 
 pub(crate) const VERSION: &str = env!("CARGO_PKG_VERSION");
 
@@ -159,107 +158,55 @@ impl Run {
     }
 }
 
-/// Loads the pack, imports the inputs and evaluates; an `Err` is the exit code after the
-/// problem was reported.
+/// Loads the pack, imports the inputs and evaluates (`ward_run::run`); an `Err` is the exit
+/// code after the problem was reported.
 pub(crate) fn run(args: &RunArgs) -> Result<Run, ExitCode> {
     let started = Instant::now();
-    if args.snapshots.is_empty() {
-        eprintln!("error: give at least one --snapshot FILE (or directory) to evaluate");
-        return Err(ExitCode::from(2));
-    }
     let timings = args.timings.then(Timings::new);
-    let timings_ref = timings.as_deref();
-    let controls = timed(timings_ref, "load controls", || {
-        load_controls(&args.load_options(timings.clone()))
-    })?;
-    let params = parse_param_overrides(&args.params).map_err(|e| {
-        eprintln!("error: {e}");
-        ExitCode::from(2)
-    })?;
-    for r in &args.rules {
-        if controls.rule(r).is_none() {
-            eprintln!("error: unknown rule `{r}` (see `ward rules`)");
-            return Err(ExitCode::from(2));
-        }
-    }
-    let all_rules = controls.rule_ids();
-    let waivers = ward_run::waivers::load_waivers(&args.waivers, &all_rules).map_err(|e| {
-        match e {
-            ward_run::waivers::WaiverFilesError::Invalid(diags) => {
-                report_diagnostics(diags, "the waiver files")
-            }
-            other => eprintln!("error: {other}"),
-        }
-        ExitCode::from(2)
-    })?;
-    // Only what the controls read is kept; the rest is skipped unread (docs/performance.md).
-    let only: Option<std::collections::BTreeSet<String>> =
-        (!args.rules.is_empty()).then(|| args.rules.iter().cloned().collect());
-    let needs = if args.all_fields {
-        FieldNeeds::everything()
-    } else {
-        controls.field_needs_of(only.as_ref())
-    };
-    let fields_read = needs.record();
-    let (inventory, report) = timed(timings_ref, "import", || {
-        import_inputs_for(&args.snapshots, needs)
-    });
-    for d in report.diagnostics() {
-        if d.level != ward_import::Level::Info {
-            eprintln!("{:?}", miette::Report::new(d.clone()));
-        }
-    }
-    let options = EvalOptions {
+    let request = RunRequest {
+        load: args.load_options(timings.clone()),
+        snapshots: args.snapshots.clone(),
+        params: args.params.clone(),
+        rules: args.rules.clone(),
+        waivers: args.waivers.clone(),
         as_of: args.as_of.clone(),
-        params,
-        only,
-        timings: timings.clone(),
-        targets: None,
+        all_fields: args.all_fields,
+        version: VERSION.to_string(),
     };
-    let evaluation = timed(timings_ref, "evaluate", || {
-        controls.evaluate(&inventory, &options)
-    })
-    .map_err(|e| {
-        eprintln!("error: {e}");
-        ExitCode::from(2)
-    })?;
-    let rule_ids: Vec<String> = all_rules
-        .iter()
-        .filter(|id| options.only.as_ref().is_none_or(|o| o.contains(*id)))
-        .cloned()
-        .collect();
-    let mut doc = FindingsDocument::new(
-        VERSION,
-        evaluation.as_of,
-        evaluation.findings,
-        &rule_ids,
-        inventory.len(),
-        evaluation.rules_without_resources,
-        input_problems(&report),
-    );
-    if !args.waivers.is_empty() {
-        timed(timings_ref, "waivers", || {
-            ward_run::waivers::apply_waivers(&waivers, &mut doc, &inventory)
-        })
-        .map_err(|e| {
-            eprintln!("error: {e}");
+    let mut show_import = |report: &ward_import::ImportReport| {
+        for d in report.diagnostics() {
+            if d.level != ward_import::Level::Info {
+                eprintln!("{:?}", miette::Report::new(d.clone()));
+            }
+        }
+    };
+    let outcome = ward_run::run::run(&request, &mut show_import).map_err(|e| match e {
+        RunError::Load(e) => report_load_error(e),
+        RunError::Waivers(WaiverFilesError::Invalid(diags)) => {
+            report_diagnostics(diags, "the waiver files");
             ExitCode::from(2)
-        })?;
-        for warning in doc.waivers.iter().filter_map(ward_report::waiver_warning) {
+        }
+        other => {
+            eprintln!("error: {other}");
+            ExitCode::from(2)
+        }
+    })?;
+    if !args.waivers.is_empty() {
+        for warning in outcome
+            .doc
+            .waivers
+            .iter()
+            .filter_map(ward_report::waiver_warning)
+        {
             eprintln!("warning: {warning}");
         }
     }
-    // Secrets were replaced at import (docs/redaction.md); say where.
-    doc.redactions = report.redactions();
-    // The WASM plugins that ran, with their SHA-256 (docs/plugins.md).
-    doc.plugins = controls.plugins().to_vec();
-    doc.fields_read = fields_read;
     Ok(Run {
-        controls,
-        doc,
-        input_errors: report.has_errors(),
-        inventory,
-        input_files: report.files.iter().map(|f| f.path.clone()).collect(),
+        controls: outcome.controls,
+        doc: outcome.doc,
+        input_errors: outcome.input_errors,
+        inventory: outcome.inventory,
+        input_files: outcome.input_files,
         timings,
         started,
     })
