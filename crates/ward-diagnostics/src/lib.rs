@@ -121,6 +121,11 @@ impl LangDiagnostic {
         self.label = label.into();
         self
     }
+
+    /// `file:line:column: message`, for logs and tests.
+    pub fn to_plain(&self) -> String {
+        format!("{}: {}", self.location, self.message)
+    }
 }
 
 /// The closest candidate to `word`, if close enough to be a plausible typo.

@@ -1,103 +1,49 @@
-//! A problem in a waiver file, with its location: a miette diagnostic the CLI renders with
-//! the source span, and `file:line:column` for plain listings.
+//! A problem in a waiver file, with its location: the workspace's diagnostic (miette renders
+//! it with the source span), and `file:line:column` for plain listings.
 
-use std::fmt;
 use std::sync::Arc;
 
-use miette::{Diagnostic, LabeledSpan, NamedSource, SourceSpan};
+use ward_diagnostics::{LangDiagnostic, SourceFile, Span};
 
-/// One problem in a waiver file.
-#[derive(Debug, Clone, thiserror::Error)]
-#[error("{message}")]
-pub struct WaiverDiagnostic {
-    pub message: String,
-    /// `ward::waivers::unknown-field`, `ward::waivers::yaml`, …
-    pub code: String,
-    pub help: Option<String>,
-    pub file: String,
-    /// 1-based.
-    pub line: usize,
-    /// 1-based, in characters.
-    pub column: usize,
-    pub label: String,
-    source_code: NamedSource<Arc<str>>,
-    span: SourceSpan,
-}
+/// One problem in a waiver file: the workspace's diagnostic (`ward-diagnostics`), its code
+/// under `ward::waivers::`.
+pub type WaiverDiagnostic = LangDiagnostic;
 
-impl WaiverDiagnostic {
-    /// A diagnostic at `line`/`column` (1-based) of `text`, underlining `len` bytes (at
-    /// least one character, at most to the end of the line).
-    pub(crate) fn new(
-        source: &Source,
-        line: usize,
-        column: usize,
-        len: Option<usize>,
-        code: &str,
-        message: impl Into<String>,
-        label: impl Into<String>,
-    ) -> Self {
-        let offset = source.offset(line, column);
-        let rest = source.text.get(offset..).unwrap_or("");
-        let line_rest = rest.split('\n').next().unwrap_or("").trim_end();
-        let len = match len {
-            Some(n) => n.min(line_rest.len()),
-            None => line_rest.len(),
-        };
-        let len = if len == 0 {
-            rest.chars().next().map_or(0, char::len_utf8)
-        } else {
-            len
-        };
-        WaiverDiagnostic {
-            message: message.into(),
-            code: format!("ward::waivers::{code}"),
-            help: None,
-            file: source.file.clone(),
-            line,
-            column,
-            label: label.into(),
-            source_code: NamedSource::new(source.file.clone(), source.text.clone()),
-            span: SourceSpan::new(offset.into(), len),
-        }
-    }
-
-    pub(crate) fn with_help(mut self, help: impl Into<String>) -> Self {
-        self.help = Some(help.into());
-        self
-    }
-
-    /// `file:line:column`.
-    pub fn location(&self) -> String {
-        format!("{}:{}:{}", self.file, self.line, self.column)
-    }
-
-    /// `file:line:column: message`, for logs and tests.
-    pub fn to_plain(&self) -> String {
-        format!("{}: {}", self.location(), self.message)
-    }
-}
-
-impl Diagnostic for WaiverDiagnostic {
-    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        Some(Box::new(&self.code))
-    }
-
-    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        self.help
-            .as_ref()
-            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
-    }
-
-    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
-        Some(&self.source_code)
-    }
-
-    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        Some(Box::new(std::iter::once(LabeledSpan::new_with_span(
-            Some(self.label.clone()),
-            self.span,
-        ))))
-    }
+/// A diagnostic at `line`/`column` (1-based) of `source`, underlining `len` bytes (at least
+/// one character, at most to the end of the line).
+pub(crate) fn at(
+    source: &Source,
+    line: usize,
+    column: usize,
+    len: Option<usize>,
+    code: &str,
+    message: impl Into<String>,
+    label: impl Into<String>,
+) -> WaiverDiagnostic {
+    let offset = source.offset(line, column);
+    let rest = source.text.get(offset..).unwrap_or("");
+    let line_rest = rest.split('\n').next().unwrap_or("").trim_end();
+    let len = match len {
+        Some(n) => n.min(line_rest.len()),
+        None => line_rest.len(),
+    };
+    let len = if len == 0 {
+        rest.chars().next().map_or(0, char::len_utf8)
+    } else {
+        len
+    };
+    let file = SourceFile::new(
+        source.file.clone(),
+        source.file.clone(),
+        source.text.clone(),
+    );
+    LangDiagnostic::new(
+        &file,
+        Span::new(offset, offset + len),
+        &format!("waivers::{code}"),
+        message,
+    )
+    .with_label(label)
 }
 
 /// The text of a waiver file and its name.

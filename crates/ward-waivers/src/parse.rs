@@ -6,7 +6,7 @@ use jiff::civil::Date;
 use marked_yaml::types::{MarkedMappingNode, MarkedScalarNode};
 use marked_yaml::{LoadError, LoaderOptions, Marker, Node, Span};
 
-use crate::diagnostic::{Source, WaiverDiagnostic};
+use crate::diagnostic::{Source, WaiverDiagnostic, at};
 use crate::{Pattern, Selector, WAIVERS_FORMAT_VERSION, Waiver};
 
 const TOP_FIELDS: &[&str] = &["version", "waivers"];
@@ -96,7 +96,7 @@ impl Parser<'_> {
         message: impl Into<String>,
         label: impl Into<String>,
     ) -> WaiverDiagnostic {
-        WaiverDiagnostic::new(&self.source, line, column, len, code, message, label)
+        at(&self.source, line, column, len, code, message, label)
     }
 
     /// Where a scalar is: its start and the length of its text.
