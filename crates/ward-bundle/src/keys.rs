@@ -7,6 +7,8 @@ use base64::engine::general_purpose::STANDARD;
 use ed25519_dalek::pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey};
 pub use ed25519_dalek::{Signature, SigningKey, VerifyingKey};
 use sha2::{Digest, Sha256};
+use std::io::Write as _;
+use std::path::Path;
 
 use crate::Signer;
 
@@ -78,6 +80,33 @@ pub fn signer_key(signer: &Signer) -> Option<VerifyingKey> {
     let bytes = STANDARD.decode(&signer.public_key).ok()?;
     let bytes: [u8; 32] = bytes.try_into().ok()?;
     VerifyingKey::from_bytes(&bytes).ok()
+}
+
+/// Writes a key file: the private key readable by its owner only (0600 on Unix), the
+/// public one by all; an existing file is replaced only with `force`.
+pub fn write_key_file(path: &Path, text: &str, private: bool, force: bool) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true);
+    if force {
+        options.create(true).truncate(true);
+    } else {
+        options.create_new(true);
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(if private { 0o600 } else { 0o644 });
+    }
+    let mut file = options.open(path)?;
+    #[cfg(unix)]
+    if private {
+        // an existing file (--force) keeps its mode on open: narrow it
+        use std::os::unix::fs::PermissionsExt as _;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    }
+    #[cfg(not(unix))]
+    let _ = private;
+    file.write_all(text.as_bytes())
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@
 
 pub mod controls;
 pub mod csv;
+pub mod explain;
 pub mod html;
 pub mod junit;
 pub mod markdown;
@@ -102,6 +103,21 @@ pub struct FindingsDocument {
 }
 
 impl FindingsDocument {
+    /// Reads a saved findings document (`ward check --format json`) named `name` in errors;
+    /// a document of another format version is refused, saying which.
+    pub fn from_json(text: &str, name: &str) -> Result<FindingsDocument, String> {
+        let doc: FindingsDocument = serde_json::from_str(text)
+            .map_err(|e| format!("`{name}` is not a `ward check --format json` result: {e}"))?;
+        if doc.format_version != ward_model::FINDINGS_FORMAT_VERSION {
+            return Err(format!(
+                "`{name}` has findings format version `{}`; this Ward reads version `{}`",
+                doc.format_version,
+                ward_model::FINDINGS_FORMAT_VERSION
+            ));
+        }
+        Ok(doc)
+    }
+
     pub fn new(
         ward_version: &str,
         as_of: Option<String>,

@@ -93,22 +93,9 @@ pub(crate) fn controls_of(
     Ok((report, doc, input_errors))
 }
 
+/// Reads a saved `ward check --format json` result (`FindingsDocument::from_json`).
 pub(crate) fn read_findings(path: &Path) -> Result<FindingsDocument, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
-    let doc: FindingsDocument = serde_json::from_str(&text).map_err(|e| {
-        format!(
-            "`{}` is not a `ward check --format json` result: {e}",
-            path.display()
-        )
-    })?;
-    if doc.format_version != ward_model::FINDINGS_FORMAT_VERSION {
-        return Err(format!(
-            "`{}` has findings format version `{}`; this Ward reads version `{}`",
-            path.display(),
-            doc.format_version,
-            ward_model::FINDINGS_FORMAT_VERSION
-        ));
-    }
-    Ok(doc)
+    FindingsDocument::from_json(&text, &path.display().to_string())
 }

@@ -22,57 +22,8 @@ pub(crate) fn explain(rule_id: &str, policies: &[PathBuf]) -> ExitCode {
         eprintln!("error: unknown rule `{rule_id}`: {hint}");
         return ExitCode::from(2);
     };
-    let m = rule;
-    let mut out = String::new();
-    out.push_str(&format!("{}\n  {}\n\n", rule.id, m.title));
-    out.push_str(&format!("severity:   {}\n", m.severity));
-    out.push_str(&format!("backend:    {}\n", m.backend));
-    out.push_str(&format!("resources:  {}\n", rule.resource_types.join(", ")));
-    // Citations with their titles from the pack's catalogue (the built-in one by default).
     let catalogue = load_catalogue(policies, None).ok();
-    out.push_str("HIPAA:\n");
-    for c in &m.citations {
-        let title = catalogue.as_ref().and_then(|cat| cat.get(c)).map_or(
-            "(not in the citation catalogue)".to_string(),
-            |cit| {
-                format!(
-                    "{} ({} safeguard, {})",
-                    cit.title,
-                    cit.safeguard,
-                    cit.kind.as_str()
-                )
-            },
-        );
-        out.push_str(&format!("  {c:<22} {title}\n"));
-    }
-    if !m.frameworks.is_empty() {
-        out.push_str(&format!("frameworks: {}\n", m.frameworks.join(", ")));
-    }
-    if let Some(s) = &m.reference {
-        out.push_str(&format!("source:     {s}\n"));
-    }
-    if let Some(at) = &m.source {
-        out.push_str(&format!("defined at: {at}\n"));
-    }
-    if !rule.params.is_empty() {
-        out.push_str("\nparameters:\n");
-        for p in &rule.params {
-            let default = p
-                .default
-                .as_ref()
-                .map_or("(optional, no default)".to_string(), |d| format!("= {d}"));
-            out.push_str(&format!("  {}: {} {default}\n", p.name, p.ty));
-        }
-    }
-    for (title, text) in [
-        ("description", &m.description),
-        ("rationale", &m.rationale),
-        ("remediation", &m.remediation),
-    ] {
-        if let Some(t) = text {
-            out.push_str(&format!("\n{title}:\n  {t}\n"));
-        }
-    }
+    let out = ward_report::explain::render_explanation(rule, catalogue.as_ref());
     print!("{out}");
     ExitCode::SUCCESS
 }

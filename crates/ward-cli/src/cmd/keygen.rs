@@ -1,7 +1,6 @@
 //! `ward keygen`: an Ed25519 key pair for signing evidence bundles.
 
-use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use ward_bundle::keys;
@@ -15,31 +14,6 @@ pub(crate) struct KeygenArgs {
     /// Replace existing key files
     #[arg(long)]
     pub(crate) force: bool,
-}
-
-fn write_file(path: &Path, text: &str, private: bool, force: bool) -> std::io::Result<()> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true);
-    if force {
-        options.create(true).truncate(true);
-    } else {
-        options.create_new(true);
-    }
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt as _;
-        options.mode(if private { 0o600 } else { 0o644 });
-    }
-    let mut file = options.open(path)?;
-    #[cfg(unix)]
-    if private {
-        // an existing file (--force) keeps its mode on open: narrow it
-        use std::os::unix::fs::PermissionsExt as _;
-        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
-    }
-    #[cfg(not(unix))]
-    let _ = private;
-    file.write_all(text.as_bytes())
 }
 
 /// `ward keygen --out KEY`: 0 when both files were written, 2 otherwise.
@@ -69,7 +43,7 @@ pub(crate) fn keygen(args: KeygenArgs) -> ExitCode {
         }
     };
     for (path, text, is_private) in [(&args.out, &private, true), (&public_path, &public, false)] {
-        if let Err(e) = write_file(path, text, is_private, args.force) {
+        if let Err(e) = keys::write_key_file(path, text, is_private, args.force) {
             eprintln!("error: cannot write `{}`: {e}", path.display());
             if e.kind() == std::io::ErrorKind::AlreadyExists {
                 eprintln!("  help: give --force to replace it");
