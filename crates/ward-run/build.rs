@@ -4,19 +4,15 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-fn collect(dir: &Path, ext: &str, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    let mut entries: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            collect(&p, ext, out);
-        } else if p.extension().is_some_and(|e| e == ext) {
-            out.push(p);
-        }
+/// The pack's files of one kind, through the workspace's one directory walk; a folder that
+/// cannot be read fails the build rather than embedding a pack with rules missing.
+fn collect(dir: &Path, suffix: &str) -> Vec<PathBuf> {
+    let walk = ward_model::walk::walk_files(dir, &|p| ward_model::walk::has_suffix(p, suffix));
+    for problem in &walk.problems {
+        // `cargo::error` fails the build with this message.
+        println!("cargo::error=embedding the HIPAA pack: {problem}");
     }
+    walk.files
 }
 
 fn main() {
@@ -26,11 +22,10 @@ fn main() {
     println!("cargo:rerun-if-changed={}", root.join("cedar").display());
     let mut code = String::new();
     for (name, ext, what) in [
-        ("EMBEDDED_PACK", "ward", "pack"),
-        ("EMBEDDED_CEDAR", "cedar", "pack's Cedar controls"),
+        ("EMBEDDED_PACK", ".ward", "pack"),
+        ("EMBEDDED_CEDAR", ".cedar", "pack's Cedar controls"),
     ] {
-        let mut files = Vec::new();
-        collect(&root, ext, &mut files);
+        let files = collect(&root, ext);
         embed(&root, &files, name, what, &mut code);
     }
     let out = PathBuf::from(std::env::var("OUT_DIR").unwrap_or_default()).join("embedded_pack.rs");
