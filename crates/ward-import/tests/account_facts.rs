@@ -203,14 +203,7 @@ fn password_policy_and_summary_go_to_the_only_account() {
 #[test]
 fn a_fact_is_never_given_to_a_guessed_account() {
     let dir = tempfile::tempdir().unwrap();
-    let snap = snapshot(
-        dir.path(),
-        "snapshot.json",
-        &[
-            snapshot_item("111122223333", "us-east-1", "sg-1"),
-            snapshot_item("444455556666", "us-east-1", "sg-2"),
-        ],
-    );
+    let snap = two_account_snapshot(dir.path());
     let policy = write(
         dir.path(),
         "password-policy.json",
@@ -653,14 +646,7 @@ fn an_empty_public_list_goes_to_the_only_account_and_region() {
 #[test]
 fn the_owner_names_the_account_when_the_path_does_not() {
     let dir = tempfile::tempdir().unwrap();
-    let snap = snapshot(
-        dir.path(),
-        "snapshot.json",
-        &[
-            snapshot_item("111122223333", "us-east-1", "sg-1"),
-            snapshot_item("444455556666", "us-east-1", "sg-2"),
-        ],
-    );
+    let snap = two_account_snapshot(dir.path());
     let list = write(
         dir.path(),
         "facts/us-east-1/ec2-describe-snapshots-public.json",
@@ -852,4 +838,16 @@ fn one_page_of_a_public_list_keeps_its_next_token() {
         .get(PUBLIC_SNAPSHOTS, "111122223333/us-east-1")
         .unwrap();
     assert_eq!(fact.configuration["nextToken"], json!("eyJ2IjoiMiJ9"));
+}
+
+/// A snapshot of two accounts in one Region: no fact can be given to an account by guess.
+fn two_account_snapshot(dir: &Path) -> PathBuf {
+    snapshot(
+        dir,
+        "snapshot.json",
+        &[
+            snapshot_item("111122223333", "us-east-1", "sg-1"),
+            snapshot_item("444455556666", "us-east-1", "sg-2"),
+        ],
+    )
 }
