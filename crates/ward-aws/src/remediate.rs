@@ -2,25 +2,30 @@
 //! `restricted-common-ports` and `vpc-default-security-group-closed` fail.
 //!
 //! The groups are read live (`DescribeSecurityGroups`), converted to Config items and
-//! evaluated by the same rules as `ward check`; for each failing group the plan lists the
-//! permissions to revoke, built from the live group:
-//! - `restricted-ssh` / `restricted-common-ports`: each ingress permission that admits TCP
-//!   to port 22 / a blocked port (protocol `tcp`, `6` or `-1`, a port range covering it),
-//!   with only its world sources (`0.0.0.0/0`, `::/0`): other sources of the same
-//!   permission stay;
+//! evaluated by the same rules as `ward check`. The plan acts on the failing findings, never
+//! on a second opinion of its own ([`REMEDIES`]):
+//! - `restricted-ssh` / `restricted-common-ports`: the sources the finding's evidence names
+//!   (`configuration.ipPermissions[i]` with one of its `ipRanges[j]`,
+//!   `ipv4Ranges[j].cidrIp` or `ipv6Ranges[j].cidrIpv6`) are revoked from permission `i`,
+//!   with its protocol and ports: the permission's other sources stay;
 //! - `vpc-default-security-group-closed`: every ingress and egress permission of the
-//!   default group.
+//!   default group (the rule allows none).
+//!
+//! The plan is then checked: the group as it would be after the revocations is evaluated
+//! again, and evidence of what still fails (a finding keeps at most 40 evidence entries)
+//! extends the plan until the rules pass. A plan that cannot make them pass is an error,
+//! never a partial fix presented as a whole one.
 //!
 //! [`apply`] sends one `RevokeSecurityGroupIngress` (and `...Egress`) per group, then reads
 //! the group again and records before and after as evidence.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use aws_sdk_ec2::types::{IpPermission, IpRange, Ipv6Range, SecurityGroup};
 use serde::Serialize;
 use serde_json::{Value, json};
 use ward_backend::EvalOptions;
-use ward_model::{Inventory, Source, Status};
+use ward_model::{Evidence, Finding, Inventory, Resource, Source, Status};
 
 use crate::AwsError;
 use crate::client::Clients;
@@ -35,8 +40,29 @@ pub const RULES: [&str; 3] = [
     "vpc-default-security-group-closed",
 ];
 
-/// `restricted-common-ports`' default, when the rule does not say.
-const DEFAULT_BLOCKED: [i64; 5] = [20, 21, 3389, 3306, 4333];
+/// What fixing a failing finding of a rule revokes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Remedy {
+    /// The sources the finding's evidence names, from the permissions it names.
+    EvidencedSources,
+    /// Every ingress and egress permission of the group.
+    Everything,
+}
+
+/// The remedy of each rule of [`RULES`].
+pub const REMEDIES: [(&str, Remedy); 3] = [
+    ("restricted-ssh", Remedy::EvidencedSources),
+    ("restricted-common-ports", Remedy::EvidencedSources),
+    ("vpc-default-security-group-closed", Remedy::Everything),
+];
+
+fn remedy(rule: &str) -> Option<Remedy> {
+    REMEDIES.iter().find(|(r, _)| *r == rule).map(|(_, m)| *m)
+}
+
+/// A source named by a finding's evidence: the permission's index in `ipPermissions`, the
+/// family and the CIDR.
+type SourceRef = (usize, Family, String);
 
 /// One revocation: a group, a direction and the exact permissions.
 #[derive(Debug, Clone, Serialize)]
@@ -140,64 +166,6 @@ fn describe_permission(p: &IpPermission) -> String {
             proto
         },
         sources.join(", ")
-    )
-}
-
-fn is_world(cidr: &str) -> bool {
-    cidr == "0.0.0.0/0" || cidr == "::/0"
-}
-
-fn admits_tcp_port(p: &IpPermission, port: i64) -> bool {
-    let proto = p.ip_protocol().unwrap_or("-1").to_ascii_lowercase();
-    match proto.as_str() {
-        "-1" | "all" => true,
-        "tcp" | "6" => match (p.from_port(), p.to_port()) {
-            (None, _) => true,
-            (Some(f), _) if f < 0 => true,
-            (Some(f), None) => i64::from(f) == port,
-            (Some(f), Some(t)) if t < 0 => port >= i64::from(f),
-            (Some(f), Some(t)) => i64::from(f) <= port && port <= i64::from(t),
-        },
-        _ => false,
-    }
-}
-
-/// The world-open part of `p` when it admits TCP to any of `ports`.
-fn world_part(p: &IpPermission, ports: &[i64]) -> Option<IpPermission> {
-    if !ports.iter().any(|port| admits_tcp_port(p, *port)) {
-        return None;
-    }
-    let v4: Vec<IpRange> = p
-        .ip_ranges()
-        .iter()
-        .filter(|r| r.cidr_ip().is_some_and(is_world))
-        .map(|r| {
-            IpRange::builder()
-                .set_cidr_ip(r.cidr_ip().map(str::to_string))
-                .build()
-        })
-        .collect();
-    let v6: Vec<Ipv6Range> = p
-        .ipv6_ranges()
-        .iter()
-        .filter(|r| r.cidr_ipv6().is_some_and(is_world))
-        .map(|r| {
-            Ipv6Range::builder()
-                .set_cidr_ipv6(r.cidr_ipv6().map(str::to_string))
-                .build()
-        })
-        .collect();
-    if v4.is_empty() && v6.is_empty() {
-        return None;
-    }
-    Some(
-        IpPermission::builder()
-            .set_ip_protocol(p.ip_protocol().map(str::to_string))
-            .set_from_port(p.from_port())
-            .set_to_port(p.to_port())
-            .set_ip_ranges((!v4.is_empty()).then_some(v4))
-            .set_ipv6_ranges((!v6.is_empty()).then_some(v6))
-            .build(),
     )
 }
 
@@ -308,73 +276,24 @@ pub async fn plan(
         only: Some(rules.iter().cloned().collect()),
         ..EvalOptions::default()
     };
-    let evaluation = controls.evaluate(&inventory, &options)?;
-    let blocked = blocked_ports(controls, params);
     let mut actions = Vec::new();
     for g in &groups {
         let Some(id) = g.group_id() else { continue };
-        let failing: Vec<_> = evaluation
-            .findings
-            .iter()
-            .filter(|f| f.resource.id == id && f.status == Status::NonCompliant)
-            .collect();
-        if failing.is_empty() {
+        let Some(resource) = inventory.get("AWS::EC2::SecurityGroup", id).cloned() else {
             continue;
-        }
-        let mut ingress: Vec<IpPermission> = Vec::new();
-        let mut egress: Vec<IpPermission> = Vec::new();
-        let mut why_in = Vec::new();
-        let mut why_out = Vec::new();
-        for f in &failing {
-            let note = PlannedFinding {
-                rule: f.rule.clone(),
-                message: f.message.clone(),
-            };
-            let planned: Vec<IpPermission> = match f.rule.as_str() {
-                "restricted-ssh" => g
-                    .ip_permissions()
-                    .iter()
-                    .filter_map(|p| world_part(p, &[22]))
-                    .collect(),
-                "restricted-common-ports" => g
-                    .ip_permissions()
-                    .iter()
-                    .filter_map(|p| world_part(p, &blocked))
-                    .collect(),
-                "vpc-default-security-group-closed" => {
-                    let out: Vec<IpPermission> =
-                        g.ip_permissions_egress().iter().map(exact).collect();
-                    if !out.is_empty() {
-                        why_out.push(note.clone());
-                        for p in out {
-                            if !egress.contains(&p) {
-                                egress.push(p);
-                            }
-                        }
-                    }
-                    g.ip_permissions().iter().map(exact).collect()
-                }
-                _ => Vec::new(),
-            };
-            if planned.is_empty() {
-                continue;
-            }
-            why_in.push(note);
-            for p in planned {
-                if !ingress.contains(&p) {
-                    ingress.push(p);
-                }
-            }
-        }
-        // The whole permission supersedes a world-only part of it (default group).
-        let whole: Vec<IpPermission> = ingress
-            .iter()
-            .filter(|p| !ingress.iter().any(|q| q != *p && covers(q, p)))
-            .cloned()
-            .collect();
+        };
+        let revocations = plan_group(g, resource, controls, &options)?;
         for (call, perms, why) in [
-            ("RevokeSecurityGroupIngress", whole, why_in),
-            ("RevokeSecurityGroupEgress", egress, why_out),
+            (
+                "RevokeSecurityGroupIngress",
+                revocations.ingress,
+                revocations.why_ingress,
+            ),
+            (
+                "RevokeSecurityGroupEgress",
+                revocations.egress,
+                revocations.why_egress,
+            ),
         ] {
             if perms.is_empty() {
                 continue;
@@ -398,51 +317,229 @@ pub async fn plan(
     })
 }
 
-/// `q` revokes everything `p` does: same protocol and ports, and every source of `p`.
-fn covers(q: &IpPermission, p: &IpPermission) -> bool {
-    q.ip_protocol() == p.ip_protocol()
-        && q.from_port() == p.from_port()
-        && q.to_port() == p.to_port()
-        && p.ip_ranges()
-            .iter()
-            .all(|r| q.ip_ranges().iter().any(|s| s.cidr_ip() == r.cidr_ip()))
-        && p.ipv6_ranges().iter().all(|r| {
-            q.ipv6_ranges()
-                .iter()
-                .any(|s| s.cidr_ipv6() == r.cidr_ipv6())
-        })
+/// What one group's plan revokes, and the findings that call for it.
+#[derive(Debug, Default)]
+struct Revocations {
+    ingress: Vec<IpPermission>,
+    egress: Vec<IpPermission>,
+    why_ingress: Vec<PlannedFinding>,
+    why_egress: Vec<PlannedFinding>,
 }
 
-/// `restricted-common-ports`' `blockedPorts`: the override, else the rule's default.
-fn blocked_ports(
-    controls: &dyn Controls,
-    params: &BTreeMap<String, BTreeMap<String, Value>>,
-) -> Vec<i64> {
-    let given = params
-        .get("restricted-common-ports")
-        .and_then(|p| p.get("blockedPorts"))
-        .cloned();
-    let default = controls
-        .rules()
-        .iter()
-        .find(|r| r.id == "restricted-common-ports")
-        .and_then(|r| r.params.iter().find(|p| p.name == "blockedPorts"))
-        .and_then(|p| p.default.clone());
-    let ports = |v: &Value| -> Vec<i64> {
-        match v {
-            Value::Array(items) => items.iter().filter_map(Value::as_i64).collect(),
-            Value::String(s) => {
-                let s = s.trim().trim_start_matches('[').trim_end_matches(']');
-                s.split(',').filter_map(|p| p.trim().parse().ok()).collect()
-            }
-            _ => Vec::new(),
-        }
+/// IPv4 or IPv6: which list of a permission a source is in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Family {
+    V4,
+    V6,
+}
+
+/// The source an evidence entry names, if it names one (protocol and port entries do not).
+fn evidenced_source(e: &Evidence) -> Option<SourceRef> {
+    let rest = e.path.strip_prefix("configuration.ipPermissions[")?;
+    let (index, rest) = rest.split_once(']')?;
+    let index: usize = index.parse().ok()?;
+    let within = |list: &str, end: &str| rest.starts_with(list) && rest.ends_with(end);
+    let family = if within(".ipRanges[", "]") || within(".ipv4Ranges[", "].cidrIp") {
+        Family::V4
+    } else if within(".ipv6Ranges[", "].cidrIpv6") {
+        Family::V6
+    } else {
+        return None;
     };
-    given
-        .or(default)
-        .map(|v| ports(&v))
-        .filter(|p| !p.is_empty())
-        .unwrap_or_else(|| DEFAULT_BLOCKED.to_vec())
+    Some((index, family, e.value.as_str()?.to_string()))
+}
+
+/// Plans the revocations of one group from its failing findings, then checks them by
+/// evaluating the group as it would be after; evidence of what still fails extends the plan.
+fn plan_group(
+    g: &SecurityGroup,
+    mut resource: Resource,
+    controls: &dyn Controls,
+    options: &EvalOptions,
+) -> Result<Revocations, AwsError> {
+    let id = g.group_id().unwrap_or_default();
+    let fail = |message: String| AwsError::Remediation(format!("security group {id}: {message}"));
+    let mut sources: BTreeSet<SourceRef> = BTreeSet::new();
+    let mut everything = false;
+    let mut why: Vec<PlannedFinding> = Vec::new();
+    // Each round adds at least one source (or everything), or stops.
+    let rounds = 2 + g
+        .ip_permissions()
+        .iter()
+        .map(|p| p.ip_ranges().len() + p.ipv6_ranges().len())
+        .sum::<usize>();
+    for _ in 0..rounds {
+        let mut inventory = Inventory::new();
+        inventory.insert(resource.clone());
+        let evaluation = controls.evaluate(&inventory, options)?;
+        let failing: Vec<&Finding> = evaluation
+            .findings
+            .iter()
+            .filter(|f| f.resource.id == id && f.status == Status::NonCompliant)
+            .collect();
+        if failing.is_empty() {
+            return Ok(revocations(g, &sources, everything, why));
+        }
+        let known = (sources.len(), everything);
+        for f in &failing {
+            if !why.iter().any(|w| w.rule == f.rule) {
+                why.push(PlannedFinding {
+                    rule: f.rule.clone(),
+                    message: f.message.clone(),
+                });
+            }
+            match remedy(&f.rule) {
+                Some(Remedy::Everything) => everything = true,
+                Some(Remedy::EvidencedSources) => {
+                    for source in f.evidence.iter().filter_map(evidenced_source) {
+                        let (index, family, cidr) = &source;
+                        let live = g.ip_permissions().get(*index);
+                        if !live.is_some_and(|p| has_source(p, *family, cidr)) {
+                            return Err(fail(format!(
+                                "the evidence of {} names source {cidr} of ingress permission {index}, which the group as read does not have",
+                                f.rule
+                            )));
+                        }
+                        sources.insert(source);
+                    }
+                }
+                None => {}
+            }
+        }
+        if (sources.len(), everything) == known {
+            let still: Vec<String> = failing
+                .iter()
+                .map(|f| format!("{}: {}", f.rule, f.message))
+                .collect();
+            return Err(fail(format!(
+                "the failing findings' evidence names nothing more to revoke, and the group would still fail: {}",
+                still.join("; ")
+            )));
+        }
+        resource.configuration = after_revocation(&resource.configuration, &sources, everything);
+    }
+    Err(fail(format!(
+        "the plan still fails after {rounds} rounds of revocations"
+    )))
+}
+
+fn has_source(p: &IpPermission, family: Family, cidr: &str) -> bool {
+    match family {
+        Family::V4 => p.ip_ranges().iter().any(|r| r.cidr_ip() == Some(cidr)),
+        Family::V6 => p.ipv6_ranges().iter().any(|r| r.cidr_ipv6() == Some(cidr)),
+    }
+}
+
+/// The group's configuration once `sources` (or, with `everything`, every permission) are
+/// revoked. Permissions keep their places, so the indexes in evidence stay valid.
+fn after_revocation(
+    configuration: &Value,
+    sources: &BTreeSet<SourceRef>,
+    everything: bool,
+) -> Value {
+    let mut out = configuration.clone();
+    if everything {
+        for key in ["ipPermissions", "ipPermissionsEgress"] {
+            if let Some(list) = out.get_mut(key).and_then(Value::as_array_mut) {
+                list.clear();
+            }
+        }
+        return out;
+    }
+    let Some(perms) = out.get_mut("ipPermissions").and_then(Value::as_array_mut) else {
+        return out;
+    };
+    for (index, family, cidr) in sources {
+        let Some(p) = perms.get_mut(*index).and_then(Value::as_object_mut) else {
+            continue;
+        };
+        let lists: &[(&str, Option<&str>)] = match family {
+            Family::V4 => &[("ipRanges", None), ("ipv4Ranges", Some("cidrIp"))],
+            Family::V6 => &[("ipv6Ranges", Some("cidrIpv6"))],
+        };
+        for (list, field) in lists {
+            if let Some(items) = p.get_mut(*list).and_then(Value::as_array_mut) {
+                items.retain(|item| {
+                    let value = match field {
+                        Some(f) => item.get(*f),
+                        None => Some(item),
+                    };
+                    value.and_then(Value::as_str) != Some(cidr.as_str())
+                });
+            }
+        }
+    }
+    out
+}
+
+/// The calls' permissions: each evidenced permission's protocol and ports with the evidenced
+/// sources only; with `everything`, every permission whole (it supersedes the parts).
+fn revocations(
+    g: &SecurityGroup,
+    sources: &BTreeSet<SourceRef>,
+    everything: bool,
+    why: Vec<PlannedFinding>,
+) -> Revocations {
+    let ingress: Vec<IpPermission> = if everything {
+        g.ip_permissions().iter().map(exact).collect()
+    } else {
+        g.ip_permissions()
+            .iter()
+            .enumerate()
+            .filter_map(|(index, p)| evidenced_part(p, index, sources))
+            .collect()
+    };
+    let egress: Vec<IpPermission> = if everything {
+        g.ip_permissions_egress().iter().map(exact).collect()
+    } else {
+        Vec::new()
+    };
+    let why_egress = match egress.is_empty() {
+        true => Vec::new(),
+        false => why
+            .iter()
+            .filter(|w| remedy(&w.rule) == Some(Remedy::Everything))
+            .cloned()
+            .collect(),
+    };
+    Revocations {
+        why_ingress: if ingress.is_empty() { Vec::new() } else { why },
+        ingress,
+        egress,
+        why_egress,
+    }
+}
+
+/// Permission `index` of the group, with only the sources of `sources` it holds.
+fn evidenced_part(
+    p: &IpPermission,
+    index: usize,
+    sources: &BTreeSet<SourceRef>,
+) -> Option<IpPermission> {
+    let named = |family: Family| {
+        sources
+            .iter()
+            .filter(move |(i, f, _)| *i == index && *f == family)
+            .map(|(_, _, c)| c.clone())
+    };
+    let v4: Vec<IpRange> = named(Family::V4)
+        .map(|c| IpRange::builder().cidr_ip(c).build())
+        .collect();
+    let v6: Vec<Ipv6Range> = named(Family::V6)
+        .map(|c| Ipv6Range::builder().cidr_ipv6(c).build())
+        .collect();
+    if v4.is_empty() && v6.is_empty() {
+        return None;
+    }
+    Some(
+        IpPermission::builder()
+            .set_ip_protocol(p.ip_protocol().map(str::to_string))
+            .set_from_port(p.from_port())
+            .set_to_port(p.to_port())
+            .set_ip_ranges((!v4.is_empty()).then_some(v4))
+            .set_ipv6_ranges((!v6.is_empty()).then_some(v6))
+            .build(),
+    )
 }
 
 /// Carries out the plan and returns the evidence: the plan, each call's result, and every
@@ -531,4 +628,74 @@ pub async fn apply(clients: &Clients, plan: &Plan) -> Result<Value, AwsError> {
         "before": before,
         "after": after,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn evidence(path: &str, value: Value) -> Evidence {
+        Evidence {
+            path: path.to_string(),
+            value,
+            absent: false,
+        }
+    }
+
+    #[test]
+    fn evidence_names_sources_by_permission_and_family() {
+        let named = |path: &str| evidenced_source(&evidence(path, json!("0.0.0.0/0")));
+        assert_eq!(
+            named("configuration.ipPermissions[3].ipRanges[0]"),
+            Some((3, Family::V4, "0.0.0.0/0".into()))
+        );
+        assert_eq!(
+            named("configuration.ipPermissions[0].ipv4Ranges[1].cidrIp"),
+            Some((0, Family::V4, "0.0.0.0/0".into()))
+        );
+        assert_eq!(
+            named("configuration.ipPermissions[1].ipv6Ranges[0].cidrIpv6"),
+            Some((1, Family::V6, "0.0.0.0/0".into()))
+        );
+        for other in [
+            "configuration.ipPermissions[1].fromPort",
+            "configuration.ipPermissions[1].ipProtocol",
+            "configuration.ipPermissionsEgress[0].ipRanges[0]",
+            "configuration.ipPermissions[x].ipRanges[0]",
+            "configuration.ipPermissions[1].userIdGroupPairs[0].groupId",
+        ] {
+            assert_eq!(named(other), None, "{other}");
+        }
+        let not_text = evidenced_source(&evidence(
+            "configuration.ipPermissions[0].ipRanges[0]",
+            json!(1),
+        ));
+        assert_eq!(not_text, None);
+    }
+
+    #[test]
+    fn after_revocation_keeps_places_and_other_sources() {
+        let config = json!({"ipPermissions": [
+            {"ipProtocol": "tcp", "fromPort": 22, "toPort": 22,
+             "ipRanges": ["0.0.0.0/0", "10.0.0.0/8"],
+             "ipv4Ranges": [{"cidrIp": "0.0.0.0/0"}, {"cidrIp": "10.0.0.0/8"}],
+             "ipv6Ranges": [{"cidrIpv6": "::/0"}]},
+            {"ipProtocol": "tcp", "fromPort": 443, "toPort": 443, "ipRanges": ["0.0.0.0/0"]}
+        ], "ipPermissionsEgress": [{"ipProtocol": "-1"}]});
+        let sources: BTreeSet<SourceRef> = [
+            (0, Family::V4, "0.0.0.0/0".to_string()),
+            (0, Family::V6, "::/0".to_string()),
+        ]
+        .into();
+        let after = after_revocation(&config, &sources, false);
+        assert_eq!(
+            after["ipPermissions"][0],
+            json!({"ipProtocol": "tcp", "fromPort": 22, "toPort": 22,
+                "ipRanges": ["10.0.0.0/8"], "ipv4Ranges": [{"cidrIp": "10.0.0.0/8"}], "ipv6Ranges": []})
+        );
+        assert_eq!(after["ipPermissions"][1], config["ipPermissions"][1]);
+        let closed = after_revocation(&config, &BTreeSet::new(), true);
+        assert_eq!(closed["ipPermissions"], json!([]));
+        assert_eq!(closed["ipPermissionsEgress"], json!([]));
+    }
 }

@@ -695,38 +695,55 @@ impl Drop for Recorder {
 
 /// Plants resources in moto through the SDK.
 pub mod plant {
-    use aws_sdk_ec2::types::{IpPermission, IpRange};
+    use aws_sdk_ec2::types::{IpPermission, IpRange, Ipv6Range};
 
     use crate::client::Clients;
 
     /// A security group in the default VPC with SSH (22) open to 0.0.0.0/0 and HTTPS (443)
     /// from 10.0.0.0/8; its id.
     pub async fn open_ssh_group(c: &Clients, name: &str) -> String {
+        group_with(
+            c,
+            name,
+            &[
+                ("tcp", 22, 22, &["0.0.0.0/0"]),
+                ("tcp", 443, 443, &["10.0.0.0/8"]),
+            ],
+        )
+        .await
+    }
+
+    /// A security group with the given ingress permissions: (protocol, from port, to port,
+    /// sources); a source with a `:` is an IPv6 range.
+    pub async fn group_with(
+        c: &Clients,
+        name: &str,
+        permissions: &[(&str, i32, i32, &[&str])],
+    ) -> String {
         let sg = c
             .ec2
             .create_security_group()
             .group_name(name)
-            .description("ward test: ssh open to the world")
+            .description("ward test security group")
             .send()
             .await
             .expect("CreateSecurityGroup");
         let id = sg.group_id().expect("group id").to_string();
-        let perm = |port: i32, cidr: &str| {
-            IpPermission::builder()
-                .ip_protocol("tcp")
-                .from_port(port)
-                .to_port(port)
-                .ip_ranges(IpRange::builder().cidr_ip(cidr).build())
-                .build()
-        };
-        c.ec2
-            .authorize_security_group_ingress()
-            .group_id(&id)
-            .ip_permissions(perm(22, "0.0.0.0/0"))
-            .ip_permissions(perm(443, "10.0.0.0/8"))
-            .send()
-            .await
-            .expect("AuthorizeSecurityGroupIngress");
+        let mut call = c.ec2.authorize_security_group_ingress().group_id(&id);
+        for (protocol, from, to, sources) in permissions {
+            let mut p = IpPermission::builder()
+                .ip_protocol(*protocol)
+                .from_port(*from)
+                .to_port(*to);
+            for s in *sources {
+                p = match s.contains(':') {
+                    true => p.ipv6_ranges(Ipv6Range::builder().cidr_ipv6(*s).build()),
+                    false => p.ip_ranges(IpRange::builder().cidr_ip(*s).build()),
+                };
+            }
+            call = call.ip_permissions(p.build());
+        }
+        call.send().await.expect("AuthorizeSecurityGroupIngress");
         id
     }
 
@@ -771,7 +788,7 @@ pub mod plant {
         (instance, volume)
     }
 
-    /// The ingress permissions of a group, as (protocol, from, to, cidrs).
+    /// The ingress permissions of a group, as (protocol, from, to, IPv4 and IPv6 sources).
     pub async fn ingress(c: &Clients, id: &str) -> Vec<(String, i32, i32, Vec<String>)> {
         let out = c
             .ec2
@@ -789,6 +806,11 @@ pub mod plant {
                     .ip_ranges()
                     .iter()
                     .filter_map(|r| r.cidr_ip().map(str::to_string))
+                    .chain(
+                        p.ipv6_ranges()
+                            .iter()
+                            .filter_map(|r| r.cidr_ipv6().map(str::to_string)),
+                    )
                     .collect();
                 cidrs.sort();
                 (

@@ -3,7 +3,7 @@
 //! - type: [`crate::names::entity_type_of`] of the resource type;
 //! - uid: the resource's ARN, or its `resourceId` when it has none;
 //! - attributes: the common ones (`resourceType`, `resourceId`, `name`, `arn`, `accountId`,
-//!   `awsRegion`, ...), `phi` (the PHI tag convention, see [`crate::iam::PhiConfig`]),
+//!   `awsRegion`, ...), `phi` (the PHI tag convention, see [`ward_iam::PhiConfig`]),
 //!   `configuration` and `supplementaryConfiguration` converted along the schema's types:
 //!   a JSON `null`, a value of another type than the catalogue's, a fractional or
 //!   out-of-range number for a `Long`, and fields the catalogue does not list are left out
@@ -24,10 +24,10 @@ use rayon::prelude::*;
 use serde_json::{Map, Value, json};
 use ward_model::{Inventory, Resource};
 
-use crate::iam::{PhiConfig, groups_of};
 use crate::names::ACCOUNT_TYPE;
 use crate::reads::AttributeReads;
 use crate::schema::{CType, PARENT_TYPES, WardSchema};
+use ward_iam::{PhiConfig, groups_of};
 
 /// The uid of a resource's entity: its ARN, or its `resourceId`.
 pub fn uid_of(resource: &Resource) -> String {

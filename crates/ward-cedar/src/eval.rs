@@ -8,7 +8,7 @@
 //! permits that allowed, the forbids that denied; all the control's permits when none
 //! matched) are the evidence, and their `@message` the message.
 //!
-//! Least-privilege controls: see [`crate::iam`]; as few requests as Cedar needs
+//! Least-privilege controls: see [`ward_iam::access`]; as few requests as Cedar needs
 //! ([`Requests`]), one finding per principal.
 
 use std::borrow::Cow;
@@ -27,8 +27,8 @@ use ward_model::{Evidence, Finding, Inventory, Resource, Status};
 
 use crate::control::{CedarControl, Mode};
 use crate::entities::{EVALUATOR_ID, EntityStore, uid_of};
-use crate::iam::{self, ActionCatalog, Grant, PhiConfig, PrincipalAccess};
 use crate::schema::WardSchema;
+use ward_iam::{self as iam, ActionCatalog, Grant, PhiConfig, PrincipalAccess};
 
 /// The backend name findings carry.
 pub const CEDAR_BACKEND: &str = "cedar";

@@ -6,15 +6,14 @@
 //! - [`control`]: `.cedar` files as controls (annotations, scope), validated against the
 //!   schema before anything runs; problems are [`ward_diagnostics::LangDiagnostic`]s with spans;
 //! - [`eval`]: Cedar decisions as findings (`backend: "cedar"`);
-//! - [`iam`]: least privilege: effective IAM grants on PHI-bearing resources, judged by a
-//!   Cedar policy set stating the intended access.
+//! - least privilege: the effective IAM grants on PHI-bearing resources (computed by
+//!   [`ward_iam::access`]), judged by a Cedar policy set stating the intended access.
 //!
 //! This is the only crate that depends on `cedar-policy`. See `docs/cedar.md`.
 
 pub mod control;
 pub mod entities;
 pub mod eval;
-pub mod iam;
 pub mod names;
 pub mod reads;
 pub mod schema;
@@ -29,8 +28,8 @@ use ward_model::{FieldNeeds, Inventory, ParamInfo, RuleInfo, SourceLocation, Typ
 
 pub use control::{CedarControl, CedarSource, Mode};
 pub use eval::CEDAR_BACKEND;
-pub use iam::PhiConfig;
 pub use schema::WardSchema;
+pub use ward_iam::PhiConfig;
 
 /// The parameters every Cedar control accepts: which tag marks a resource as PHI-bearing.
 pub const PARAMS: [&str; 2] = ["phiTagKey", "phiTagValues"];
@@ -270,7 +269,7 @@ impl Backend for CedarBackend {
     }
 
     /// The configuration keys the policies read ([`reads`]), and for least privilege those
-    /// the IAM analysis reads ([`iam::CONFIGURATION_KEYS`]); when a policy reads a whole
+    /// the IAM analysis reads ([`ward_iam::CONFIGURATION_KEYS`]); when a policy reads a whole
     /// configuration, the whole configuration of every type the controls read (the types
     /// their policies name, the parent types entities are placed in, and for least
     /// privilege the IAM principals, their managed policies and the PHI-bearing types).
@@ -296,7 +295,7 @@ impl Backend for CedarBackend {
         let mut needs = FieldNeeds::names(reads.keys);
         if selected.iter().any(|c| c.mode == Mode::LeastPrivilege) {
             needs.union(&FieldNeeds::names(
-                iam::CONFIGURATION_KEYS.iter().map(|k| k.to_string()),
+                ward_iam::CONFIGURATION_KEYS.iter().map(|k| k.to_string()),
             ));
         }
         if reads.whole {
@@ -340,7 +339,7 @@ pub(crate) fn types_read<'a>(
     }
     if least_privilege {
         types.extend(["AWS::IAM::Role", "AWS::IAM::User", "AWS::IAM::Group"].map(String::from));
-        types.extend(iam::phi_services().iter().map(|(t, _)| t.to_string()));
+        types.extend(ward_iam::phi_services().iter().map(|(t, _)| t.to_string()));
     }
     types
 }

@@ -21,8 +21,8 @@ use cedar_policy::{Schema, SchemaFragment};
 use serde_json::{Map, Value, json};
 use ward_model::{ResourceCatalog, Shape};
 
-use crate::iam::{ActionCatalog, phi_services};
 use crate::names::{entity_type_of, split_type};
+use ward_iam::{ActionCatalog, phi_services};
 
 /// A Cedar attribute type, as Ward derives it from a catalogue shape.
 #[derive(Debug, Clone, PartialEq)]

@@ -720,6 +720,61 @@ fn remediate_apply_removes_the_world_open_ssh_rule_and_nothing_else() {
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
 }
 
+/// The plan revokes what the failing findings' evidence names: the world sources (IPv4 and
+/// IPv6) of the permissions that open SSH or a blocked port, nothing else of them, and no
+/// other permission.
+#[test]
+fn remediate_revokes_what_the_findings_evidence_names_and_nothing_else() {
+    let moto = Moto::start();
+    let sg = block_on(async {
+        let c = testing::clients(&moto.url, testing::quick_retry()).await;
+        plant::group_with(
+            &c,
+            "ward-mixed",
+            &[
+                ("tcp", 20, 25, &["0.0.0.0/0", "10.0.0.0/8", "::/0"]),
+                ("tcp", 3389, 3389, &["0.0.0.0/0"]),
+                ("tcp", 443, 443, &["0.0.0.0/0"]),
+            ],
+        )
+        .await
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let evidence = dir.path().join("evidence.json");
+    let base = [
+        "remediate",
+        "--endpoint-url",
+        &moto.url,
+        "--region",
+        testing::REGION,
+        "--group-id",
+        &sg,
+    ];
+    let out = ward_aws(&base);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let plan = stdout(&out);
+    for expected in ["because restricted-ssh", "because restricted-common-ports"] {
+        assert!(plan.contains(expected), "{plan}");
+    }
+    let mut apply = base.to_vec();
+    apply.extend(["--apply", "--evidence", evidence.to_str().unwrap()]);
+    let out = ward_aws(&apply);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let after = block_on(async {
+        let c = testing::clients(&moto.url, testing::quick_retry()).await;
+        plant::ingress(&c, &sg).await
+    });
+    assert_eq!(
+        after,
+        [
+            ("tcp".to_string(), 20, 25, vec!["10.0.0.0/8".to_string()]),
+            ("tcp".to_string(), 443, 443, vec!["0.0.0.0/0".to_string()]),
+        ]
+    );
+    let out = ward_aws(&base);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+}
+
 /// Side doors (issue 25): an answer the SDK cannot parse, and an error answer that is not an
 /// AWS error, both carrying a secret. The failure is summarised (status, what to check) and
 /// the secret reaches neither stderr, nor the inventory file, nor `ward check`'s output.

@@ -337,7 +337,7 @@ pub fn call<'a>(
             )
         }
         B::Matches => Val::bool(regex_is_match(str_arg(b, a1)?, str_arg(b, a0)?)?),
-        B::Wildcard => Val::bool(wildcard_match(str_arg(b, a0)?, str_arg(b, a1)?)),
+        B::Wildcard => Val::bool(ward_iam::pattern::matches(str_arg(b, a0)?, str_arg(b, a1)?)),
         B::IsWorld => {
             let (_, prefix) = parse_cidr(str_arg(b, a0)?)?;
             Val::bool(prefix == 0)
@@ -390,25 +390,18 @@ pub fn call<'a>(
         B::Statements => statements(a0)?,
         B::ActionMatches => {
             let action = str_arg(b, a1)?;
-            Val::bool(patterns(a0)?.iter().any(|p| wildcard_match(p, action)))
+            Val::bool(
+                patterns(a0)?
+                    .iter()
+                    .any(|p| ward_iam::pattern::matches_action(p, action)),
+            )
         }
         B::Allows => {
-            let stmts = statements(a0)?;
-            let action = str_arg(b, a1)?;
-            let resource = str_arg(b, a2)?;
-            let mut allowed = false;
-            for s in stmts.elements().unwrap_or_default() {
-                let effect = crate::eval::field(&s, &std::sync::Arc::from("Effect"))?;
-                let applies = statement_applies(&s, action, resource)?;
-                if !applies {
-                    continue;
-                }
-                match effect.as_str() {
-                    Some("Deny") => return Ok(Val::bool(false)),
-                    Some("Allow") => allowed = true,
-                    _ => {}
-                }
-            }
+            let (action, resource) = (str_arg(b, a1)?, str_arg(b, a2)?);
+            let allowed =
+                ward_iam::policy::may_allow(&a0.to_json(), action, resource).map_err(|e| {
+                    EvalError(format!("allows: the policy document{}: {e}", at_path(a0)))
+                })?;
             Val::bool(allowed)
         }
         B::Now => match env.now {
@@ -564,36 +557,6 @@ fn protocol_name(p: &str) -> String {
     }
 }
 
-/// Glob match with `*` and `?`, case-insensitive (IAM semantics).
-pub fn wildcard_match(pattern: &str, text: &str) -> bool {
-    let p: Vec<char> = pattern.to_lowercase().chars().collect();
-    let t: Vec<char> = text.to_lowercase().chars().collect();
-    let (mut pi, mut ti) = (0usize, 0usize);
-    let mut star: Option<(usize, usize)> = None;
-    while ti < t.len() {
-        match p.get(pi) {
-            Some('*') => {
-                star = Some((pi, ti));
-                pi += 1;
-            }
-            Some(c) if *c == '?' || Some(c) == t.get(ti) => {
-                pi += 1;
-                ti += 1;
-            }
-            _ => match star {
-                Some((sp, st)) => {
-                    pi = sp + 1;
-                    ti = st + 1;
-                    star = Some((sp, st + 1));
-                }
-                None => return false,
-            },
-        }
-    }
-    p.get(pi..)
-        .is_some_and(|rest| rest.iter().all(|c| *c == '*'))
-}
-
 fn parse_cidr(text: &str) -> Result<(IpAddr, u8), EvalError> {
     let text = text.trim();
     let (addr, prefix) = match text.split_once('/') {
@@ -677,21 +640,6 @@ fn patterns(v: &Val<'_>) -> Result<Vec<String>, EvalError> {
             .map(|s| vec![s.to_string()])
             .ok_or_else(|| not_text(v)),
     }
-}
-
-fn statement_applies(s: &Val<'_>, action: &str, resource: &str) -> Result<bool, EvalError> {
-    let get = |k: &str| crate::eval::field(s, &std::sync::Arc::from(k));
-    let action_ok = match (get("Action")?, get("NotAction")?) {
-        (a, _) if !a.is_absent() => patterns(&a)?.iter().any(|p| wildcard_match(p, action)),
-        (_, n) if !n.is_absent() => !patterns(&n)?.iter().any(|p| wildcard_match(p, action)),
-        _ => false,
-    };
-    let resource_ok = match (get("Resource")?, get("NotResource")?) {
-        (r, _) if !r.is_absent() => patterns(&r)?.iter().any(|p| wildcard_match(p, resource)),
-        (_, n) if !n.is_absent() => !patterns(&n)?.iter().any(|p| wildcard_match(p, resource)),
-        _ => true,
-    };
-    Ok(action_ok && resource_ok)
 }
 
 /// A policy document's statements, with `Action`, `NotAction`, `Resource`, `NotResource`
@@ -779,15 +727,6 @@ mod tests {
         assert_eq!(t.to_string(), "2022-02-21T18:37:48Z");
         let t = super::parse_time("Dec 1, 2023 12:05:00 AM").unwrap();
         assert_eq!(t.to_string(), "2023-12-01T00:05:00Z");
-    }
-
-    #[test]
-    fn wildcards() {
-        assert!(wildcard_match("s3:*", "S3:GetObject"));
-        assert!(wildcard_match("*", "iam:PassRole"));
-        assert!(wildcard_match("s3:Get*Acl", "s3:GetBucketAcl"));
-        assert!(!wildcard_match("s3:Get*", "s3:PutObject"));
-        assert!(wildcard_match("ec2:Describe?pcs", "ec2:DescribeVpcs"));
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use serde::Deserialize;
 
-const SOURCE: &str = include_str!("../../data/iam-actions.json");
+const SOURCE: &str = include_str!("../data/iam-actions.json");
 
 /// One IAM action, e.g. `s3:GetObject`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -146,7 +146,7 @@ fn action_matches(pattern: &str, action: &IamAction) -> bool {
     if !wild(pattern) {
         return pattern == action.key;
     }
-    super::glob::matches(pattern, &action.key)
+    crate::pattern::matches(pattern, &action.key)
 }
 
 #[cfg(test)]

@@ -24,20 +24,15 @@
 //! Not considered: permission boundaries, session policies and SCPs; they can only narrow
 //! grants, so leaving them out over-reports, never under-reports.
 
-pub mod catalog;
-pub mod glob;
-pub mod policy;
-pub mod resource_policy;
-
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use serde_json::Value;
 use ward_model::{Inventory, Resource};
 
-pub use catalog::{ActionCatalog, IamAction};
-pub use policy::{Effect, Statement, StatementRef};
-pub use resource_policy::{Named, ResourcePolicy, account_of_arn};
+use crate::catalog::ActionCatalog;
+use crate::policy::{self, Effect, Statement, StatementRef};
+use crate::resource_policy::{Named, ResourcePolicy, account_of_arn};
 
 /// The first-level keys of `configuration` and `supplementaryConfiguration` the analysis
 /// reads: principals' names, groups and policies, managed policies' versions, the resource
@@ -161,7 +156,7 @@ pub fn targets(resource: &Resource) -> Vec<(&'static str, String)> {
 pub fn aws_managed_policies() -> &'static BTreeMap<String, Vec<Value>> {
     static POLICIES: OnceLock<BTreeMap<String, Vec<Value>>> = OnceLock::new();
     POLICIES.get_or_init(|| {
-        let doc: Value = serde_json::from_str(include_str!("../../data/aws-managed-policies.json"))
+        let doc: Value = serde_json::from_str(include_str!("../data/aws-managed-policies.json"))
             .unwrap_or(Value::Null);
         doc.get("policies")
             .and_then(Value::as_object)

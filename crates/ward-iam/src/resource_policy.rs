@@ -9,8 +9,8 @@
 use serde_json::Value;
 use ward_model::Resource;
 
-use super::catalog::ActionCatalog;
-use super::policy::{self, Effect, Statement, StatementRef};
+use crate::catalog::ActionCatalog;
+use crate::policy::{self, Effect, Statement, StatementRef};
 
 /// One entry of a statement's `Principal` (or `NotPrincipal`).
 #[derive(Debug, Clone, PartialEq, Eq)]

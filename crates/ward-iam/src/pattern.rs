@@ -7,16 +7,31 @@
 //! the pattern?). `covers` is sound but not complete: when it answers `false` for an exotic
 //! pair, the grant is kept — the stricter reading.
 
-/// True when `pattern` matches `text` exactly (`text` has no wildcards).
+//! IAM wildcard patterns: `*` matches any run of characters (none included), `?` exactly one.
+//!
+//! Two ways of comparing a pattern with a name, as AWS compares them:
+//! - [`matches`]: case-sensitive. ARNs in `Resource` / `NotResource`, `StringLike` condition
+//!   values, tag values, S3 event names.
+//! - [`matches_action`]: ASCII case-insensitive. IAM action names (`s3:getobject` is
+//!   `s3:GetObject`).
+//!
+//! Besides matching a name, the least-privilege analysis asks two questions about *sets* of
+//! ARNs written as patterns (`arn:aws:s3:::phi-data/*` is every object of the bucket):
+//! [`intersects`] (could one ARN be in both?) and [`covers`] (is every ARN of the target in
+//! the pattern?). `covers` is sound but not complete: when it answers `false` for an exotic
+//! pair, the grant is kept — the stricter reading.
+
+/// True when `pattern` matches `text`, case-sensitively (ARNs, condition and tag values).
 pub fn matches(pattern: &str, text: &str) -> bool {
-    let p: Vec<char> = pattern.chars().collect();
-    let t: Vec<char> = text.chars().collect();
-    run(&p, &t, |pc, tc| pc == '?' || pc == tc)
+    glob(pattern, text, |pc, tc| pc == '?' || pc == tc)
 }
 
-/// [`matches`], ignoring ASCII case (for action names).
-pub fn matches_ignore_case(pattern: &str, text: &str) -> bool {
-    matches(&pattern.to_ascii_lowercase(), &text.to_ascii_lowercase())
+/// True when `pattern` matches the action name `action`, ignoring ASCII case, as IAM
+/// compares action names.
+pub fn matches_action(pattern: &str, action: &str) -> bool {
+    glob(pattern, action, |pc, tc| {
+        pc == '?' || pc.eq_ignore_ascii_case(&tc)
+    })
 }
 
 /// True when some string matches both patterns.
@@ -77,48 +92,46 @@ pub fn intersects(a: &str, b: &str) -> bool {
 /// True when every string `target` matches is matched by `pattern`. Sound approximation:
 /// a `*` in the target can only be absorbed by a `*` of the pattern, a `?` by `?` or `*`.
 pub fn covers(pattern: &str, target: &str) -> bool {
-    let p: Vec<char> = pattern.chars().collect();
-    let t: Vec<char> = target.chars().collect();
-    run(&p, &t, |pc, tc| match tc {
+    glob(pattern, target, |pc, tc| match tc {
         '*' => false,
         '?' => pc == '?',
         _ => pc == '?' || pc == tc,
     })
 }
 
-/// Glob matching of `p` against `t` where `p`'s `*` absorbs any characters of `t` and
-/// `single` decides whether one pattern character matches one text character.
-fn run(p: &[char], t: &[char], single: impl Fn(char, char) -> bool) -> bool {
-    let (n, m) = (p.len(), t.len());
-    // reach[j]: p[..i] can produce t[..j]; rolled over i.
-    let mut reach = vec![false; m + 1];
-    if let Some(first) = reach.first_mut() {
-        *first = true;
-    }
-    for i in 0..n {
-        let pc = p.get(i).copied().unwrap_or('\0');
-        let mut next = vec![false; m + 1];
-        if pc == '*' {
-            let mut any = false;
-            for j in 0..=m {
-                any = any || reach.get(j).copied().unwrap_or(false);
-                if let Some(c) = next.get_mut(j) {
-                    *c = any;
-                }
+/// Matches `pattern` against `text` where a `*` of the pattern absorbs any run of `text`'s
+/// characters and `single` decides whether one other pattern character matches one text
+/// character. Greedy with one backtrack point (the last `*`): linear for the patterns
+/// policies hold, at worst `pattern × text` steps, and it allocates only the two character
+/// lists.
+fn glob(pattern: &str, text: &str, single: impl Fn(char, char) -> bool) -> bool {
+    let p: Vec<char> = pattern.chars().collect();
+    let t: Vec<char> = text.chars().collect();
+    let (mut pi, mut ti) = (0usize, 0usize);
+    // The last `*` seen and the text position it has absorbed up to.
+    let mut star: Option<(usize, usize)> = None;
+    while ti < t.len() {
+        match (p.get(pi), t.get(ti)) {
+            (Some('*'), _) => {
+                star = Some((pi, ti));
+                pi += 1;
             }
-        } else {
-            for j in 0..m {
-                if reach.get(j).copied().unwrap_or(false)
-                    && t.get(j).is_some_and(|tc| single(pc, *tc))
-                    && let Some(c) = next.get_mut(j + 1)
-                {
-                    *c = true;
-                }
+            (Some(pc), Some(tc)) if single(*pc, *tc) => {
+                pi += 1;
+                ti += 1;
             }
+            _ => match star {
+                Some((sp, st)) => {
+                    pi = sp + 1;
+                    ti = st + 1;
+                    star = Some((sp, st + 1));
+                }
+                None => return false,
+            },
         }
-        reach = next;
     }
-    reach.get(m).copied().unwrap_or(false)
+    p.get(pi..)
+        .is_some_and(|rest| rest.iter().all(|c| *c == '*'))
 }
 
 #[cfg(test)]
@@ -131,7 +144,19 @@ mod tests {
         assert!(!matches("s3:Get*", "s3:PutObject"));
         assert!(matches("*", ""));
         assert!(matches("s3:?etObject", "s3:GetObject"));
-        assert!(matches_ignore_case("S3:getobject", "s3:GetObject"));
+        assert!(matches_action("S3:getobject", "s3:GetObject"));
+        assert!(matches_action("s3:get*", "s3:GetObject"));
+        assert!(matches_action("s3:*", "S3:GetObject"));
+        assert!(matches_action("s3:Get*Acl", "s3:GetBucketAcl"));
+        assert!(matches_action("ec2:Describe?pcs", "ec2:DescribeVpcs"));
+        assert!(!matches_action("s3:Get*", "s3:PutObject"));
+        // ARNs and condition values keep their case, as AWS compares them.
+        assert!(!matches("arn:aws:s3:::Logs/*", "arn:aws:s3:::logs/a"));
+        assert!(matches("a*b*c", "axxbyyc"));
+        assert!(!matches("a*b*c", "axxbyy"));
+        assert!(matches("**", "x"));
+        assert!(matches("", ""));
+        assert!(!matches("", "x"));
         assert!(!matches("s3:GetObject", "s3:GetObjectAcl"));
     }
 

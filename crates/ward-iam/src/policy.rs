@@ -4,8 +4,8 @@ use serde_json::Value;
 
 use std::sync::Arc;
 
-use super::catalog::{ActionCatalog, ActionSet};
-use super::glob;
+use crate::catalog::{ActionCatalog, ActionSet};
+use crate::pattern;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Effect {
@@ -129,31 +129,85 @@ pub fn parse_statements(
         .collect()
 }
 
-fn parse_statement(
-    s: &Value,
-    index: usize,
-    catalog: &ActionCatalog,
-    source: &StatementRef,
-) -> Result<Statement, String> {
-    let sid = s.get("Sid").and_then(Value::as_str).map(str::to_string);
-    let at = match &sid {
+/// A statement's elements as written, their shapes checked: what the least-privilege
+/// analysis ([`Statement`]) and a single request's decision ([`may_allow`]) both read.
+#[derive(Debug, Clone)]
+pub struct Elements {
+    pub index: usize,
+    pub sid: Option<String>,
+    pub effect: Effect,
+    /// `Action` or `NotAction`, the patterns in lower case (actions compare case-insensitively).
+    pub actions: ActionSet,
+    /// `Resource` or `NotResource`; `None` when the statement has neither (a role's trust
+    /// policy, whose resource is the role).
+    pub resources: Option<Patterns>,
+    /// The statement has a non-null `Condition`.
+    pub conditional: bool,
+}
+
+impl Elements {
+    /// `statement 2 (Sid "Logs")`: where a problem is, for messages.
+    pub fn describe(&self) -> String {
+        describe_statement(self.index, self.sid.as_deref())
+    }
+
+    /// True when the statement names `action` (through `Action`, or `NotAction` not
+    /// excluding it) and `resource` (no resource element: every resource).
+    pub fn applies_to(&self, action: &str, resource: &str) -> bool {
+        let named = self
+            .actions
+            .patterns
+            .iter()
+            .any(|p| pattern::matches_action(p, action));
+        let resource_named = |p: &Vec<String>| p.iter().any(|p| pattern::matches(p, resource));
+        let resource_ok = match &self.resources {
+            None => true,
+            Some(Patterns::Listed(p)) => resource_named(p),
+            Some(Patterns::AllBut(p)) => !resource_named(p),
+        };
+        named != self.actions.all_but && resource_ok
+    }
+}
+
+fn describe_statement(index: usize, sid: Option<&str>) -> String {
+    match sid {
         Some(sid) => format!("statement {index} (Sid \"{sid}\")"),
         None => format!("statement {index}"),
-    };
+    }
+}
+
+/// Reads statement number `index` of a policy. A shape IAM would reject (no `Effect`, both
+/// or neither of `Action` and `NotAction`, both `Resource` and `NotResource`, an element that
+/// is not a string or a list of strings) is an `Err` naming the statement and element.
+pub fn read_elements(s: &Value, index: usize) -> Result<Elements, String> {
+    let sid = s.get("Sid").and_then(Value::as_str).map(str::to_string);
+    let at = describe_statement(index, sid.as_deref());
+    if !s.is_object() {
+        return Err(format!("{at} is not an object: {s}"));
+    }
     let effect = match s.get("Effect").and_then(Value::as_str) {
         Some("Allow") => Effect::Allow,
         Some("Deny") => Effect::Deny,
-        other => return Err(format!("{at}: `Effect` is {other:?}, not Allow or Deny")),
+        _ => {
+            return Err(match s.get("Effect") {
+                Some(v) => format!("{at}: `Effect` is {v}, not \"Allow\" or \"Deny\""),
+                None => format!("{at}: has no `Effect`"),
+            });
+        }
+    };
+    let element = |name: &str, v: &Value| {
+        strings(v)
+            .ok_or_else(|| format!("{at}: `{name}` is {v}, not a string or a list of strings"))
     };
     let lower = |v: Vec<String>| v.into_iter().map(|p| p.to_ascii_lowercase()).collect();
-    let action_set = match (s.get("Action"), s.get("NotAction")) {
+    let actions = match (s.get("Action"), s.get("NotAction")) {
         (Some(a), None) => ActionSet {
             all_but: false,
-            patterns: lower(strings(a).ok_or(format!("{at}: unreadable `Action`"))?),
+            patterns: lower(element("Action", a)?),
         },
         (None, Some(a)) => ActionSet {
             all_but: true,
-            patterns: lower(strings(a).ok_or(format!("{at}: unreadable `NotAction`"))?),
+            patterns: lower(element("NotAction", a)?),
         },
         _ => {
             return Err(format!(
@@ -162,37 +216,75 @@ fn parse_statement(
         }
     };
     let resources = match (s.get("Resource"), s.get("NotResource")) {
-        (Some(r), None) => {
-            Patterns::Listed(strings(r).ok_or(format!("{at}: unreadable `Resource`"))?)
-        }
-        (None, Some(r)) => {
-            Patterns::AllBut(strings(r).ok_or(format!("{at}: unreadable `NotResource`"))?)
-        }
-        _ => {
-            return Err(format!(
-                "{at}: needs exactly one of `Resource` and `NotResource`"
-            ));
+        (Some(r), None) => Some(Patterns::Listed(element("Resource", r)?)),
+        (None, Some(r)) => Some(Patterns::AllBut(element("NotResource", r)?)),
+        (None, None) => None,
+        (Some(_), Some(_)) => {
+            return Err(format!("{at}: has both `Resource` and `NotResource`"));
         }
     };
-    let actions = catalog.resolve(&action_set);
+    Ok(Elements {
+        index,
+        sid,
+        effect,
+        actions,
+        resources,
+        conditional: s.get("Condition").is_some_and(|c| !c.is_null()),
+    })
+}
+
+/// Whether a policy document may allow `action` on `resource`: some statement that applies
+/// allows it and no unconditional statement that applies denies it. A conditional `Allow`
+/// counts as allowing and a conditional `Deny` denies nothing (conditions are not
+/// evaluated: Ward over-approximates access, the same reading as the least-privilege
+/// analysis). A statement Ward cannot read is an `Err`.
+pub fn may_allow(doc: &Value, action: &str, resource: &str) -> Result<bool, String> {
+    let mut allowed = false;
+    for (i, s) in statement_values(doc)?.into_iter().enumerate() {
+        let e = read_elements(s, i)?;
+        if !e.applies_to(action, resource) {
+            continue;
+        }
+        match e.effect {
+            Effect::Deny if !e.conditional => return Ok(false),
+            Effect::Deny => {}
+            Effect::Allow => allowed = true,
+        }
+    }
+    Ok(allowed)
+}
+
+fn parse_statement(
+    s: &Value,
+    index: usize,
+    catalog: &ActionCatalog,
+    source: &StatementRef,
+) -> Result<Statement, String> {
+    let e = read_elements(s, index)?;
+    let Some(resources) = e.resources else {
+        return Err(format!(
+            "{}: needs exactly one of `Resource` and `NotResource`",
+            e.describe()
+        ));
+    };
+    let actions = catalog.resolve(&e.actions);
     let has_variable = match &resources {
         Patterns::Listed(p) | Patterns::AllBut(p) => p.iter().any(|p| p.contains("${")),
     };
-    let conditional = s.get("Condition").is_some_and(|c| !c.is_null())
-        || (effect == Effect::Deny && has_variable);
+    let conditional = e.conditional || (e.effect == Effect::Deny && has_variable);
     // A policy variable stands for any value: `*` (only matters for Allow, see above).
     let resources = match resources {
         Patterns::Listed(p) => Patterns::Listed(p.iter().map(|p| devariable(p)).collect()),
         Patterns::AllBut(p) => Patterns::AllBut(p.iter().map(|p| devariable(p)).collect()),
     };
     Ok(Statement {
-        effect,
+        effect: e.effect,
         actions,
         resources,
         conditional,
         source: StatementRef {
             index,
-            sid,
+            sid: e.sid,
             ..source.clone()
         },
     })
@@ -224,10 +316,10 @@ impl Statement {
         match &self.resources {
             Patterns::Listed(p) => targets
                 .iter()
-                .any(|t| p.iter().any(|p| glob::intersects(p, t))),
+                .any(|t| p.iter().any(|p| pattern::intersects(p, t))),
             Patterns::AllBut(p) => targets
                 .iter()
-                .any(|t| !p.iter().any(|p| glob::covers(p, t))),
+                .any(|t| !p.iter().any(|p| pattern::covers(p, t))),
         }
     }
 
@@ -237,10 +329,12 @@ impl Statement {
             return false;
         }
         match &self.resources {
-            Patterns::Listed(p) => targets.iter().all(|t| p.iter().any(|p| glob::covers(p, t))),
+            Patterns::Listed(p) => targets
+                .iter()
+                .all(|t| p.iter().any(|p| pattern::covers(p, t))),
             Patterns::AllBut(p) => targets
                 .iter()
-                .all(|t| !p.iter().any(|p| glob::intersects(p, t))),
+                .all(|t| !p.iter().any(|p| pattern::intersects(p, t))),
         }
     }
 }
