@@ -132,7 +132,7 @@ ward remediate --group-id sg-0123 --apply --evidence remediation.json")]
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {
+    cmd::exit_code(match cli.command {
         Command::Check(args) => cmd::check::check(args),
         Command::Controls(args) => cmd::controls::controls(args),
         Command::Report(args) => cmd::report::report(args),
@@ -146,5 +146,5 @@ fn main() -> ExitCode {
         Command::ConfigRule(args) => cmd::config_rule::config_rule(args),
         Command::Remediate(args) => cmd::remediate::remediate(args),
         Command::Cedar(command) => cmd::cedar::cedar(command),
-    }
+    })
 }

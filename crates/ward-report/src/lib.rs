@@ -12,6 +12,7 @@
 pub mod controls;
 pub mod csv;
 pub mod explain;
+pub mod format;
 pub mod html;
 pub mod junit;
 pub mod markdown;

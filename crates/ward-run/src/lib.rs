@@ -6,6 +6,7 @@
 pub mod aws;
 pub mod backends;
 pub mod cedar;
+pub mod evidence;
 pub mod plugins;
 pub mod rule_tests;
 pub mod run;
@@ -88,6 +89,24 @@ pub fn load_catalogue(
         )
         .map_err(|e| e.to_string()),
     }
+}
+
+/// The per-citation report of a findings document, counting the rules the run ran (as
+/// `ward controls --findings` and the evidence bundle do).
+pub fn controls_report(
+    catalogue: &CitationCatalogue,
+    controls: &backends::ControlSet,
+    doc: &ward_report::FindingsDocument,
+) -> ward_report::controls::ControlsReport {
+    let ran: std::collections::BTreeSet<&str> = doc
+        .summary
+        .by_rule
+        .iter()
+        .map(|r| r.rule.as_str())
+        .collect();
+    let mut rules = rule_citations(controls.rules());
+    rules.retain(|r| ran.contains(r.rule.as_str()));
+    ward_report::controls::ControlsReport::build(catalogue, &rules, doc)
 }
 
 /// Each rule with its title and citations.

@@ -1,20 +1,17 @@
 //! `ward bundle` (from a saved result) and `ward check --bundle`: the evidence bundle
 //! (`docs/evidence-bundle.md`, crate `ward-bundle`).
 
-use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 
+use ward_bundle::Parameters;
 use ward_bundle::keys::{self, SigningKey};
-use ward_bundle::{Evidence, InputFile, Parameters, rule_sources_relative};
-use ward_model::{FieldNeeds, Inventory};
-use ward_report::FindingsDocument;
-use ward_report::controls::ControlsReport;
-use ward_run::backends::{ControlSet, LoadOptions};
-use ward_run::{import_inputs_for, load_catalogue, parse_param_overrides, rule_citations};
+use ward_model::FieldNeeds;
+use ward_run::backends::LoadOptions;
+use ward_run::evidence::{BundleRequest, build_bundle};
+use ward_run::{import_inputs_for, parse_param_overrides};
 
 use super::controls::read_findings;
-use super::{RunArgs, VERSION};
+use super::{Exit, Failed, Outcome, RunArgs, VERSION, fail};
 
 /// The bundle flags of `ward check`.
 #[derive(clap::Args)]
@@ -61,98 +58,39 @@ pub(crate) struct BundleArgs {
     pub(crate) no_snapshot: bool,
 }
 
-/// Reads a signing key file, reporting a problem as exit code 2.
-pub(crate) fn read_sign_key(path: Option<&Path>) -> Result<Option<SigningKey>, ExitCode> {
+/// Reads a signing key file; a problem is reported.
+pub(crate) fn read_sign_key(path: Option<&Path>) -> Result<Option<SigningKey>, Failed> {
     let Some(path) = path else {
         return Ok(None);
     };
     let text = std::fs::read_to_string(path).map_err(|e| {
-        eprintln!(
-            "error: cannot read the signing key `{}`: {e}",
+        fail(format!(
+            "cannot read the signing key `{}`: {e}",
             path.display()
-        );
-        ExitCode::from(2)
+        ))
     })?;
     keys::read_private_key(&text, &path.display().to_string())
         .map(Some)
         .map_err(|e| {
-            eprintln!("error: {e}");
+            let failed = fail(e);
             eprintln!("  help: make a key pair with `ward keygen --out KEY`");
-            ExitCode::from(2)
+            failed
         })
 }
 
-/// What a bundle is made from, whichever command makes it.
-pub(crate) struct BundleSource<'a> {
-    pub(crate) out: &'a Path,
-    pub(crate) doc: &'a FindingsDocument,
-    pub(crate) controls: &'a ControlSet,
-    /// The rule directories (where the citation catalogue is looked for).
-    pub(crate) policies: &'a [PathBuf],
-    pub(crate) citations: Option<&'a Path>,
-    pub(crate) inventory: Option<&'a Inventory>,
-    pub(crate) no_snapshot: bool,
-    pub(crate) input_files: Vec<PathBuf>,
-    pub(crate) waiver_files: &'a [PathBuf],
-    pub(crate) parameters: Option<Parameters>,
-    pub(crate) key: Option<&'a SigningKey>,
-}
-
-/// Builds and writes the bundle; a problem is reported and becomes exit code 2.
-pub(crate) fn write_bundle(src: BundleSource) -> Result<(), ExitCode> {
-    let fail = |message: String| {
-        eprintln!("error: {message}");
-        ExitCode::from(2)
-    };
-    let catalogue = load_catalogue(src.policies, src.citations).map_err(fail)?;
-    // The per-citation report counts the rules the result ran (as `ward controls --findings`).
-    let ran: BTreeSet<&str> = src
-        .doc
-        .summary
-        .by_rule
-        .iter()
-        .map(|r| r.rule.as_str())
-        .collect();
-    let mut rules = rule_citations(src.controls.rules());
-    rules.retain(|r| ran.contains(r.rule.as_str()));
-    let controls = ControlsReport::build(&catalogue, &rules, src.doc);
-    let hash_all = |paths: &[PathBuf]| -> Result<Vec<InputFile>, ExitCode> {
-        paths
-            .iter()
-            .map(|p| InputFile::read(p).map_err(|e| fail(e.to_string())))
-            .collect()
-    };
-    let inputs = hash_all(&src.input_files)?;
-    let waiver_files = hash_all(src.waiver_files)?;
-    let evidence = Evidence {
-        ward_version: VERSION,
-        doc: src.doc,
-        controls: &controls,
-        rules: rule_sources_relative(src.controls.sources()),
-        inputs,
-        inventory: if src.no_snapshot {
-            None
-        } else {
-            src.inventory.map(Inventory::to_snapshot)
-        },
-        waiver_files,
-        parameters: src.parameters,
-        inventory_left_out: Some(if src.no_snapshot {
-            "--no-snapshot was given".into()
-        } else {
-            "no --snapshot was given".into()
-        }),
-    };
-    let bytes = ward_bundle::build(&evidence, src.key).map_err(|e| fail(e.to_string()))?;
-    std::fs::write(src.out, &bytes)
-        .map_err(|e| fail(format!("cannot write `{}`: {e}", src.out.display())))?;
-    let signed = match src.key {
+/// Builds the bundle and writes it to `out`; a problem is reported.
+pub(crate) fn write_bundle(out: &Path, req: BundleRequest) -> Result<(), Failed> {
+    let key = req.key;
+    let bytes = build_bundle(req).map_err(fail)?;
+    std::fs::write(out, &bytes)
+        .map_err(|e| fail(format!("cannot write `{}`: {e}", out.display())))?;
+    let signed = match key {
         Some(k) => format!("signed by {}", keys::fingerprint(&k.verifying_key())),
         None => "not signed".into(),
     };
     eprintln!(
         "wrote the evidence bundle `{}` ({} bytes, {signed})",
-        src.out.display(),
+        out.display(),
         bytes.len()
     );
     Ok(())
@@ -175,26 +113,14 @@ pub(crate) fn run_parameters(args: &RunArgs) -> Parameters {
     }
 }
 
-/// `ward bundle`: exit 0 when the bundle was written, 2 otherwise.
-pub(crate) fn bundle(args: BundleArgs) -> ExitCode {
-    let key = match read_sign_key(args.sign_key.as_deref()) {
-        Ok(k) => k,
-        Err(code) => return code,
-    };
-    let doc = match read_findings(&args.findings) {
-        Ok(doc) => doc,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    let controls = match super::load_controls(&LoadOptions {
+/// `ward bundle`: clean when the bundle was written.
+pub(crate) fn bundle(args: BundleArgs) -> Outcome {
+    let key = read_sign_key(args.sign_key.as_deref())?;
+    let doc = read_findings(&args.findings).map_err(fail)?;
+    let controls = super::load_controls(&LoadOptions {
         policies: args.policies.clone(),
         ..LoadOptions::default()
-    }) {
-        Ok(c) => c,
-        Err(code) => return code,
-    };
+    })?;
     let (inventory, input_files) = if args.snapshots.is_empty() {
         (None, Vec::new())
     } else {
@@ -210,8 +136,7 @@ pub(crate) fn bundle(args: BundleArgs) -> ExitCode {
                     eprintln!("{:?}", miette::Report::new(d.clone()));
                 }
             }
-            eprintln!("error: some input could not be read; no bundle was written");
-            return ExitCode::from(2);
+            return Err(fail("some input could not be read; no bundle was written"));
         }
         let files = report
             .files
@@ -220,21 +145,21 @@ pub(crate) fn bundle(args: BundleArgs) -> ExitCode {
             .collect();
         (Some(inventory), files)
     };
-    let written = write_bundle(BundleSource {
-        out: &args.out,
-        doc: &doc,
-        controls: &controls,
-        policies: &args.policies,
-        citations: args.citations.as_deref(),
-        inventory: inventory.as_ref(),
-        no_snapshot: args.no_snapshot,
-        input_files,
-        waiver_files: &args.waivers,
-        parameters: None,
-        key: key.as_ref(),
-    });
-    match written {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(code) => code,
-    }
+    write_bundle(
+        &args.out,
+        BundleRequest {
+            doc: &doc,
+            controls: &controls,
+            policies: &args.policies,
+            citations: args.citations.as_deref(),
+            inventory: inventory.as_ref(),
+            no_snapshot: args.no_snapshot,
+            input_files,
+            waiver_files: &args.waivers,
+            parameters: None,
+            key: key.as_ref(),
+            ward_version: VERSION,
+        },
+    )?;
+    Ok(Exit::Clean)
 }

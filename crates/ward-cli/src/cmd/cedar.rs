@@ -1,9 +1,10 @@
 //! `ward cedar`: the Cedar backend's own commands (`ward cedar schema`).
 
 use std::io::Write as _;
-use std::process::ExitCode;
 
 use ward_cedar::WardSchema;
+
+use super::{Exit, Outcome, fail};
 
 /// What `ward cedar` does.
 #[derive(clap::Subcommand)]
@@ -25,31 +26,18 @@ pub(crate) enum SchemaFormat {
     Json,
 }
 
-pub(crate) fn cedar(command: CedarCommand) -> ExitCode {
+pub(crate) fn cedar(command: CedarCommand) -> Outcome {
     match command {
         CedarCommand::Schema { format } => {
-            let schema = match WardSchema::builtin() {
-                Ok(s) => s,
-                Err(e) => {
-                    eprintln!("error: the Cedar schema could not be built: {e}");
-                    return ExitCode::from(2);
-                }
-            };
+            let schema = WardSchema::builtin()
+                .map_err(|e| fail(format!("the Cedar schema could not be built: {e}")))?;
             let text = match format {
-                SchemaFormat::Json => Ok(schema.to_json_string()),
-                SchemaFormat::Cedar => schema.to_cedarschema(),
+                SchemaFormat::Json => schema.to_json_string(),
+                SchemaFormat::Cedar => schema.to_cedarschema().map_err(fail)?,
             };
-            match text {
-                Ok(t) => {
-                    // A closed pipe (`| head`) is not an error worth a panic.
-                    let _ = writeln!(std::io::stdout().lock(), "{}", t.trim_end());
-                    ExitCode::SUCCESS
-                }
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    ExitCode::from(2)
-                }
-            }
+            // A closed pipe (`| head`) is not an error worth a panic.
+            let _ = writeln!(std::io::stdout().lock(), "{}", text.trim_end());
+            Ok(Exit::Clean)
         }
     }
 }

@@ -1,16 +1,14 @@
 //! `ward check`: evaluate the rules over the inventory and print the findings.
 
 use std::path::PathBuf;
-use std::process::ExitCode;
 use std::time::Instant;
 
-use clap::builder::EnumValueParser;
+use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::error::ErrorKind;
-use clap::{Arg, ArgAction, ArgMatches, FromArgMatches, ValueEnum};
-use ward_report::rule_info::RuleInfo;
-use ward_report::{FindingsDocument, render_text};
+use clap::{Arg, ArgAction, ArgMatches, FromArgMatches};
+use ward_report::format::{Format, TextOptions, WriteError};
 
-use super::{Run, RunArgs, color_enabled, run, run_exit_code, write_stdout};
+use super::{Failed, Outcome, Run, RunArgs, color_enabled, fail, run, run_outcome};
 
 #[derive(clap::Args)]
 pub(crate) struct CheckArgs {
@@ -25,24 +23,6 @@ pub(crate) struct CheckArgs {
     pub(crate) bundle: super::bundle::BundleFlags,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub(crate) enum Format {
-    Text,
-    Json,
-    Sarif,
-    Junit,
-    Csv,
-    Markdown,
-}
-
-impl Format {
-    fn name(self) -> String {
-        self.to_possible_value()
-            .map(|v| v.get_name().to_string())
-            .unwrap_or_default()
-    }
-}
-
 /// The `--format`/`--output` pairs of a run, in command-line order: each `--output FILE`
 /// belongs to the `--format` before it; a format without one goes to standard output.
 pub(crate) struct Outputs {
@@ -55,7 +35,10 @@ impl clap::Args for Outputs {
             Arg::new("format")
                 .long("format")
                 .value_name("FORMAT")
-                .value_parser(EnumValueParser::<Format>::new())
+                .value_parser(
+                    PossibleValuesParser::new(Format::ALL.map(Format::name))
+                        .try_map(|name| Format::from_name(&name).ok_or("unknown format")),
+                )
                 .action(ArgAction::Append)
                 .help("Output format (default: text); repeat it, each with its own --output"),
         )
@@ -107,7 +90,7 @@ impl FromArgMatches for Outputs {
         if pairs.is_empty() {
             pairs.push((Format::Text, None));
         }
-        let to_stdout: Vec<String> = pairs
+        let to_stdout: Vec<&str> = pairs
             .iter()
             .filter(|(_, o)| o.is_none())
             .map(|(f, _)| f.name())
@@ -145,28 +128,8 @@ fn indexed<T: Clone + Send + Sync + 'static>(m: &ArgMatches, id: &str) -> Vec<(u
     }
 }
 
-fn render(
-    format: Format,
-    doc: &FindingsDocument,
-    rules: &[RuleInfo],
-    color: bool,
-    verbose: bool,
-) -> Result<String, String> {
-    Ok(match format {
-        Format::Json => doc.to_json(),
-        Format::Text => render_text(doc, color, verbose),
-        Format::Sarif => ward_report::sarif::render_sarif(doc, rules),
-        Format::Junit => ward_report::junit::render_junit(doc, rules),
-        Format::Csv => ward_report::csv::render_csv(doc).map_err(|e| e.to_string())?,
-        Format::Markdown => ward_report::markdown::render_markdown(doc, rules),
-    })
-}
-
-pub(crate) fn check(args: CheckArgs) -> ExitCode {
-    let sign_key = match super::bundle::read_sign_key(args.bundle.sign_key.as_deref()) {
-        Ok(k) => k,
-        Err(code) => return code,
-    };
+pub(crate) fn check(args: CheckArgs) -> Outcome {
+    let sign_key = super::bundle::read_sign_key(args.bundle.sign_key.as_deref())?;
     let Run {
         doc,
         input_errors,
@@ -175,78 +138,57 @@ pub(crate) fn check(args: CheckArgs) -> ExitCode {
         input_files,
         timings,
         started,
-    } = match run(&args.run) {
-        Ok(run) => run,
-        Err(code) => return code,
-    };
+    } = run(&args.run)?;
     if let Some(out) = &args.bundle.bundle {
-        let written = super::bundle::write_bundle(super::bundle::BundleSource {
+        let written = super::bundle::write_bundle(
             out,
-            doc: &doc,
-            controls: &controls,
-            policies: &args.run.policies,
-            citations: None,
-            inventory: Some(&inventory),
-            no_snapshot: args.bundle.no_snapshot,
-            input_files: input_files.iter().map(std::path::PathBuf::from).collect(),
-            waiver_files: &args.run.waivers,
-            parameters: Some(super::bundle::run_parameters(&args.run)),
-            key: sign_key.as_ref(),
-        });
-        if let Err(code) = written {
-            return code;
-        }
+            ward_run::evidence::BundleRequest {
+                doc: &doc,
+                controls: &controls,
+                policies: &args.run.policies,
+                citations: None,
+                inventory: Some(&inventory),
+                no_snapshot: args.bundle.no_snapshot,
+                input_files: input_files.iter().map(std::path::PathBuf::from).collect(),
+                waiver_files: &args.run.waivers,
+                parameters: Some(super::bundle::run_parameters(&args.run)),
+                key: sign_key.as_ref(),
+                ward_version: super::VERSION,
+            },
+        );
+        written?;
     }
     let rules = controls.rules();
     let output_started = Instant::now();
     for (format, output) in &args.outputs.pairs {
-        if *format == Format::Json {
-            // Written as it is serialized: the findings of a large estate are hundreds of
-            // megabytes of JSON, not worth holding twice.
-            let written = match output {
-                Some(path) => std::fs::File::create(path).and_then(|f| doc.write_json(f)),
-                None => doc.write_json(std::io::stdout().lock()),
-            };
-            match (written, output) {
-                (Ok(()), _) => {}
-                (Err(e), Some(path)) => {
-                    eprintln!("error: cannot write `{}`: {e}", path.display());
-                    return ExitCode::from(2);
-                }
-                (Err(_), None) => return ExitCode::from(2),
-            }
-            continue;
-        }
-        let color = output.is_none() && color_enabled();
-        let text = match render(*format, &doc, rules, color, args.verbose) {
-            Ok(text) => text,
-            Err(e) => {
-                eprintln!("error: {e}");
-                return ExitCode::from(2);
-            }
+        let text = TextOptions {
+            color: output.is_none() && color_enabled(),
+            verbose: args.verbose,
         };
-        match output {
-            Some(path) => {
-                if let Err(e) = std::fs::write(path, text) {
-                    eprintln!("error: cannot write `{}`: {e}", path.display());
-                    return ExitCode::from(2);
-                }
+        let written = match output {
+            Some(path) => std::fs::File::create(path)
+                .map_err(WriteError::Io)
+                .and_then(|mut file| format.write(&doc, rules, text, &mut file)),
+            None => format.write(&doc, rules, text, &mut std::io::stdout().lock()),
+        };
+        match (written, output) {
+            (Ok(()), _) => {}
+            (Err(WriteError::Csv(e)), _) => return Err(fail(e)),
+            (Err(e), Some(path)) => {
+                return Err(fail(format!("cannot write `{}`: {e}", path.display())));
             }
-            None => {
-                if let Err(code) = write_stdout(&text) {
-                    return code;
-                }
-            }
+            // Standard output closed (a pipe to `head`): nothing to say it on.
+            (Err(_), None) => return Err(Failed),
         }
     }
     if let Some(timings) = &timings {
         timings.record("output", output_started.elapsed());
     }
     Run::print_timings(timings.as_deref(), started);
-    let code = run_exit_code(input_errors, &doc);
+    let outcome = run_outcome(input_errors, &doc);
     // The process ends with this command: freeing the inventory and the findings one
     // allocation at a time would only add to its run time (a tenth of it on large snapshots).
     std::mem::forget(inventory);
     std::mem::forget(doc);
-    code
+    outcome
 }

@@ -2,11 +2,12 @@
 //! and write it as a Ward inventory file for `ward check`.
 
 use std::path::PathBuf;
-use std::process::ExitCode;
 use std::time::Duration;
 
 use ward_aws::collect::{CollectOptions, collect as collect_live};
 use ward_aws::{AwsOptions, Clients, RetryPolicy};
+
+use super::{Exit, Outcome, fail};
 
 /// How to reach AWS: shared by `collect`, `config-rule` and `remediate`.
 #[derive(clap::Args, Clone, Default)]
@@ -71,7 +72,7 @@ pub(crate) enum SourceKind {
 
 /// Exit codes: 0 complete, 1 written but partial (some call failed after its retries), 2
 /// nothing written.
-pub(crate) fn collect(args: CollectArgs) -> ExitCode {
+pub(crate) fn collect(args: CollectArgs) -> Outcome {
     let all = args.sources.is_empty();
     let has = |k: SourceKind| all || args.sources.contains(&k);
     let options = CollectOptions {
@@ -82,35 +83,18 @@ pub(crate) fn collect(args: CollectArgs) -> ExitCode {
         resource_types: args.resource_types.clone(),
         progress: !args.quiet,
     };
-    let runtime = match ward_aws::runtime() {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    let collection = runtime.block_on(async {
-        let clients = Clients::load(&args.aws.options()).await?;
-        Ok::<_, ward_aws::AwsError>(collect_live(&clients, &options).await)
-    });
-    let collection = match collection {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    let text = match serde_json::to_string_pretty(&collection.to_document()) {
-        Ok(t) => t + "\n",
-        Err(e) => {
-            eprintln!("error: cannot write the inventory: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    if let Err(e) = std::fs::write(&args.out, text) {
-        eprintln!("error: cannot write `{}`: {e}", args.out.display());
-        return ExitCode::from(2);
-    }
+    let runtime = ward_aws::runtime().map_err(fail)?;
+    let collection = runtime
+        .block_on(async {
+            let clients = Clients::load(&args.aws.options()).await?;
+            Ok::<_, ward_aws::AwsError>(collect_live(&clients, &options).await)
+        })
+        .map_err(fail)?;
+    let text = serde_json::to_string_pretty(&collection.to_document())
+        .map_err(|e| fail(format!("cannot write the inventory: {e}")))?
+        + "\n";
+    std::fs::write(&args.out, text)
+        .map_err(|e| fail(format!("cannot write `{}`: {e}", args.out.display())))?;
     eprintln!(
         "collected {} resource(s) from {} in {} into `{}`",
         collection.resources.len(),
@@ -118,15 +102,13 @@ pub(crate) fn collect(args: CollectArgs) -> ExitCode {
         collection.region,
         args.out.display()
     );
-    if collection.is_complete() {
-        ExitCode::SUCCESS
-    } else {
+    if !collection.is_complete() {
         eprintln!(
             "error: the inventory is PARTIAL: {} call(s) failed after retries (listed above and in `collection.problems`)",
             collection.problems.len()
         );
-        ExitCode::from(1)
     }
+    Ok(Exit::flagged_if(!collection.is_complete()))
 }
 
 /// A retry policy for tests and replays that must not wait long.

@@ -2,13 +2,13 @@
 //! the `PutEvaluations` shape, and with `--put` send them (docs/aws.md).
 
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use ward_aws::Clients;
 use ward_aws::config_rule::{self, RuleEvent};
 use ward_run::backends::LoadOptions;
 
 use super::collect::AwsArgs;
+use super::{Exit, Outcome, fail};
 
 #[derive(clap::Args)]
 pub(crate) struct ConfigRuleArgs {
@@ -40,41 +40,21 @@ pub(crate) enum EvalFormat {
 
 /// Exit codes: 0 nothing non-compliant, 1 some evaluation is NON_COMPLIANT, 2 the event,
 /// the rules or AWS failed (nothing, or not everything, was sent).
-pub(crate) fn config_rule(args: ConfigRuleArgs) -> ExitCode {
-    let controls = match super::load_controls(&LoadOptions {
+pub(crate) fn config_rule(args: ConfigRuleArgs) -> Outcome {
+    let controls = super::load_controls(&LoadOptions {
         policies: args.policies.clone(),
         ..LoadOptions::default()
-    }) {
-        Ok(c) => c,
-        Err(code) => return code,
-    };
-    let text = match std::fs::read_to_string(&args.event) {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!("error: cannot read `{}`: {e}", args.event.display());
-            return ExitCode::from(2);
-        }
-    };
-    let fail = |e: ward_aws::AwsError| {
-        eprintln!("error: `{}`: {e}", args.event.display());
-        ExitCode::from(2)
-    };
-    let event = match RuleEvent::parse(&text) {
-        Ok(e) => e,
-        Err(e) => return fail(e),
-    };
-    let plan = match config_rule::plan(&controls, &event, &args.rules) {
-        Ok(p) => p,
-        Err(e) => return fail(e),
-    };
+    })?;
+    let text = std::fs::read_to_string(&args.event)
+        .map_err(|e| fail(format!("cannot read `{}`: {e}", args.event.display())))?;
+    let event_fail = |e: ward_aws::AwsError| fail(format!("`{}`: {e}", args.event.display()));
+    let event = RuleEvent::parse(&text).map_err(event_fail)?;
+    let plan = config_rule::plan(&controls, &event, &args.rules).map_err(event_fail)?;
     if args.put && event.result_token.is_none() {
-        return fail(ward_aws::AwsError::NoResultToken);
+        return Err(event_fail(ward_aws::AwsError::NoResultToken));
     }
     let needs_aws = args.put || config_rule::needs_aws(&controls, &event, &plan);
-    let runtime = match ward_aws::runtime() {
-        Ok(r) => r,
-        Err(e) => return fail(e),
-    };
+    let runtime = ward_aws::runtime().map_err(event_fail)?;
     let outcome = runtime.block_on(async {
         let clients = if needs_aws {
             Some(Clients::load(&args.aws.options()).await?)
@@ -91,19 +71,12 @@ pub(crate) fn config_rule(args: ConfigRuleArgs) -> ExitCode {
         };
         Ok::<_, ward_aws::AwsError>((evaluations, put))
     });
-    let (evaluations, put) = match outcome {
-        Ok(o) => o,
-        Err(e) => return fail(e),
-    };
+    let (evaluations, put) = outcome.map_err(event_fail)?;
     let out = match args.format {
         EvalFormat::Json => {
-            match serde_json::to_string_pretty(&serde_json::json!({"evaluations": evaluations})) {
-                Ok(t) => t + "\n",
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    return ExitCode::from(2);
-                }
-            }
+            serde_json::to_string_pretty(&serde_json::json!({"evaluations": evaluations}))
+                .map_err(fail)?
+                + "\n"
         }
         EvalFormat::Text => evaluations
             .iter()
@@ -122,21 +95,16 @@ pub(crate) fn config_rule(args: ConfigRuleArgs) -> ExitCode {
             })
             .collect(),
     };
-    if let Err(code) = super::write_stdout(&out) {
-        return code;
-    }
+    super::write_stdout(&out)?;
     if let Some(report) = put {
         eprintln!(
             "sent {} evaluation(s) to AWS Config in {} batch(es), {} PutEvaluations call(s)",
             report.accepted, report.batches, report.calls
         );
     }
-    if evaluations
-        .iter()
-        .any(|e| e.compliance_type == "NON_COMPLIANT")
-    {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    }
+    Ok(Exit::flagged_if(
+        evaluations
+            .iter()
+            .any(|e| e.compliance_type == "NON_COMPLIANT"),
+    ))
 }

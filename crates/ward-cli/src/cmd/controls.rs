@@ -1,14 +1,13 @@
 //! `ward controls`: a run (or a saved result) per HIPAA citation of the pack's catalogue.
 
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 
 use clap::ValueEnum;
 use ward_report::FindingsDocument;
 use ward_report::controls::ControlsReport;
-use ward_run::{load_catalogue, rule_citations};
+use ward_run::{controls_report, load_catalogue};
 
-use super::{RunArgs, color_enabled, run, run_exit_code, write_stdout};
+use super::{Failed, Outcome, RunArgs, color_enabled, fail, run, run_outcome, write_stdout};
 
 #[derive(clap::Args)]
 pub(crate) struct ControlsArgs {
@@ -34,24 +33,19 @@ pub(crate) enum ControlsFormat {
 }
 
 /// `ward controls`: the run (or a saved result) per HIPAA citation. Exit codes as `check`.
-pub(crate) fn controls(args: ControlsArgs) -> ExitCode {
-    let (report, doc, input_errors) = match controls_of(
+pub(crate) fn controls(args: ControlsArgs) -> Outcome {
+    let (report, doc, input_errors) = controls_of(
         &args.run,
         args.findings.as_deref(),
         args.citations.as_deref(),
-    ) {
-        Ok(built) => built,
-        Err(code) => return code,
-    };
+    )?;
     let text = match args.format {
         ControlsFormat::Text => report.render_text(color_enabled()),
         ControlsFormat::Json => report.to_json(),
         ControlsFormat::Markdown => report.render_markdown(),
     };
-    if let Err(code) = write_stdout(&text) {
-        return code;
-    }
-    run_exit_code(input_errors, &doc)
+    write_stdout(&text)?;
+    run_outcome(input_errors, &doc)
 }
 
 /// The per-citation report of a run (or of a saved result, `findings`), with the findings
@@ -61,18 +55,12 @@ pub(crate) fn controls_of(
     run_args: &RunArgs,
     findings: Option<&Path>,
     citations: Option<&Path>,
-) -> Result<(ControlsReport, FindingsDocument, bool), ExitCode> {
-    let catalogue = load_catalogue(&run_args.policies, citations).map_err(|e| {
-        eprintln!("error: {e}");
-        ExitCode::from(2)
-    })?;
+) -> Result<(ControlsReport, FindingsDocument, bool), Failed> {
+    let catalogue = load_catalogue(&run_args.policies, citations).map_err(fail)?;
     let (controls, doc, input_errors) = match findings {
         Some(path) => {
             let controls = super::load_controls(&run_args.load_options(None))?;
-            let doc = read_findings(path).map_err(|e| {
-                eprintln!("error: {e}");
-                ExitCode::from(2)
-            })?;
+            let doc = read_findings(path).map_err(fail)?;
             (controls, doc, false)
         }
         None => {
@@ -81,15 +69,7 @@ pub(crate) fn controls_of(
             (run.controls, run.doc, run.input_errors)
         }
     };
-    let ran: std::collections::BTreeSet<&str> = doc
-        .summary
-        .by_rule
-        .iter()
-        .map(|r| r.rule.as_str())
-        .collect();
-    let mut rules = rule_citations(controls.rules());
-    rules.retain(|r| ran.contains(r.rule.as_str()));
-    let report = ControlsReport::build(&catalogue, &rules, &doc);
+    let report = controls_report(&catalogue, &controls, &doc);
     Ok((report, doc, input_errors))
 }
 

@@ -1,29 +1,24 @@
 //! `ward explain`: a rule's metadata, citations, parameters and source location.
 
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use ward_run::backends::LoadOptions;
 use ward_run::load_catalogue;
 
-use super::load_controls;
+use super::{Exit, Outcome, fail, load_controls};
 
-pub(crate) fn explain(rule_id: &str, policies: &[PathBuf]) -> ExitCode {
-    let controls = match load_controls(&LoadOptions {
+pub(crate) fn explain(rule_id: &str, policies: &[PathBuf]) -> Outcome {
+    let controls = load_controls(&LoadOptions {
         policies: policies.to_vec(),
         ..LoadOptions::default()
-    }) {
-        Ok(c) => c,
-        Err(code) => return code,
-    };
+    })?;
     let Some(rule) = controls.rule(rule_id) else {
         let ids: Vec<&str> = controls.rules().iter().map(|r| r.id.as_str()).collect();
         let hint = ward_lang::diagnostic::did_you_mean(rule_id, ids.iter().copied());
-        eprintln!("error: unknown rule `{rule_id}`: {hint}");
-        return ExitCode::from(2);
+        return Err(fail(format!("unknown rule `{rule_id}`: {hint}")));
     };
     let catalogue = load_catalogue(policies, None).ok();
     let out = ward_report::explain::render_explanation(rule, catalogue.as_ref());
     print!("{out}");
-    ExitCode::SUCCESS
+    Ok(Exit::Clean)
 }

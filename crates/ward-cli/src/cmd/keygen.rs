@@ -1,9 +1,10 @@
 //! `ward keygen`: an Ed25519 key pair for signing evidence bundles.
 
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use ward_bundle::keys;
+
+use super::{Exit, Failed, Outcome, fail};
 
 #[derive(clap::Args)]
 pub(crate) struct KeygenArgs {
@@ -17,14 +18,14 @@ pub(crate) struct KeygenArgs {
 }
 
 /// `ward keygen --out KEY`: 0 when both files were written, 2 otherwise.
-pub(crate) fn keygen(args: KeygenArgs) -> ExitCode {
+pub(crate) fn keygen(args: KeygenArgs) -> Outcome {
     let public_path = PathBuf::from(format!("{}.pub", args.out.display()));
     if !args.force {
         for path in [&args.out, &public_path] {
             if path.exists() {
-                eprintln!("error: `{}` already exists", path.display());
+                let failed = fail(format!("`{}` already exists", path.display()));
                 eprintln!("  help: give --force to replace it");
-                return ExitCode::from(2);
+                return Err(failed);
             }
         }
     }
@@ -35,20 +36,14 @@ pub(crate) fn keygen(args: KeygenArgs) -> ExitCode {
             keys::fingerprint(&key.verifying_key()),
         ))
     });
-    let (private, public, fingerprint) = match made {
-        Ok(m) => m,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
-        }
-    };
+    let (private, public, fingerprint) = made.map_err(fail)?;
     for (path, text, is_private) in [(&args.out, &private, true), (&public_path, &public, false)] {
         if let Err(e) = keys::write_key_file(path, text, is_private, args.force) {
             eprintln!("error: cannot write `{}`: {e}", path.display());
             if e.kind() == std::io::ErrorKind::AlreadyExists {
                 eprintln!("  help: give --force to replace it");
             }
-            return ExitCode::from(2);
+            return Err(Failed);
         }
     }
     println!(
@@ -56,5 +51,5 @@ pub(crate) fn keygen(args: KeygenArgs) -> ExitCode {
         args.out.display(),
         public_path.display()
     );
-    ExitCode::SUCCESS
+    Ok(Exit::Clean)
 }

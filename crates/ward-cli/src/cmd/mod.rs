@@ -37,6 +37,44 @@ use ward_run::waivers::WaiverFilesError;
 
 pub(crate) const VERSION: &str = env!("CARGO_PKG_VERSION");
 
+/// How a command that did its job ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Exit {
+    /// Exit code 0: nothing non-compliant, nothing left to do.
+    Clean,
+    /// Exit code 1: something NON_COMPLIANT (or ERROR: failing closed), a PARTIAL collection,
+    /// a bundle that does not verify, a remediation planned but not applied.
+    Flagged,
+}
+
+impl Exit {
+    pub(crate) fn flagged_if(flagged: bool) -> Exit {
+        if flagged { Exit::Flagged } else { Exit::Clean }
+    }
+}
+
+/// A command that could not do its job, after saying why on stderr: exit code 2.
+#[derive(Debug)]
+pub(crate) struct Failed;
+
+/// What every command returns; `main` makes it the process's exit code ([`exit_code`]).
+pub(crate) type Outcome = Result<Exit, Failed>;
+
+/// Says `error: MESSAGE` on stderr.
+pub(crate) fn fail(message: impl std::fmt::Display) -> Failed {
+    eprintln!("error: {message}");
+    Failed
+}
+
+/// 0, 1 or 2 (the exit codes `ward --help` documents).
+pub(crate) fn exit_code(outcome: Outcome) -> ExitCode {
+    match outcome {
+        Ok(Exit::Clean) => ExitCode::SUCCESS,
+        Ok(Exit::Flagged) => ExitCode::from(1),
+        Err(Failed) => ExitCode::from(2),
+    }
+}
+
 /// What to evaluate: shared by `check` and `controls`.
 #[derive(clap::Args)]
 pub(crate) struct RunArgs {
@@ -99,12 +137,12 @@ impl RunArgs {
     }
 }
 
-/// Loads the controls; a problem is reported and becomes exit code 2.
-pub(crate) fn load_controls(options: &LoadOptions) -> Result<ControlSet, ExitCode> {
+/// Loads the controls; a problem is reported.
+pub(crate) fn load_controls(options: &LoadOptions) -> Result<ControlSet, Failed> {
     ControlSet::load(options).map_err(report_load_error)
 }
 
-pub(crate) fn report_load_error(e: LoadError) -> ExitCode {
+pub(crate) fn report_load_error(e: LoadError) -> Failed {
     match e {
         LoadError::Pack(PackError::Invalid(diags)) => report_diagnostics(diags, "the rules"),
         LoadError::Invalid { what, diagnostics } => {
@@ -116,7 +154,7 @@ pub(crate) fn report_load_error(e: LoadError) -> ExitCode {
         }
         other => eprintln!("error: {other}"),
     }
-    ExitCode::from(2)
+    Failed
 }
 
 /// Prints every diagnostic with its source, then how many there were in `what`.
@@ -158,9 +196,9 @@ impl Run {
     }
 }
 
-/// Loads the pack, imports the inputs and evaluates (`ward_run::run`); an `Err` is the exit
-/// code after the problem was reported.
-pub(crate) fn run(args: &RunArgs) -> Result<Run, ExitCode> {
+/// Loads the pack, imports the inputs and evaluates (`ward_run::run`); an `Err` once the
+/// problem was reported.
+pub(crate) fn run(args: &RunArgs) -> Result<Run, Failed> {
     let started = Instant::now();
     let timings = args.timings.then(Timings::new);
     let request = RunRequest {
@@ -184,12 +222,9 @@ pub(crate) fn run(args: &RunArgs) -> Result<Run, ExitCode> {
         RunError::Load(e) => report_load_error(e),
         RunError::Waivers(WaiverFilesError::Invalid(diags)) => {
             report_diagnostics(diags, "the waiver files");
-            ExitCode::from(2)
+            Failed
         }
-        other => {
-            eprintln!("error: {other}");
-            ExitCode::from(2)
-        }
+        other => fail(other),
     })?;
     if !args.waivers.is_empty() {
         for warning in outcome
@@ -212,22 +247,20 @@ pub(crate) fn run(args: &RunArgs) -> Result<Run, ExitCode> {
     })
 }
 
-pub(crate) fn write_stdout(text: &str) -> Result<(), ExitCode> {
+/// Writes to standard output; a closed one (a pipe to `head`) leaves nothing to say it on.
+pub(crate) fn write_stdout(text: &str) -> Result<(), Failed> {
     let mut stdout = std::io::stdout().lock();
-    stdout
-        .write_all(text.as_bytes())
-        .map_err(|_| ExitCode::from(2))
+    stdout.write_all(text.as_bytes()).map_err(|_| Failed)
 }
 
-/// 2 when some input could not be read, 1 when something failed, else 0.
-pub(crate) fn run_exit_code(input_errors: bool, doc: &FindingsDocument) -> ExitCode {
+/// Failed when some input could not be read, flagged when something failed, else clean.
+pub(crate) fn run_outcome(input_errors: bool, doc: &FindingsDocument) -> Outcome {
     if input_errors {
-        eprintln!("error: some input could not be read (see above); the rest was evaluated");
-        return ExitCode::from(2);
+        return Err(fail(
+            "some input could not be read (see above); the rest was evaluated",
+        ));
     }
-    if doc.summary.non_compliant > 0 || doc.summary.error > 0 {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    }
+    Ok(Exit::flagged_if(
+        doc.summary.non_compliant > 0 || doc.summary.error > 0,
+    ))
 }

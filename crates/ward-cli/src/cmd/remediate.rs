@@ -3,12 +3,12 @@
 //! `vpc-default-security-group-closed`, recording before and after as evidence.
 
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use ward_aws::Clients;
 use ward_run::backends::LoadOptions;
 
 use super::collect::AwsArgs;
+use super::{Exit, Outcome, fail};
 
 #[derive(clap::Args)]
 pub(crate) struct RemediateArgs {
@@ -36,28 +36,13 @@ pub(crate) struct RemediateArgs {
 
 /// Exit codes: 0 nothing to do or everything applied, 1 a plan to apply (without
 /// `--apply`) or a call that failed, 2 usage or AWS errors.
-pub(crate) fn remediate(args: RemediateArgs) -> ExitCode {
-    let controls = match super::load_controls(&LoadOptions {
+pub(crate) fn remediate(args: RemediateArgs) -> Outcome {
+    let controls = super::load_controls(&LoadOptions {
         policies: args.policies.clone(),
         ..LoadOptions::default()
-    }) {
-        Ok(c) => c,
-        Err(code) => return code,
-    };
-    let params = match ward_run::parse_param_overrides(&args.params) {
-        Ok(p) => p,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    let runtime = match ward_aws::runtime() {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
-        }
-    };
+    })?;
+    let params = ward_run::parse_param_overrides(&args.params).map_err(fail)?;
+    let runtime = ward_aws::runtime().map_err(fail)?;
     let outcome = runtime.block_on(async {
         let clients = Clients::load(&args.aws.options()).await?;
         let plan = ward_aws::remediate::plan(&clients, &controls, &args.group_ids, &params).await?;
@@ -68,13 +53,7 @@ pub(crate) fn remediate(args: RemediateArgs) -> ExitCode {
         };
         Ok::<_, ward_aws::AwsError>((plan, evidence))
     });
-    let (plan, evidence) = match outcome {
-        Ok(o) => o,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
-        }
-    };
+    let (plan, evidence) = outcome.map_err(fail)?;
     let shown = if args.json {
         serde_json::to_string_pretty(&plan)
             .map(|t| t + "\n")
@@ -82,38 +61,32 @@ pub(crate) fn remediate(args: RemediateArgs) -> ExitCode {
     } else {
         plan.to_text()
     };
-    if let Err(code) = super::write_stdout(&shown) {
-        return code;
-    }
+    super::write_stdout(&shown)?;
     let Some(evidence) = evidence else {
-        if plan.actions.is_empty() {
-            return ExitCode::SUCCESS;
+        if !plan.actions.is_empty() {
+            eprintln!("plan only: run again with --apply to revoke these rules");
         }
-        eprintln!("plan only: run again with --apply to revoke these rules");
-        return ExitCode::from(1);
+        return Ok(Exit::flagged_if(!plan.actions.is_empty()));
     };
     let path = args.evidence.clone().unwrap_or_else(|| {
         let stamp = ward_aws::now_rfc3339().replace([':', '.'], "-");
         PathBuf::from(format!("remediation-{stamp}.json"))
     });
     let text = serde_json::to_string_pretty(&evidence).unwrap_or_default() + "\n";
-    if let Err(e) = std::fs::write(&path, text) {
-        eprintln!(
-            "error: the plan was applied, but the evidence cannot be written to `{}`: {e}",
+    std::fs::write(&path, text).map_err(|e| {
+        fail(format!(
+            "the plan was applied, but the evidence cannot be written to `{}`: {e}",
             path.display()
-        );
-        return ExitCode::from(2);
-    }
+        ))
+    })?;
     let complete = evidence.get("complete") == Some(&serde_json::Value::Bool(true));
     eprintln!(
         "{} call(s) made; before and after recorded in `{}`",
         plan.actions.len(),
         path.display()
     );
-    if complete {
-        ExitCode::SUCCESS
-    } else {
+    if !complete {
         eprintln!("error: some revocation failed (see the evidence file)");
-        ExitCode::from(1)
     }
+    Ok(Exit::flagged_if(!complete))
 }

@@ -2,11 +2,10 @@
 //! result.
 
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use ward_report::html::render_html;
 
-use super::{RunArgs, run_exit_code, write_stdout};
+use super::{Outcome, RunArgs, fail, run_outcome, write_stdout};
 
 #[derive(clap::Args)]
 pub(crate) struct ReportArgs {
@@ -25,28 +24,17 @@ pub(crate) struct ReportArgs {
 }
 
 /// `ward report`: writes `report.html`. Exit codes as `check` (1 when something failed).
-pub(crate) fn report(args: ReportArgs) -> ExitCode {
-    let (controls, doc, input_errors) = match super::controls::controls_of(
+pub(crate) fn report(args: ReportArgs) -> Outcome {
+    let (controls, doc, input_errors) = super::controls::controls_of(
         &args.run,
         args.findings.as_deref(),
         args.citations.as_deref(),
-    ) {
-        Ok(built) => built,
-        Err(code) => return code,
-    };
+    )?;
     let html = render_html(&doc, &controls);
     match &args.out {
-        Some(path) => {
-            if let Err(e) = std::fs::write(path, html.as_bytes()) {
-                eprintln!("error: cannot write `{}`: {e}", path.display());
-                return ExitCode::from(2);
-            }
-        }
-        None => {
-            if let Err(code) = write_stdout(&html) {
-                return code;
-            }
-        }
+        Some(path) => std::fs::write(path, html.as_bytes())
+            .map_err(|e| fail(format!("cannot write `{}`: {e}", path.display())))?,
+        None => write_stdout(&html)?,
     }
-    run_exit_code(input_errors, &doc)
+    run_outcome(input_errors, &doc)
 }

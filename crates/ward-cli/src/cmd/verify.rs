@@ -1,11 +1,10 @@
 //! `ward verify`: check an evidence bundle against its manifest and signature.
 
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use ward_bundle::keys;
 
-use super::write_stdout;
+use super::{Exit, Outcome, fail, write_stdout};
 
 #[derive(clap::Args)]
 pub(crate) struct VerifyArgs {
@@ -20,53 +19,28 @@ pub(crate) struct VerifyArgs {
 
 /// `ward verify`: 0 when everything holds, 1 when something does not, 2 when the bundle or
 /// the key cannot be read.
-pub(crate) fn verify(args: VerifyArgs) -> ExitCode {
+pub(crate) fn verify(args: VerifyArgs) -> Outcome {
     let trusted = match &args.public_key {
         None => None,
         Some(path) => {
-            let text = match std::fs::read_to_string(path) {
-                Ok(t) => t,
-                Err(e) => {
-                    eprintln!(
-                        "error: cannot read the public key `{}`: {e}",
-                        path.display()
-                    );
-                    return ExitCode::from(2);
-                }
-            };
-            match keys::read_public_key(&text, &path.display().to_string()) {
-                Ok(k) => Some(k),
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    return ExitCode::from(2);
-                }
-            }
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                fail(format!(
+                    "cannot read the public key `{}`: {e}",
+                    path.display()
+                ))
+            })?;
+            Some(keys::read_public_key(&text, &path.display().to_string()).map_err(fail)?)
         }
     };
-    let bytes = match std::fs::read(&args.bundle) {
-        Ok(b) => b,
-        Err(e) => {
-            eprintln!("error: cannot read `{}`: {e}", args.bundle.display());
-            return ExitCode::from(2);
-        }
-    };
-    let verification = match ward_bundle::verify(&bytes, trusted.as_ref()) {
-        Ok(v) => v,
-        Err(e) => {
-            eprintln!("error: `{}` is {e}", args.bundle.display());
-            eprintln!(
-                "  help: a Ward bundle is the zip written by `ward check --bundle` or `ward bundle`; this file is truncated, damaged or something else"
-            );
-            return ExitCode::from(2);
-        }
-    };
-    let text = verification.report(&args.bundle.display().to_string());
-    if let Err(code) = write_stdout(&text) {
-        return code;
-    }
-    if verification.ok() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    }
+    let bytes = std::fs::read(&args.bundle)
+        .map_err(|e| fail(format!("cannot read `{}`: {e}", args.bundle.display())))?;
+    let verification = ward_bundle::verify(&bytes, trusted.as_ref()).map_err(|e| {
+        let failed = fail(format!("`{}` is {e}", args.bundle.display()));
+        eprintln!(
+            "  help: a Ward bundle is the zip written by `ward check --bundle` or `ward bundle`; this file is truncated, damaged or something else"
+        );
+        failed
+    })?;
+    write_stdout(&verification.report(&args.bundle.display().to_string()))?;
+    Ok(Exit::flagged_if(!verification.ok()))
 }
