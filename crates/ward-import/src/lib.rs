@@ -25,14 +25,18 @@
 
 mod account_facts;
 mod api;
+mod detect;
 mod diagnostic;
+mod discover;
 mod format;
+mod identity;
 mod normalize;
 mod project;
 mod reader;
 mod redact;
 mod service_facts;
 mod split;
+mod stream;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -52,7 +56,7 @@ pub use service_facts::PSEUDO_TYPES as SERVICE_FACT_TYPES;
 /// A file named explicitly is read whatever its name. Resources that are already in the
 /// inventory (same type and id) are replaced only by a newer capture.
 pub fn import_path(path: &Path, inventory: &mut Inventory) -> ImportReport {
-    reader::import_path(path, inventory)
+    discover::import_path(path, inventory)
 }
 
 /// Imports every path (see [`import_path`]), then attributes the account-level facts that do
@@ -71,7 +75,7 @@ pub fn import_paths(paths: &[PathBuf], inventory: &mut Inventory) -> ImportRepor
 /// diagnostics and each resource's `source.file` call it (a path, `-` for stdin).
 pub fn import_reader(name: &str, reader: impl Read, inventory: &mut Inventory) -> ImportReport {
     ImportReport {
-        files: vec![reader::read_stream(name, reader, inventory)],
+        files: vec![discover::read_stream(name, reader, inventory)],
     }
 }
 

@@ -1,328 +1,50 @@
-//! Reading one input stream: gzip detection, format detection and item-by-item streaming.
-//!
-//! The top-level value is walked by a serde [`Visitor`]; the big lists (`configurationItems`,
-//! `resources`, `Results`, `SecurityGroups`, ...) are consumed one element at a time, so a
-//! snapshot file is never held as one `serde_json::Value`. Every other top-level key is
-//! small and kept as a `Value` until the object ends, because keys come in any order and
-//! some (`fileVersion`, `ResponseMetadata`, `Owner`) only tell what the lists meant after
-//! the lists were read.
+//! Reading what each format holds, once the format is known: the elements of a streamed
+//! list ([`FileState::handle_element`]), the kept keys of an object the recognizers named
+//! ([`FileState::read_found`]), then the file's diagnostics and its hand-over to the
+//! inventory ([`FileState::finish`]).
 
-use std::fmt;
-use std::fs;
-use std::io::{self, BufReader, Read};
-use std::path::Path;
 use std::sync::Arc;
 
-use flate2::read::MultiGzDecoder;
 use miette::{NamedSource, SourceSpan};
 use rayon::prelude::*;
-use serde::Deserialize;
-use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 use ward_model::{Inventory, Resource, Source};
 
+use crate::FileReport;
 use crate::account_facts::{self, PendingFact};
 use crate::api::{self, ApiKind};
+use crate::detect::{self, Detected, Found, Seen};
 use crate::diagnostic::{Code, ImportDiagnostic};
 use crate::format::{ACCEPTED, Format};
+use crate::identity::infer_identity;
 use crate::normalize::{self, json_kind, normalize_item};
 use crate::service_facts;
-use crate::split::{Failure, FailureKind, Input, Position, Split};
-use crate::{FileReport, ImportReport};
-
-/// Files whose (decompressed) text is at most this big keep their text for diagnostics,
-/// so a syntax error can be underlined.
-pub(crate) const SOURCE_LIMIT: usize = 8 * 1024 * 1024;
-
-/// How deep arrays and objects may nest in an input: serde_json's recursion limit.
-const JSON_DEPTH_LIMIT: usize = 128;
-
-/// Keys that only say something about pagination or the HTTP exchange.
-const ENVELOPE_KEYS: &[&str] = &["ResponseMetadata", "NextToken", "nextToken", "Marker"];
-
-pub(crate) fn import_path(path: &Path, inventory: &mut Inventory) -> ImportReport {
-    let mut report = ImportReport::default();
-    match fs::metadata(path) {
-        Err(err) => report.files.push(io_report(path, "could not open", &err)),
-        Ok(meta) if meta.is_dir() => {
-            // `*.json`, `*.json.gz` and `*.csv` (the credential report), any case.
-            let walk = ward_model::walk::walk_files(path, &|p| {
-                [".json", ".json.gz", ".csv"]
-                    .iter()
-                    .any(|s| ward_model::walk::has_suffix(p, s))
-            });
-            for problem in &walk.problems {
-                report
-                    .files
-                    .push(io_report(&problem.path, "could not read", &problem.error));
-            }
-            for file in walk.files {
-                report.files.push(import_file(&file, inventory));
-            }
-        }
-        Ok(_) => report.files.push(import_file(path, inventory)),
-    }
-    report
-}
-
-fn io_report(path: &Path, what: &str, err: &io::Error) -> FileReport {
-    let name = path.display().to_string();
-    FileReport {
-        diagnostics: vec![ImportDiagnostic::error(
-            Code::Io,
-            name.clone(),
-            format!("{what} `{name}`: {err}"),
-        )],
-        path: name,
-        format: None,
-        resources: 0,
-        redactions: Vec::new(),
-        pending: Vec::new(),
-    }
-}
-
-fn import_file(path: &Path, inventory: &mut Inventory) -> FileReport {
-    match fs::File::open(path) {
-        Ok(file) => read_stream(&path.display().to_string(), file, inventory),
-        Err(err) => io_report(path, "could not open", &err),
-    }
-}
-
-/// Reads one input (plain or gzip JSON) into `inventory`.
-pub(crate) fn read_stream<R: Read>(name: &str, reader: R, inventory: &mut Inventory) -> FileReport {
-    let mut state = FileState::new(name);
-    state.needs = inventory.field_needs().clone();
-    let mut reader = reader;
-    let head = match read_head(&mut reader) {
-        Ok(head) => head,
-        Err(err) => {
-            state.diagnostics.push(ImportDiagnostic::error(
-                Code::Io,
-                name,
-                format!("could not read `{name}`: {err}"),
-            ));
-            return state.finish(inventory);
-        }
-    };
-    let gzip = head.starts_with(&[0x1f, 0x8b]);
-    if head.starts_with(b"us") {
-        // No JSON text starts with `us`: the credential report CSV (`user,arn,...`).
-        return read_csv(&mut state, head, reader, inventory);
-    }
-    let raw = io::Cursor::new(head).chain(reader);
-    let decoded = if gzip {
-        Decoded::Gzip(Box::new(MultiGzDecoder::new(BufReader::new(raw))))
-    } else {
-        Decoded::Plain(raw)
-    };
-    let mut capture = Capture {
-        inner: decoded,
-        kept: Some(Vec::new()),
-        total: 0,
-    };
-    let (detected, error) = {
-        let input = Input::new(&mut capture);
-        let mut de = serde_json::Deserializer::from_reader(&input);
-        let seed = ObjectSeed {
-            state: &mut state,
-            input: &input,
-            depth: 0,
-        };
-        match seed.deserialize(&mut de) {
-            Ok(detected) => (Some(detected), de.end().err()),
-            Err(err) => (None, Some(err)),
-        }
-    };
-    if let Some(detected) = detected {
-        state.detected(detected);
-    }
-    // A list's own failure (the split, or one of its elements) is the first in the input;
-    // serde_json's is only a consequence of it then.
-    let failure = state
-        .failure
-        .take()
-        .or_else(|| error.map(|err| Failure::from_serde(&err, Position { line: 1, column: 1 })));
-    if let Some(failure) = failure {
-        state.json_error(failure, &mut capture, gzip);
-    } else if state
-        .diagnostics
-        .iter()
-        .any(|d| d.line_column.is_some() && d.source_code.is_none())
-        && let Some(text) = capture.finish()
-    {
-        state.show_locations(text);
-    }
-    state.finish(inventory)
-}
-
-/// The credential report as CSV.
-fn read_csv<R: Read>(
-    state: &mut FileState,
-    head: Vec<u8>,
-    reader: R,
-    inventory: &mut Inventory,
-) -> FileReport {
-    let mut bytes = Vec::new();
-    let read = io::Cursor::new(head)
-        .chain(reader)
-        .take(account_facts::CSV_LIMIT + 1)
-        .read_to_end(&mut bytes);
-    let name = state.name.clone();
-    let mut done = std::mem::replace(state, FileState::new(&name));
-    match read {
-        Err(err) => done
-            .diagnostics
-            .push(done.error(Code::Io, format!("could not read `{name}`: {err}"))),
-        Ok(_) if bytes.len() as u64 > account_facts::CSV_LIMIT => {
-            done.diagnostics.push(done.error(
-                Code::Io,
-                format!(
-                    "`{name}` is larger than {} MiB; a credential report that large is not read",
-                    account_facts::CSV_LIMIT / (1024 * 1024)
-                ),
-            ))
-        }
-        Ok(_) => {
-            let read = account_facts::read_credential_report_csv(&bytes, None, &name);
-            done.format = Some(Format::CredentialReportCsv);
-            done.take_facts(read);
-        }
-    }
-    done.finish(inventory)
-}
-
-/// The first two bytes (fewer at the end of input), enough to recognize gzip.
-fn read_head<R: Read>(reader: &mut R) -> io::Result<Vec<u8>> {
-    let mut head = Vec::with_capacity(2);
-    reader.by_ref().take(2).read_to_end(&mut head)?;
-    Ok(head)
-}
-
-enum Decoded<R: Read> {
-    Plain(R),
-    Gzip(Box<MultiGzDecoder<BufReader<R>>>),
-}
-
-impl<R: Read> Read for Decoded<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        match self {
-            Decoded::Plain(r) => r.read(buf),
-            Decoded::Gzip(r) => r.read(buf),
-        }
-    }
-}
-
-/// Passes bytes through and keeps a copy of them while they fit in [`SOURCE_LIMIT`].
-struct Capture<R> {
-    inner: R,
-    kept: Option<Vec<u8>>,
-    total: u64,
-}
-
-impl<R: Read> Read for Capture<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.total += n as u64;
-        if let Some(kept) = &mut self.kept {
-            if kept.len() + n > SOURCE_LIMIT {
-                self.kept = None;
-            } else if let Some(bytes) = buf.get(..n) {
-                kept.extend_from_slice(bytes);
-            }
-        }
-        Ok(n)
-    }
-}
-
-impl<R: Read> Capture<R> {
-    /// Reads the rest of the input (while it fits) and returns the whole text.
-    fn finish(&mut self) -> Option<String> {
-        let mut scratch = [0_u8; 64 * 1024];
-        while self.kept.is_some() {
-            match self.read(&mut scratch) {
-                Ok(0) | Err(_) => break,
-                Ok(_) => {}
-            }
-        }
-        self.kept
-            .take()
-            .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
-    }
-}
-
-/// Which list an element came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum ListKind {
-    /// `configurationItems` / `baseConfigurationItems`.
-    ConfigItems,
-    /// A top-level JSON array of configuration items.
-    Items,
-    /// Ward's `resources`.
-    WardResources,
-    /// `select-resource-config`'s `Results` (JSON strings).
-    SelectResults,
-    Api(ApiKind),
-}
-
-fn list_kind(key: &str) -> Option<ListKind> {
-    Some(match key {
-        "configurationItems" | "baseConfigurationItems" => ListKind::ConfigItems,
-        "resources" => ListKind::WardResources,
-        "Results" => ListKind::SelectResults,
-        "SecurityGroups" => ListKind::Api(ApiKind::SecurityGroup),
-        "DBInstances" => ListKind::Api(ApiKind::DbInstance),
-        "Buckets" => ListKind::Api(ApiKind::Bucket),
-        _ => return None,
-    })
-}
-
-impl ListKind {
-    /// The format assumed while the list is read (before the rest of the object is known).
-    fn format(self) -> Format {
-        match self {
-            ListKind::ConfigItems => Format::ConfigApiItems,
-            ListKind::Items => Format::ConfigurationItemList,
-            ListKind::WardResources => Format::WardInventory,
-            ListKind::SelectResults => Format::SelectResourceConfig,
-            ListKind::Api(ApiKind::SecurityGroup) => Format::Ec2Api,
-            ListKind::Api(ApiKind::DbInstance) => Format::RdsApi,
-            ListKind::Api(ApiKind::Bucket) => Format::S3Api,
-        }
-    }
-}
-
-/// What an object turned out to be.
-enum Detected {
-    Format(Format),
-    /// `{}`.
-    Empty,
-    /// Nothing recognized; says what was found.
-    Unknown(String),
-}
+use crate::split::{Failure, FailureKind, Position};
+use crate::stream::ListKind;
 
 /// Everything learned about one file so far.
-struct FileState {
-    name: String,
-    resources: Vec<Resource>,
-    diagnostics: Vec<ImportDiagnostic>,
-    format: Option<Format>,
+pub(crate) struct FileState {
+    pub(crate) name: String,
+    pub(crate) resources: Vec<Resource>,
+    pub(crate) diagnostics: Vec<ImportDiagnostic>,
+    pub(crate) format: Option<Format>,
     /// Account facts that wait for their account to be known.
-    pending: Vec<PendingFact>,
+    pub(crate) pending: Vec<PendingFact>,
     /// What the evaluation reads of each configuration (the inventory's): the rest of a
     /// configuration item is skipped while reading.
-    needs: ward_model::FieldNeeds,
+    pub(crate) needs: ward_model::FieldNeeds,
     /// The first failure met splitting a list or parsing one of its elements.
-    failure: Option<Failure>,
+    pub(crate) failure: Option<Failure>,
     /// Where the `Snapshots` key is, for a diagnostic about it.
-    snapshots_key: Option<Position>,
+    pub(crate) snapshots_key: Option<Position>,
     /// Resources (index ranges of `resources`) already projected and redacted on the
     /// parsing threads, with their redactions, in order.
-    prepared: Vec<std::ops::Range<usize>>,
-    prepared_redactions: Vec<(usize, Vec<ward_model::Redaction>)>,
+    pub(crate) prepared: Vec<std::ops::Range<usize>>,
+    pub(crate) prepared_redactions: Vec<(usize, Vec<ward_model::Redaction>)>,
 }
 
 impl FileState {
-    fn new(name: &str) -> Self {
+    pub(crate) fn new(name: &str) -> Self {
         FileState {
             name: name.to_string(),
             resources: Vec::new(),
@@ -337,7 +59,7 @@ impl FileState {
         }
     }
 
-    fn take_facts(&mut self, read: account_facts::Read) {
+    pub(crate) fn take_facts(&mut self, read: account_facts::Read) {
         self.resources.extend(read.resources);
         self.pending.extend(read.pending);
         self.diagnostics.extend(read.diagnostics);
@@ -351,19 +73,19 @@ impl FileState {
         }
     }
 
-    fn error(&self, code: Code, message: impl Into<String>) -> ImportDiagnostic {
+    pub(crate) fn error(&self, code: Code, message: impl Into<String>) -> ImportDiagnostic {
         ImportDiagnostic::error(code, self.name.clone(), message)
     }
 
-    fn info(&self, code: Code, message: impl Into<String>) -> ImportDiagnostic {
+    pub(crate) fn info(&self, code: Code, message: impl Into<String>) -> ImportDiagnostic {
         ImportDiagnostic::info(code, self.name.clone(), message)
     }
 
-    fn warning(&self, code: Code, message: impl Into<String>) -> ImportDiagnostic {
+    pub(crate) fn warning(&self, code: Code, message: impl Into<String>) -> ImportDiagnostic {
         ImportDiagnostic::warning(code, self.name.clone(), message)
     }
 
-    fn handle_element(&mut self, kind: ListKind, index: usize, value: Value) {
+    pub(crate) fn handle_element(&mut self, kind: ListKind, index: usize, value: Value) {
         let index = Some(index);
         match kind {
             ListKind::ConfigItems | ListKind::Items => self.push_item(value, index),
@@ -379,7 +101,10 @@ impl FileState {
     }
 
     /// A normalized item (with its warnings), or why it could not be.
-    fn take_normalized(&mut self, item: Result<normalize::Normalized, ImportDiagnostic>) {
+    pub(crate) fn take_normalized(
+        &mut self,
+        item: Result<normalize::Normalized, ImportDiagnostic>,
+    ) {
         match item {
             Ok(normalized) => {
                 self.diagnostics.extend(normalized.warnings);
@@ -561,143 +286,116 @@ impl FileState {
         }
     }
 
-    /// Ends one JSON object: decides its format from the keys seen and handles the small
-    /// keys that were kept.
-    fn finish_object(
+    /// Ends one JSON object: names its format with the first recognizer of
+    /// [`detect::RECOGNIZERS`] that knows it, then reads the small keys that were kept.
+    pub(crate) fn finish_object(
         &mut self,
         lists: &[ListKind],
-        mut rest: Map<String, Value>,
+        rest: Map<String, Value>,
         nested: Option<Detected>,
         keys: &[String],
         start: usize,
         depth: u8,
     ) -> Detected {
-        if let Some(&kind) = lists.first() {
-            let format = match kind {
-                ListKind::ConfigItems
-                    if rest.contains_key("fileVersion")
-                        || rest.contains_key("configSnapshotId") =>
-                {
-                    Format::ConfigSnapshot
+        let seen = Seen {
+            file: &self.name,
+            lists,
+            rest: &rest,
+            data: nested.as_ref(),
+            depth,
+        };
+        match detect::recognize(&seen) {
+            Some(found) => self.read_found(found, rest, start),
+            None => detect::unrecognized(keys, depth),
+        }
+    }
+
+    /// Reads an object a recognizer named. `rest` holds its keys but the streamed lists, and
+    /// the resources from `start` on are the ones its lists gave.
+    fn read_found(&mut self, found: Found, mut rest: Map<String, Value>, start: usize) -> Detected {
+        match found {
+            Found::List { kind, format } => {
+                match kind {
+                    ListKind::WardResources => {
+                        self.check_version(&rest);
+                        self.check_collection(&rest);
+                    }
+                    ListKind::Api(_) => self.patch_api_resources(start, &rest),
+                    ListKind::ConfigItems | ListKind::Items | ListKind::SelectResults => {}
                 }
-                ListKind::WardResources => {
-                    self.check_version(&rest);
-                    self.check_collection(&rest);
-                    Format::WardInventory
-                }
-                other => other.format(),
-            };
-            if matches!(kind, ListKind::Api(_)) {
-                self.patch_api_resources(start, &rest);
+                self.note_incomplete(&rest);
+                Detected::Format(format)
             }
-            self.note_incomplete(&rest);
-            return Detected::Format(format);
-        }
-        if let Some(instance) = rest.remove("DBInstance") {
-            self.push_api(ApiKind::DbInstance, instance, None);
-            self.patch_api_resources(start, &rest);
-            return Detected::Format(Format::RdsApi);
-        }
-        if let Some(recognized) = account_facts::recognize(&rest) {
-            let read = account_facts::read_object(&recognized, rest, &self.name);
-            self.take_facts(read);
-            return Detected::Format(Format::AccountFacts(recognized.operation));
-        }
-        match account_facts::recognize_snapshots(&rest, &self.name) {
-            Some(account_facts::SnapshotsOutput::Public) => {
+            Found::DbInstance => {
+                if let Some(instance) = rest.remove("DBInstance") {
+                    self.push_api(ApiKind::DbInstance, instance, None);
+                }
+                self.patch_api_resources(start, &rest);
+                Detected::Format(Format::RdsApi)
+            }
+            Found::AccountFacts(recognized) => {
+                let read = account_facts::read_object(&recognized, rest, &self.name);
+                self.take_facts(read);
+                Detected::Format(Format::AccountFacts(recognized.operation))
+            }
+            Found::Snapshots(account_facts::SnapshotsOutput::Public) => {
                 let read = account_facts::read_public_snapshots(rest, &self.name);
                 self.take_facts(read);
-                return Detected::Format(Format::AccountFacts(
+                Detected::Format(Format::AccountFacts(
                     account_facts::PUBLIC_SNAPSHOTS_OPERATION,
-                ));
+                ))
             }
-            Some(account_facts::SnapshotsOutput::Unnamed) => {
+            Found::Snapshots(account_facts::SnapshotsOutput::Unnamed) => {
                 let at = self.snapshots_key.map(|at| (at.line, at.column));
                 let diagnostic = account_facts::unnamed_snapshots(&rest, &self.name, at);
                 self.diagnostics.push(diagnostic);
-                return Detected::Format(Format::AccountFacts(
+                Detected::Format(Format::AccountFacts(
                     account_facts::DESCRIBE_SNAPSHOTS_OPERATION,
-                ));
+                ))
             }
-            None => {}
-        }
-        if let Some(spec) = service_facts::recognize(&rest) {
-            let read = service_facts::read(&spec, rest, &self.name);
-            self.take_facts(read);
-            return Detected::Format(Format::ServiceFacts(spec.operation));
-        }
-        let is_event = [
-            "invokingEvent",
-            "configurationItem",
-            "configurationItemSummary",
-        ]
-        .iter()
-        .any(|k| rest.contains_key(*k))
-            || (rest.contains_key("messageType") && !rest.contains_key("resourceType"));
-        if is_event {
-            self.push_event(rest);
-            return Detected::Format(Format::ConfigRuleEvent);
-        }
-        if rest.contains_key("resourceType") {
-            self.push_item(Value::Object(rest), None);
-            return Detected::Format(Format::ConfigurationItem);
-        }
-        if let Some(nested) = nested {
-            // A placebo recording: `{"status_code": 200, "data": {...}}`.
-            if let Some(code) = rest.get("status_code").and_then(Value::as_i64)
-                && !(200..300).contains(&code)
-            {
-                self.diagnostics.push(self.warning(
-                    Code::Incomplete,
-                    format!("the recorded response has status code `{code}`"),
-                ));
+            Found::ServiceFacts(spec) => {
+                let read = service_facts::read(&spec, rest, &self.name);
+                self.take_facts(read);
+                Detected::Format(Format::ServiceFacts(spec.operation))
             }
-            return nested;
+            Found::Event => {
+                self.push_event(rest);
+                Detected::Format(Format::ConfigRuleEvent)
+            }
+            Found::Item => {
+                self.push_item(Value::Object(rest), None);
+                Detected::Format(Format::ConfigurationItem)
+            }
+            Found::Recording(nested) => {
+                if let Some(code) = rest.get("status_code").and_then(Value::as_i64)
+                    && !(200..300).contains(&code)
+                {
+                    self.diagnostics.push(self.warning(
+                        Code::Incomplete,
+                        format!("the recorded response has status code `{code}`"),
+                    ));
+                }
+                nested
+            }
+            Found::NoResources(operation) => {
+                let help = if operation.ends_with(".GetBucketLogging") {
+                    "`GetBucketLogging` does not name its bucket, so its settings cannot be attached to a resource; Config's `BucketLoggingConfiguration` carries them"
+                } else {
+                    "the response holds no resource description (only request metadata)"
+                };
+                self.diagnostics.push(
+                    self.info(
+                        Code::NoResources,
+                        format!("`{operation}` response describes no resource; nothing imported"),
+                    )
+                    .with_help(help),
+                );
+                Detected::Format(Format::NoResources(operation))
+            }
         }
-        let meaningful: Vec<&String> = rest
-            .keys()
-            .filter(|k| !ENVELOPE_KEYS.contains(&k.as_str()))
-            .collect();
-        let operation = if meaningful.len() == 1 && rest.contains_key("LoggingEnabled") {
-            Some("s3.GetBucketLogging".to_string())
-        } else if meaningful.is_empty() && (depth > 0 || rest.contains_key("ResponseMetadata")) {
-            Some(placebo_operation(&self.name).unwrap_or_else(|| "aws-api-response".to_string()))
-        } else {
-            None
-        };
-        if let Some(operation) = operation {
-            let help = if operation.ends_with(".GetBucketLogging") {
-                "`GetBucketLogging` does not name its bucket, so its settings cannot be attached to a resource; Config's `BucketLoggingConfiguration` carries them"
-            } else {
-                "the response holds no resource description (only request metadata)"
-            };
-            self.diagnostics.push(
-                self.info(
-                    Code::NoResources,
-                    format!("`{operation}` response describes no resource; nothing imported"),
-                )
-                .with_help(help),
-            );
-            return Detected::Format(Format::NoResources(operation));
-        }
-        if keys.is_empty() {
-            return Detected::Empty;
-        }
-        let listed = keys
-            .iter()
-            .take(12)
-            .map(|k| format!("`{k}`"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let more = if keys.len() > 12 { ", …" } else { "" };
-        Detected::Unknown(if depth == 0 {
-            format!("top-level keys {listed}{more}")
-        } else {
-            format!("keys of `data` {listed}{more}")
-        })
     }
 
-    fn detected(&mut self, detected: Detected) {
+    pub(crate) fn detected(&mut self, detected: Detected) {
         match detected {
             Detected::Format(format) => self.format = Some(format),
             Detected::Empty => self.diagnostics.push(self.warning(
@@ -822,10 +520,17 @@ impl FileState {
         }
     }
 
-    fn json_error<R: Read>(&mut self, failure: Failure, capture: &mut Capture<R>, gzip: bool) {
-        let text = capture.finish();
+    /// The diagnostic for the failure that stopped the reading of the file. `text` is the
+    /// file's text when it was kept; `total` how many bytes were read.
+    pub(crate) fn json_error(
+        &mut self,
+        failure: Failure,
+        text: Option<String>,
+        total: u64,
+        gzip: bool,
+    ) {
         let detail = failure.detail;
-        let blank = capture.total == 0 || text.as_deref().is_some_and(|t| t.trim().is_empty());
+        let blank = total == 0 || text.as_deref().is_some_and(|t| t.trim().is_empty());
         let (code, message) = match failure.kind {
             FailureKind::Io if gzip => (
                 Code::Io,
@@ -867,7 +572,7 @@ impl FileState {
 
     /// Gives the diagnostics that point at a place in the file (a key) the file's text, with
     /// that place underlined: the whole string when it is one, else one character.
-    fn show_locations(&mut self, text: String) {
+    pub(crate) fn show_locations(&mut self, text: String) {
         // The file's text as read, before redaction: its values are not shown.
         let source: Arc<str> = Arc::from(crate::redact::mask_json_string_values(&text));
         for diagnostic in &mut self.diagnostics {
@@ -889,7 +594,7 @@ impl FileState {
     }
 
     /// Hands the file's resources to the inventory.
-    fn finish(self, inventory: &mut Inventory) -> FileReport {
+    pub(crate) fn finish(self, inventory: &mut Inventory) -> FileReport {
         let format_name = self
             .format
             .as_ref()
@@ -973,488 +678,9 @@ fn string_token_len(text: &str) -> Option<usize> {
     None
 }
 
-/// `ec2.RevokeSecurityGroupIngress` from a placebo file name
-/// `…/ec2.RevokeSecurityGroupIngress_1.json(.gz)`.
-pub(crate) fn placebo_operation(name: &str) -> Option<String> {
-    let file = name.rsplit(['/', '\\']).next()?;
-    let stem = file.strip_suffix(".gz").unwrap_or(file);
-    let stem = stem.strip_suffix(".json")?;
-    let (service, rest) = stem.split_once('.')?;
-    let (operation, number) = rest.rsplit_once('_')?;
-    let valid = !service.is_empty()
-        && service
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-        && operation
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_uppercase())
-        && operation.chars().all(|c| c.is_ascii_alphanumeric())
-        && !number.is_empty()
-        && number.chars().all(|c| c.is_ascii_digit());
-    valid.then(|| format!("{service}.{operation}"))
-}
-
-/// The resource type and id of a partial `select-resource-config` result, guessed from
-/// the configuration fields that only one type has.
-struct Identity {
-    resource_type: &'static str,
-    resource_id: String,
-    resource_name: Option<String>,
-    account_id: Option<String>,
-}
-
-impl Identity {
-    fn apply(self, obj: &mut Map<String, Value>) {
-        obj.entry("resourceType")
-            .or_insert_with(|| Value::String(self.resource_type.to_string()));
-        obj.entry("resourceId")
-            .or_insert_with(|| Value::String(self.resource_id));
-        if let Some(name) = self.resource_name {
-            obj.entry("resourceName").or_insert(Value::String(name));
-        }
-        if let Some(account) = self.account_id
-            && !obj.contains_key("accountId")
-            && !obj.contains_key("awsAccountId")
-        {
-            obj.insert("accountId".into(), Value::String(account));
-        }
-    }
-}
-
-fn infer_identity(obj: &Map<String, Value>) -> Option<Identity> {
-    let config = match obj.get("configuration")? {
-        Value::Object(map) => map.clone(),
-        Value::String(text) => match normalize::decode_json_text(text)? {
-            Value::Object(map) => map,
-            _ => return None,
-        },
-        _ => return None,
-    };
-    let field = |key: &str| {
-        config
-            .get(key)
-            .and_then(Value::as_str)
-            .filter(|s| !s.is_empty())
-            .map(str::to_string)
-    };
-    let identity = |resource_type, resource_id, resource_name, account_id| {
-        Some(Identity {
-            resource_type,
-            resource_id,
-            resource_name,
-            account_id,
-        })
-    };
-    if let Some(id) = field("groupId").filter(|id| id.starts_with("sg-"))
-        && config.contains_key("ipPermissions")
-    {
-        return identity(
-            "AWS::EC2::SecurityGroup",
-            id,
-            field("groupName"),
-            field("ownerId"),
-        );
-    }
-    if let (Some(id), Some(name)) = (field("dbiResourceId"), field("dBInstanceIdentifier")) {
-        return identity("AWS::RDS::DBInstance", id, Some(name), None);
-    }
-    if let Some(id) = field("instanceId").filter(|id| id.starts_with("i-")) {
-        return identity("AWS::EC2::Instance", id, None, None);
-    }
-    if let Some(id) = field("volumeId").filter(|id| id.starts_with("vol-")) {
-        return identity("AWS::EC2::Volume", id, None, None);
-    }
-    None
-}
-
-/// Walks one JSON value that should be an object (or, at the top, an array of items).
-struct ObjectSeed<'s, 'r> {
-    state: &'s mut FileState,
-    /// The file's input, for splitting the lists met inside.
-    input: &'s Input<'r>,
-    depth: u8,
-}
-
-impl<'de> DeserializeSeed<'de> for ObjectSeed<'_, '_> {
-    type Value = Detected;
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Detected, D::Error> {
-        deserializer.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for ObjectSeed<'_, '_> {
-    type Value = Detected;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON object or array")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Detected, A::Error> {
-        let state = self.state;
-        let start = state.resources.len();
-        let mut lists = Vec::new();
-        let mut keys = Vec::new();
-        let mut rest = Map::new();
-        let mut nested = None;
-        while let Some(key) = map.next_key::<String>()? {
-            if let Some(kind) = list_kind(&key) {
-                if state.format.is_none() {
-                    state.format = Some(kind.format());
-                }
-                map.next_value_seed(ListSeed {
-                    state: &mut *state,
-                    input: self.input,
-                    kind,
-                    key: &key,
-                })?;
-                lists.push(kind);
-            } else if key == "data" && self.depth == 0 {
-                nested = Some(map.next_value_seed(ObjectSeed {
-                    state: &mut *state,
-                    input: self.input,
-                    depth: 1,
-                })?);
-            } else {
-                if key == "Snapshots" {
-                    // Just past the key: back to its opening quote (an unescaped key).
-                    let after = self.input.position();
-                    state.snapshots_key = Some(Position {
-                        line: after.line,
-                        column: after.column.saturating_sub(key.len() + 2).max(1),
-                    });
-                }
-                let value: Value = map.next_value()?;
-                rest.insert(key.clone(), value);
-            }
-            keys.push(key);
-        }
-        Ok(state.finish_object(&lists, rest, nested, &keys, start, self.depth))
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Detected, A::Error> {
-        self.state.format = Some(Format::ConfigurationItemList);
-        stream_list(self.state, self.input, ListKind::Items, seq)?;
-        Ok(Detected::Format(Format::ConfigurationItemList))
-    }
-
-    fn visit_unit<E>(self) -> Result<Detected, E> {
-        Ok(Detected::Unknown("`null`".into()))
-    }
-
-    fn visit_bool<E>(self, _: bool) -> Result<Detected, E> {
-        Ok(Detected::Unknown("a boolean".into()))
-    }
-
-    fn visit_i64<E>(self, _: i64) -> Result<Detected, E> {
-        Ok(Detected::Unknown("a number".into()))
-    }
-
-    fn visit_u64<E>(self, _: u64) -> Result<Detected, E> {
-        Ok(Detected::Unknown("a number".into()))
-    }
-
-    fn visit_f64<E>(self, _: f64) -> Result<Detected, E> {
-        Ok(Detected::Unknown("a number".into()))
-    }
-
-    fn visit_str<E>(self, _: &str) -> Result<Detected, E> {
-        Ok(Detected::Unknown("a string".into()))
-    }
-}
-
-/// The elements of a list, split off the input at scan speed and each parsed on its own:
-/// configuration items on every core ([`stream_items`]), anything else here, in order.
-/// `seq` is serde_json's view of the list, which the split leaves at its `]`; any failure
-/// is kept in `state` (the first in the input) and stops the reading of the file.
-fn stream_list<'de, A: SeqAccess<'de>>(
-    state: &mut FileState,
-    input: &Input<'_>,
-    kind: ListKind,
-    _seq: A,
-) -> Result<(), A::Error> {
-    if matches!(kind, ListKind::ConfigItems | ListKind::Items) {
-        return stream_items(state, input);
-    }
-    let split = input.split_list(
-        |element| match serde_json::from_slice::<Value>(element.text) {
-            Ok(value) => {
-                state.handle_element(kind, element.index, value);
-                true
-            }
-            Err(err) => {
-                state.failure = Some(Failure::from_serde(&err, element.at));
-                false
-            }
-        },
-    );
-    list_read(state, split)
-}
-
-/// serde_json goes on after a list only when every element of it was read.
-fn list_read<E: serde::de::Error>(
-    state: &mut FileState,
-    split: Result<Split, Failure>,
-) -> Result<(), E> {
-    match split {
-        Ok(Split::Ended) if state.failure.is_none() => Ok(()),
-        Ok(_) => Err(E::custom("the list could not be read")),
-        Err(failure) => {
-            state.failure.get_or_insert(failure);
-            Err(E::custom("the list could not be read"))
-        }
-    }
-}
-
-/// Items handed to the parsing threads at a time, at most.
-const ITEM_BATCH: usize = 256;
-/// Bytes of item text handed to the parsing threads at a time, at most (about).
-const ITEM_BATCH_BYTES: usize = 4 * 1024 * 1024;
-
-/// Configuration items' texts, copied off the input one after the other.
-#[derive(Default)]
-struct ItemBatch {
-    text: Vec<u8>,
-    items: Vec<(std::ops::Range<usize>, Position, usize)>,
-}
-
-/// One item that could not become a resource.
-enum ItemProblem {
-    /// The item is not what Ward reads (or too deep): a diagnostic; the others go on.
-    Item(ImportDiagnostic),
-    /// The item is not JSON: the file stops there.
-    Syntax(Failure),
-}
-
-/// Configuration items. This thread only finds where each item starts and ends
-/// ([`Input::split_list`]); their texts go, a batch at a time, to every core, where each is
-/// parsed (projected to the fields the controls read, [`crate::project`]) and normalized.
-/// Items keep their order. After a syntax error the items before it are kept, as if read
-/// one at a time, and the rest of the file is not read.
-fn stream_items<E: serde::de::Error>(state: &mut FileState, input: &Input<'_>) -> Result<(), E> {
-    let needs = state.needs.clone();
-    let file = state.name.clone();
-    let broken = std::sync::atomic::AtomicBool::new(false);
-    let (sender, receiver) = std::sync::mpsc::sync_channel::<ItemBatch>(4);
-    let (split, parsed) = std::thread::scope(|scope| {
-        let broken = &broken;
-        let workers = scope.spawn(move || {
-            let mut parsed = Vec::new();
-            for batch in receiver {
-                parsed.extend(
-                    batch
-                        .items
-                        .par_iter()
-                        .map(|(range, at, index)| {
-                            let text = batch.text.get(range.clone()).unwrap_or_default();
-                            let source = Source {
-                                format: String::new(),
-                                file: Some(file.clone()),
-                                index: Some(*index),
-                            };
-                            let item = parse_item(text, *at, &needs, source);
-                            if matches!(item, Err(ItemProblem::Syntax(_))) {
-                                broken.store(true, std::sync::atomic::Ordering::Relaxed);
-                            }
-                            item.map(|mut normalized| {
-                                // What the inventory would do on insert, done here on every
-                                // core: keep only what the controls read, redact it, and
-                                // give back the spare capacity of its trees.
-                                if !needs.is_everything() {
-                                    needs.project(&mut normalized.resource);
-                                }
-                                let redactions =
-                                    crate::redact::redact_resource(&mut normalized.resource);
-                                normalized.resource.compact();
-                                (normalized, redactions)
-                            })
-                        })
-                        .collect::<Vec<_>>(),
-                );
-            }
-            parsed
-        });
-        let mut batch = ItemBatch::default();
-        let split = input.split_list(|element| {
-            let start = batch.text.len();
-            batch.text.extend_from_slice(element.text);
-            batch
-                .items
-                .push((start..batch.text.len(), element.at, element.index));
-            if batch.items.len() == ITEM_BATCH || batch.text.len() >= ITEM_BATCH_BYTES {
-                // The workers only stop early by panicking, reported below.
-                if sender.send(std::mem::take(&mut batch)).is_err() {
-                    return false;
-                }
-            }
-            !broken.load(std::sync::atomic::Ordering::Relaxed)
-        });
-        if !batch.items.is_empty() {
-            let _ = sender.send(batch);
-        }
-        drop(sender);
-        (split, workers.join())
-    });
-    let first = state.resources.len();
-    match parsed {
-        Ok(parsed) => {
-            for item in parsed {
-                match item {
-                    Ok((normalized, redactions)) => {
-                        if !redactions.is_empty() {
-                            let index = state.resources.len();
-                            state.prepared_redactions.push((index, redactions));
-                        }
-                        state.take_normalized(Ok(normalized));
-                    }
-                    Err(ItemProblem::Item(diagnostic)) => state.diagnostics.push(diagnostic),
-                    Err(ItemProblem::Syntax(failure)) => {
-                        state.failure = Some(failure);
-                        break;
-                    }
-                }
-            }
-        }
-        Err(_) => {
-            let problem = state.error(
-                Code::Io,
-                "the configuration items could not be normalized (internal error)",
-            );
-            state.diagnostics.push(problem);
-        }
-    }
-    let end = state.resources.len();
-    if end > first {
-        state.prepared.push(first..end);
-    }
-    list_read(state, split)
-}
-
-/// One configuration item from its text, projected to what the controls read, then
-/// normalized. `at` is where the text starts in the input.
-fn parse_item(
-    text: &[u8],
-    at: Position,
-    needs: &ward_model::FieldNeeds,
-    source: Source,
-) -> Result<normalize::Normalized, ItemProblem> {
-    let mut de = serde_json::Deserializer::from_slice(text);
-    let parsed = if needs.is_everything() {
-        Value::deserialize(&mut de)
-    } else {
-        crate::project::ItemSeed { needs }.deserialize(&mut de)
-    }
-    .and_then(|value| de.end().map(|()| value));
-    match parsed {
-        Ok(value) => normalize_item(value, source).map_err(ItemProblem::Item),
-        // The split does not count nesting against a limit; the parse does, and an item
-        // too deep is refused alone.
-        Err(err) if err.to_string().contains("recursion limit") => Err(ItemProblem::Item(
-            ImportDiagnostic::error(
-                Code::Item,
-                source.file.clone().unwrap_or_default(),
-                format!(
-                    "item nests arrays and objects more than {JSON_DEPTH_LIMIT} deep \
-                         (serde_json's recursion limit); it is not read"
-                ),
-            )
-            .with_index(source.index),
-        )),
-        Err(err) => Err(ItemProblem::Syntax(Failure::from_serde(&err, at))),
-    }
-}
-
-/// Streams one list-valued key element by element.
-struct ListSeed<'s, 'r> {
-    state: &'s mut FileState,
-    input: &'s Input<'r>,
-    kind: ListKind,
-    key: &'s str,
-}
-
-impl ListSeed<'_, '_> {
-    fn not_a_list(self, found: &str) {
-        let diagnostic = self.state.error(
-            Code::UnknownFormat,
-            format!("`{}` is {found}, expected a list", self.key),
-        );
-        self.state.diagnostics.push(diagnostic);
-    }
-}
-
-impl<'de> DeserializeSeed<'de> for ListSeed<'_, '_> {
-    type Value = ();
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        deserializer.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for ListSeed<'_, '_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a list")
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
-        stream_list(self.state, self.input, self.kind, seq)
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-        self.not_a_list("an object");
-        Ok(())
-    }
-
-    fn visit_unit<E>(self) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
-        self.not_a_list("a boolean");
-        Ok(())
-    }
-
-    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
-        self.not_a_list("a number");
-        Ok(())
-    }
-
-    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
-        self.not_a_list("a number");
-        Ok(())
-    }
-
-    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
-        self.not_a_list("a number");
-        Ok(())
-    }
-
-    fn visit_str<E>(self, _: &str) -> Result<(), E> {
-        self.not_a_list("a string");
-        Ok(())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn placebo_names() {
-        assert_eq!(
-            placebo_operation("a/b/ec2.RevokeSecurityGroupIngress_1.json").as_deref(),
-            Some("ec2.RevokeSecurityGroupIngress")
-        );
-        assert_eq!(
-            placebo_operation("s3.GetBucketLogging_12.json.gz").as_deref(),
-            Some("s3.GetBucketLogging")
-        );
-        assert_eq!(placebo_operation("snapshot.json"), None);
-        assert_eq!(placebo_operation("AWS_S3_Bucket.json"), None);
-    }
 
     #[test]
     fn offsets() {
