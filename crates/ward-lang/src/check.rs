@@ -10,7 +10,7 @@ use ward_model::{ResourceCatalog, Severity, Shape};
 
 use crate::ast::{self, Arg, BinaryOp, Expr, ExprKind, Span, Stmt, TypeExpr, UnaryOp};
 use crate::diagnostic::{LangDiagnostic, SourceFile, did_you_mean};
-use crate::functions::Builtin;
+use crate::functions::{ArgType, Builtin, MANY, Returns};
 use crate::ir::*;
 use crate::parse::parse_expr_at;
 
@@ -1107,32 +1107,7 @@ impl Checker<'_> {
 
     fn call(&mut self, name: &ast::Ident, args: &[Arg], span: Span) -> (Ir, Ty) {
         if let Some(def) = self.defs.get(&name.name).copied() {
-            if args.len() != def.arity {
-                self.error(
-                    span,
-                    "arity",
-                    format!(
-                        "`{}` takes {} argument(s), given {}",
-                        name.name,
-                        def.arity,
-                        args.len()
-                    ),
-                );
-            }
-            let mut irs = Vec::new();
-            for a in args {
-                match a {
-                    Arg::Expr(e) => irs.push(self.expr(e).0),
-                    Arg::Lambda { span, .. } => {
-                        self.error(
-                            *span,
-                            "lambda",
-                            format!("`{}` does not take a function argument", name.name),
-                        );
-                    }
-                }
-            }
-            return (Ir::CallDef(def.index, irs), Ty::Any);
+            return self.call_def(def, name, args, span);
         }
         let Some(builtin) = Builtin::by_name(&name.name) else {
             let mut candidates: Vec<&str> = Builtin::ALL.iter().map(|b| b.name()).collect();
@@ -1155,11 +1130,44 @@ impl Checker<'_> {
             }
             return (Ir::Bool(false), Ty::Any);
         };
+        self.call_builtin(builtin, args, span)
+    }
+
+    fn call_def(&mut self, def: DefRef, name: &ast::Ident, args: &[Arg], span: Span) -> (Ir, Ty) {
+        if args.len() != def.arity {
+            self.error(
+                span,
+                "arity",
+                format!(
+                    "`{}` takes {} argument(s), given {}",
+                    name.name,
+                    def.arity,
+                    args.len()
+                ),
+            );
+        }
+        let mut irs = Vec::new();
+        for a in args {
+            match a {
+                Arg::Expr(e) => irs.push(self.expr(e).0),
+                Arg::Lambda { span, .. } => {
+                    self.error(
+                        *span,
+                        "lambda",
+                        format!("`{}` does not take a function argument", name.name),
+                    );
+                }
+            }
+        }
+        (Ir::CallDef(def.index, irs), Ty::Any)
+    }
+
+    fn call_builtin(&mut self, builtin: Builtin, args: &[Arg], span: Span) -> (Ir, Ty) {
         let (min, max) = builtin.arity();
         if args.len() < min || args.len() > max {
             let expected = if min == max {
                 format!("{min}")
-            } else if max == usize::MAX {
+            } else if max == MANY {
                 format!("at least {min}")
             } else {
                 format!("{min} or {max}")
@@ -1199,14 +1207,7 @@ impl Checker<'_> {
                     let slot = self.bind(&param.name, elem);
                     let (b, bt) = self.expr(body);
                     self.scopes.pop();
-                    if matches!(
-                        builtin,
-                        Builtin::Any
-                            | Builtin::All
-                            | Builtin::None
-                            | Builtin::Filter
-                            | Builtin::Count
-                    ) {
+                    if builtin.takes_predicate() {
                         self.expect_bool(
                             &bt,
                             body.span,
@@ -1284,58 +1285,13 @@ impl Checker<'_> {
         (Ir::Call(builtin, irs), ret)
     }
 
+    /// Reports each argument whose type is not what the function's row says it must be.
     fn check_arg_types(&mut self, b: Builtin, args: &[Arg], tys: &[Ty]) {
-        use Builtin as B;
-        let want = |i: usize| -> Option<Ty> {
-            Some(match (b, i) {
-                (
-                    B::Count
-                    | B::Any
-                    | B::All
-                    | B::None
-                    | B::Filter
-                    | B::Map
-                    | B::SortBy
-                    | B::First
-                    | B::Last
-                    | B::Flatten
-                    | B::Distinct
-                    | B::Sum
-                    | B::Min
-                    | B::Max
-                    | B::Concat
-                    | B::Join,
-                    0,
-                ) => Ty::List(Box::new(Ty::Any)),
-                (B::Concat, _) => Ty::List(Box::new(Ty::Any)),
-                (
-                    B::Lower
-                    | B::Upper
-                    | B::Trim
-                    | B::StartsWith
-                    | B::EndsWith
-                    | B::Split
-                    | B::Matches
-                    | B::Wildcard
-                    | B::IsWorld
-                    | B::CidrContains
-                    | B::IsPrivateCidr
-                    | B::LookupArn
-                    | B::ParseJson
-                    | B::ProtocolMatches,
-                    _,
-                ) => Ty::Str,
-                (B::Join, 1) => Ty::Str,
-                (B::PortInRange, 0 | 2 | 3) | (B::RangesOverlap, _) => Ty::Num,
-                (B::Lookup | B::Related | B::Resources, 0) => Ty::TypeName,
-                (B::Lookup, 1) => Ty::Str,
-                (B::ActionMatches | B::Allows, 1) | (B::Allows, 2) => Ty::Str,
-                _ => return None,
-            })
-        };
         for (i, (arg, ty)) in args.iter().zip(tys).enumerate() {
             let Arg::Expr(e) = arg else { continue };
-            let Some(expected) = want(i) else { continue };
+            let Some(expected) = expected_ty(b.arg_type(i)) else {
+                continue;
+            };
             if !ty.compatible(&expected) {
                 let help = match (&expected, ty) {
                     (Ty::TypeName, _) => Some(format!(
@@ -1367,8 +1323,8 @@ impl Checker<'_> {
         }
     }
 
+    /// The type of the call's result, by the function's row and the arguments' types.
     fn return_type(&mut self, b: Builtin, args: &[Arg], tys: &[Ty], lambda_ty: Ty) -> Ty {
-        use Builtin as B;
         let first = tys.first().cloned().unwrap_or(Ty::Any);
         let type_arg = || -> Vec<String> {
             match args.first() {
@@ -1379,63 +1335,181 @@ impl Checker<'_> {
                 _ => Vec::new(),
             }
         };
-        match b {
-            B::Count
-            | B::Sum
-            | B::Min
-            | B::Max
-            | B::Len
-            | B::Number
-            | B::AgeDays
-            | B::DaysBetween
-            | B::AgeHours
-            | B::HoursBetween => Ty::Num,
-            B::Any
-            | B::All
-            | B::None
-            | B::Exists
-            | B::Bool
-            | B::StartsWith
-            | B::EndsWith
-            | B::Contains
-            | B::Matches
-            | B::Wildcard
-            | B::IsWorld
-            | B::CidrContains
-            | B::IsPrivateCidr
-            | B::ProtocolMatches
-            | B::PortInRange
-            | B::RangesOverlap
-            | B::ActionMatches
-            | B::Allows => Ty::Bool,
-            B::Filter | B::SortBy | B::Distinct => first,
-            B::Map => Ty::List(Box::new(lambda_ty)),
-            B::First | B::Last => first.element().unwrap_or(Ty::Any),
-            B::Flatten => match first {
+        match b.signature().returns {
+            Returns::Bool => Ty::Bool,
+            Returns::Num => Ty::Num,
+            Returns::Str => Ty::Str,
+            Returns::Any => Ty::Any,
+            Returns::ListOfStr => Ty::List(Box::new(Ty::Str)),
+            Returns::ListOfAny => Ty::List(Box::new(Ty::Any)),
+            Returns::First => first,
+            Returns::ElementOfFirst => first.element().unwrap_or(Ty::Any),
+            Returns::ListOfFunctionBody => Ty::List(Box::new(lambda_ty)),
+            Returns::FlattenedFirst => match first {
                 Ty::List(inner) => match *inner {
                     Ty::List(x) => Ty::List(x),
                     _ => Ty::List(Box::new(Ty::Any)),
                 },
                 _ => Ty::List(Box::new(Ty::Any)),
             },
-            B::Concat => match first {
+            Returns::FirstIfList => match first {
                 Ty::List(_) => first,
                 _ => Ty::List(Box::new(Ty::Any)),
             },
-            B::Keys | B::Split => Ty::List(Box::new(Ty::Str)),
-            B::Values | B::Statements => Ty::List(Box::new(Ty::Any)),
-            B::AsList => match first {
+            Returns::FirstAsList => match first {
                 Ty::List(_) => first,
                 Ty::Any => Ty::List(Box::new(Ty::Any)),
                 other => Ty::List(Box::new(other)),
             },
-            B::Get | B::ParseJson => Ty::Any,
-            B::TypeOf => Ty::Str,
-            B::Default => Ty::join(first, tys.get(1).cloned().unwrap_or(Ty::Any)),
-            B::String | B::Lower | B::Upper | B::Trim | B::Join | B::Now => Ty::Str,
-            B::Lookup => Ty::Resource(type_arg()),
-            B::LookupArn => Ty::Resource(Vec::new()),
-            B::Related | B::Resources => Ty::List(Box::new(Ty::Resource(type_arg()))),
+            Returns::FirstOrSecond => Ty::join(first, tys.get(1).cloned().unwrap_or(Ty::Any)),
+            Returns::ResourceOfType => Ty::Resource(type_arg()),
+            Returns::ResourcesOfType => Ty::List(Box::new(Ty::Resource(type_arg()))),
+            Returns::AnyResource => Ty::Resource(Vec::new()),
         }
+    }
+}
+
+/// The type an argument of this kind must have; `None` when it is not checked: any value, or
+/// a `v => …` function (a value given there is reported as not being a function).
+fn expected_ty(a: ArgType) -> Option<Ty> {
+    match a {
+        ArgType::Any | ArgType::Predicate | ArgType::Function => None,
+        ArgType::List => Some(Ty::List(Box::new(Ty::Any))),
+        ArgType::Str => Some(Ty::Str),
+        ArgType::Num => Some(Ty::Num),
+        ArgType::Type => Some(Ty::TypeName),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::panic, clippy::unwrap_used)]
+
+    use crate::functions::{ArgType, Builtin, MANY, Returns};
+    use crate::{PackError, SourceFile, load_pack_sources};
+
+    /// The diagnostics of a rule asserting `cond`, as `code: message`.
+    fn problems(cond: &str) -> Vec<String> {
+        let text = format!(
+            "rule t {{\n  title: \"T\"\n  severity: high\n  resource: AWS::EC2::SecurityGroup\n  hipaa: [\"164.312(b)\"]\n  assert {cond} else \"m\"\n}}\n"
+        );
+        let source = SourceFile::new("t.ward", "t.ward", text);
+        match load_pack_sources(vec![source], &mut |p| panic!("no imports: {p:?}")) {
+            Ok(_) => Vec::new(),
+            Err(PackError::Invalid(diags)) => diags
+                .into_iter()
+                .map(|d| format!("{}: {}", d.code, d.message))
+                .collect(),
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    /// A call of `b` with as many arguments as it takes (its least, for `concat`): a function
+    /// where it takes one, `tags` (of unknown type, so always accepted) elsewhere, and
+    /// `wrong` at `position`.
+    fn call(b: Builtin, position: Option<usize>, wrong: &str) -> String {
+        let (min, max) = b.arity();
+        let n = if max == MANY { min } else { max };
+        let args: Vec<&str> = (0..n)
+            .map(|i| match b.arg_type(i) {
+                _ if Some(i) == position => wrong,
+                a if a.is_function() => "x => true",
+                _ => "tags",
+            })
+            .collect();
+        format!("{}({})", b.name(), args.join(", "))
+    }
+
+    #[test]
+    fn every_function_accepts_arguments_of_unknown_type() {
+        for b in Builtin::ALL {
+            let cond = format!("exists({})", call(*b, None, ""));
+            assert_eq!(problems(&cond), Vec::<String>::new(), "{cond}");
+        }
+    }
+
+    #[test]
+    fn every_typed_argument_rejects_a_value_of_another_type() {
+        let mut kinds = Vec::new();
+        for b in Builtin::ALL {
+            let (min, max) = b.arity();
+            for i in 0..if max == MANY { min } else { max } {
+                let (wrong, found, expected) = match b.arg_type(i) {
+                    ArgType::Any | ArgType::Predicate | ArgType::Function => continue,
+                    ArgType::List => ("1", "a number", "a list"),
+                    ArgType::Str => ("1", "a number", "a string"),
+                    ArgType::Num => ("\"1\"", "a string", "a number"),
+                    ArgType::Type => ("1", "a number", "a resource type"),
+                };
+                kinds.push(b.arg_type(i));
+                let cond = format!("exists({})", call(*b, Some(i), wrong));
+                assert_eq!(
+                    problems(&cond),
+                    [format!(
+                        "ward::type: argument {} of `{}` must be {expected}, found {found}",
+                        i + 1,
+                        b.name()
+                    )],
+                    "{cond}"
+                );
+            }
+        }
+        for kind in [ArgType::List, ArgType::Str, ArgType::Num, ArgType::Type] {
+            assert!(kinds.contains(&kind), "no argument of kind {kind:?}");
+        }
+    }
+
+    #[test]
+    fn a_result_of_a_fixed_type_is_that_type() {
+        for b in Builtin::ALL {
+            let found = match b.signature().returns {
+                Returns::Bool => None,
+                Returns::Num => Some("a number"),
+                Returns::Str => Some("a string"),
+                Returns::ListOfStr | Returns::ListOfAny => Some("a list"),
+                _ => continue,
+            };
+            let cond = call(*b, None, "");
+            let expected: Vec<String> = found
+                .map(|t| format!("ward::type: `assert` needs a boolean, found {t}"))
+                .into_iter()
+                .collect();
+            assert_eq!(problems(&cond), expected, "{cond}");
+        }
+    }
+
+    #[test]
+    fn a_result_that_depends_on_the_arguments_follows_them() {
+        for (cond, found) in [
+            ("filter([\"a\"], x => true)", "a list"),
+            ("first([\"a\"])", "a string"),
+            ("map([1], x => \"a\")[0]", "a string"),
+            ("flatten([[1]])[0]", "a number"),
+            ("concat([1], [2])[0]", "a number"),
+            ("as_list(1)[0]", "a number"),
+            ("default(1, 2)", "a number"),
+            ("lookup(AWS::S3::Bucket, \"b\")", "a resource"),
+            ("resources(AWS::S3::Bucket)[0]", "a resource"),
+        ] {
+            assert_eq!(
+                problems(cond),
+                [format!(
+                    "ward::type: `assert` needs a boolean, found {found}"
+                )],
+                "{cond}"
+            );
+        }
+    }
+
+    #[test]
+    fn only_a_predicate_must_be_boolean() {
+        assert_eq!(
+            problems("any([1], x => 1)"),
+            ["ward::type: the function given to `any` needs a boolean, found a number"]
+        );
+        assert_eq!(
+            problems("count(map([1], x => 1)) > 0"),
+            Vec::<String>::new()
+        );
     }
 }
