@@ -22,9 +22,13 @@ const CORPUS: &str = "tests/data/lang-diagnostics";
 /// and `.error(...)` call in its source that is a code (lower case and hyphens).
 fn codes_in_source() -> BTreeSet<String> {
     let mut codes = BTreeSet::new();
-    let dir = root().join("crates/ward-lang/src");
-    for entry in std::fs::read_dir(&dir).unwrap() {
-        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+    // Below `src/`: the checker is split into modules in `src/check/`.
+    let walk = ward_model::walk::walk_files(&root().join("crates/ward-lang/src"), &|p| {
+        ward_model::walk::has_suffix(p, ".rs")
+    });
+    assert!(walk.problems.is_empty(), "{:?}", walk.problems);
+    for file in walk.files {
+        let text = std::fs::read_to_string(file).unwrap();
         for opener in ["LangDiagnostic::new(", ".error("] {
             for (at, _) in text.match_indices(opener) {
                 let rest = &text[at + opener.len()..];
