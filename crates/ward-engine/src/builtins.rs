@@ -1,5 +1,6 @@
-//! The behaviour of the built-in functions (their names and arities are in
-//! `ward_lang::functions`).
+//! The behaviour of the built-in functions (their signatures: names, arities, argument and
+//! return types, absent handling, are the table in `ward_lang::functions`; the IAM ones
+//! evaluate through `ward-iam`).
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
