@@ -78,8 +78,8 @@ class Template:
             at = m.end()
         self.pieces.append(text[at:])
 
-    def render(self, copy_index, seed):
-        account = new_account(seed, copy_index)
+    def render(self, copy_index, seed, account_index):
+        account = new_account(seed, account_index)
         cache = {}
 
         def new_id(old):
@@ -123,6 +123,15 @@ def main():
     ap.add_argument("--seed", type=int, default=1, help="same seed, same bytes (default 1)")
     ap.add_argument("--out", required=True, help="output file; .gz to compress")
     ap.add_argument("--templates", default=TEMPLATES, help="directory of config-snapshot.json files")
+    ap.add_argument(
+        "--accounts",
+        type=int,
+        default=0,
+        help="put the copies in this many accounts, round robin (default: each copy its own "
+        "account). Fewer accounts than copies makes large accounts (--accounts 1: one account "
+        "holding everything); then account-wide rules see every copy of the account together, "
+        "so findings are no longer the templates' times the copies",
+    )
     args = ap.parse_args()
 
     paths = sorted(glob.glob(os.path.join(args.templates, "**", "config-snapshot.json"), recursive=True))
@@ -148,10 +157,13 @@ def main():
         for k, t in enumerate(plan):
             if k:
                 out.write(",\n")
-            out.write(templates[t].render(k, args.seed))
+            account_index = k % args.accounts if args.accounts > 0 else k
+            out.write(templates[t].render(k, args.seed, account_index))
         out.write("\n]}\n")
     mix = {templates[i].name: plan.count(i) for i in range(len(templates))}
-    print(json.dumps({"out": args.out, "items": total, "copies": len(plan), "seed": args.seed, "templates": mix}))
+    accounts = min(args.accounts, len(plan)) if args.accounts > 0 else len(plan)
+    print(json.dumps({"out": args.out, "items": total, "copies": len(plan), "accounts": accounts,
+                      "seed": args.seed, "templates": mix}))
 
 
 if __name__ == "__main__":

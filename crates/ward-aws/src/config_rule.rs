@@ -485,6 +485,8 @@ fn evaluate_targets(
         only: Some(plan.rules.iter().cloned().collect()),
         timings: None,
         targets: only_targets.then(|| targets.iter().cloned().collect()),
+        // The default, as `ward check` without `--step-budget`: the same answer on every path.
+        step_budget: None,
     };
     let evaluation = controls
         .evaluate(inventory, &options)

@@ -15,6 +15,7 @@ use ward_lang::ir::{ArithOp, CmpOp, Ir, IrArg, Message, MessagePart, RootField};
 use ward_model::{Evidence, Inventory, Resource};
 
 use crate::builtins;
+use crate::memo::{Entry, Memo};
 use crate::value::{Path, Text, V, Val};
 
 /// Evidence entries kept for one finding at most.
@@ -34,13 +35,30 @@ pub struct Env<'a> {
     pub params: &'a [Option<Value>],
     /// The evaluation time (RFC 3339), for `now()` and ages.
     pub now: Option<jiff::Timestamp>,
+    /// The most steps one evaluation may take ([`ward_backend::EvalOptions::step_budget`]).
+    pub step_budget: u64,
 }
 
-/// Mutable state of one evaluation: locals and evidence.
+/// Mutable state of one evaluation: locals and evidence, and the memoized `def` calls of
+/// the worker thread ([`crate::memo`]), which travel from one evaluation to the next.
 pub struct Frame<'a> {
     pub slots: Vec<Val<'a>>,
     pub evidence: Vec<Evidence>,
     depth: usize,
+    pub memo: Memo<'a>,
+    /// Expressions evaluated so far, and how many may be ([`ward_backend::EvalOptions::step_budget`]).
+    pub steps: u64,
+    pub budget: u64,
+}
+
+/// How an error for a spent step budget begins ([`EvalError::is_budget`]).
+const BUDGET_SPENT: &str = "step budget spent: ";
+
+impl EvalError {
+    /// The rule took more steps than its budget (the error names the budget).
+    pub fn is_budget(&self) -> bool {
+        self.0.starts_with(BUDGET_SPENT)
+    }
 }
 
 impl<'a> Frame<'a> {
@@ -49,7 +67,19 @@ impl<'a> Frame<'a> {
             slots: vec![Val::absent(None); slots],
             evidence: Vec::new(),
             depth: 0,
+            memo: Memo::default(),
+            steps: 0,
+            budget: ward_backend::DEFAULT_STEP_BUDGET,
         }
+    }
+
+    /// Records evidence recorded elsewhere (a memoized call's), with the same
+    /// de-duplication and limit as [`Frame::note`].
+    pub fn note_evidence(&mut self, e: &Evidence) {
+        if self.evidence.len() >= MAX_EVIDENCE || self.evidence.iter().any(|x| x.path == e.path) {
+            return;
+        }
+        self.evidence.push(e.clone());
     }
 
     /// Records a value as evidence when it was read from a path.
@@ -98,6 +128,13 @@ pub fn truth(val: &Val<'_>) -> Result<Truth, EvalError> {
 }
 
 pub fn eval<'a>(ir: &Ir, env: &Env<'a>, frame: &mut Frame<'a>) -> EvalResult<'a> {
+    frame.steps += 1;
+    if frame.steps > frame.budget {
+        return Err(EvalError(format!(
+            "{BUDGET_SPENT}more than {} evaluation steps for this resource",
+            frame.budget
+        )));
+    }
     frame.depth += 1;
     if frame.depth > MAX_DEPTH {
         frame.depth -= 1;
@@ -294,18 +331,56 @@ fn eval_inner<'a>(ir: &Ir, env: &Env<'a>, frame: &mut Frame<'a>) -> EvalResult<'
             for a in args {
                 values.push(eval(a, env, frame)?);
             }
-            let mut slots = vec![Val::absent(None); def.slots.max(values.len())];
-            for (i, v) in values.into_iter().enumerate() {
-                if let Some(s) = slots.get_mut(i) {
-                    *s = v;
+            let account = env.resource.account_id.as_deref();
+            let Some(key) = frame.memo.key(*index, account, &values) else {
+                return call_def(def, values, env, frame);
+            };
+            let entry = match frame.memo.get(&key) {
+                Some(entry) => entry,
+                None => {
+                    // In a frame of its own, so that its evidence can be replayed.
+                    // With a budget of its own: which resource evaluates the call first
+                    // depends on the threads, and must not decide whose budget it spends.
+                    let mut own = Frame::new(0);
+                    own.depth = frame.depth;
+                    own.budget = frame.budget;
+                    own.memo = std::mem::take(&mut frame.memo);
+                    let value = call_def(def, values, env, &mut own);
+                    frame.memo = std::mem::take(&mut own.memo);
+                    frame.memo.steps += own.steps;
+                    let entry = Rc::new(Entry {
+                        value,
+                        evidence: own.evidence,
+                    });
+                    frame.memo.insert(key, entry.clone());
+                    entry
                 }
+            };
+            for e in &entry.evidence {
+                frame.note_evidence(e);
             }
-            let saved = std::mem::replace(&mut frame.slots, slots);
-            let out = eval(&def.body, env, frame);
-            frame.slots = saved;
-            out?
+            entry.value.clone()?
         }
     })
+}
+
+/// Evaluates a `def`'s body with `args` in its parameter slots.
+fn call_def<'a>(
+    def: &ward_lang::ir::CompiledDef,
+    args: Vec<Val<'a>>,
+    env: &Env<'a>,
+    frame: &mut Frame<'a>,
+) -> EvalResult<'a> {
+    let mut slots = vec![Val::absent(None); def.slots.max(args.len())];
+    for (i, v) in args.into_iter().enumerate() {
+        if let Some(s) = slots.get_mut(i) {
+            *s = v;
+        }
+    }
+    let saved = std::mem::replace(&mut frame.slots, slots);
+    let out = eval(&def.body, env, frame);
+    frame.slots = saved;
+    out
 }
 
 /// A top-level field of a resource, as a value with its path.

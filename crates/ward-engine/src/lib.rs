@@ -10,6 +10,7 @@
 
 pub mod builtins;
 pub mod eval;
+pub mod memo;
 pub mod value;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -25,10 +26,12 @@ use ward_model::{
 };
 
 pub use ward_backend::{
-    Backend, EngineError, EvalOptions, Evaluation, sort_findings, status_counts, timings,
+    Backend, DEFAULT_STEP_BUDGET, EngineError, EvalOptions, Evaluation, sort_findings,
+    status_counts, timings,
 };
 
 use crate::eval::{Env, Frame, Truth, eval, render, truth};
+use crate::memo::Memo;
 
 /// The name backends put in [`Finding::backend`] for the rule language.
 pub const LANG_BACKEND: &str = "ward-lang";
@@ -108,6 +111,7 @@ impl Backend for LangBackend {
                 .map(|only| only.iter().filter(|id| own(id)).cloned().collect()),
             timings: options.timings.clone(),
             targets: options.targets.clone(),
+            step_budget: options.step_budget,
         };
         evaluate(&self.pack, inventory, &options)
     }
@@ -194,6 +198,20 @@ pub fn evaluate(
     inventory: &Inventory,
     options: &EvalOptions,
 ) -> Result<Evaluation, EngineError> {
+    evaluate_counting(pack, inventory, options, None)
+}
+
+/// [`evaluate`], adding to `steps` the evaluation steps it took (memoized calls included
+/// once per worker): tests and benchmarks count work with it, not seconds.
+pub fn evaluate_counting(
+    pack: &Pack,
+    inventory: &Inventory,
+    options: &EvalOptions,
+    steps: Option<&std::sync::atomic::AtomicU64>,
+) -> Result<Evaluation, EngineError> {
+    let step_budget = options
+        .step_budget
+        .unwrap_or(ward_backend::DEFAULT_STEP_BUDGET);
     let params = resolve_params(pack, &options.params)?;
     let as_of = options
         .as_of
@@ -253,26 +271,39 @@ pub fn evaluate(
         .collect();
     let no_citations: Arc<[String]> = Arc::from([]);
     // An indexed collect: written in place, without per-thread lists joined afterwards.
+    // Which defs can be evaluated once per account and arguments (`memo`).
+    let memoizable: Arc<[bool]> = Arc::from(memo::memoizable_defs(pack));
     let mut findings: Vec<Finding> = work
         .par_iter()
-        .map(|&(ri, rule, resource)| {
-            let env = Env {
-                pack,
-                inventory,
-                resource,
-                params: params.get(ri).map(Vec::as_slice).unwrap_or(&[]),
-                now,
-            };
-            let cited = citations.get(ri).unwrap_or(&no_citations);
-            let Some(spent) = spent.as_ref().and_then(|s| s.get(ri)) else {
-                return evaluate_rule(rule, &env, cited);
-            };
-            let start = std::time::Instant::now();
-            let finding = evaluate_rule(rule, &env, cited);
-            let nanos = u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX);
-            spent.fetch_add(nanos, std::sync::atomic::Ordering::Relaxed);
-            finding
-        })
+        .map_init(
+            || Memo::new(memoizable.clone()),
+            |memo, &(ri, rule, resource)| {
+                let env = Env {
+                    pack,
+                    inventory,
+                    resource,
+                    params: params.get(ri).map(Vec::as_slice).unwrap_or(&[]),
+                    now,
+                    step_budget,
+                };
+                let cited = citations.get(ri).unwrap_or(&no_citations);
+                let before = memo.steps;
+                let finding = match spent.as_ref().and_then(|s| s.get(ri)) {
+                    None => evaluate_rule_with(rule, &env, cited, memo),
+                    Some(spent) => {
+                        let start = std::time::Instant::now();
+                        let finding = evaluate_rule_with(rule, &env, cited, memo);
+                        let nanos = u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX);
+                        spent.fetch_add(nanos, std::sync::atomic::Ordering::Relaxed);
+                        finding
+                    }
+                };
+                if let Some(steps) = steps {
+                    steps.fetch_add(memo.steps - before, std::sync::atomic::Ordering::Relaxed);
+                }
+                finding
+            },
+        )
         .collect();
     if let (Some(timings), Some(spent)) = (&options.timings, spent) {
         timings::record_slowest(timings, pack.rules.iter().map(|r| r.id.as_str()), spent);
@@ -285,9 +316,45 @@ pub fn evaluate(
         as_of,
     })
 }
-
 /// Evaluates one rule for one resource; its findings carry `citations`.
 pub fn evaluate_rule(rule: &CompiledRule, env: &Env<'_>, citations: &Arc<[String]>) -> Finding {
+    evaluate_rule_with(rule, env, citations, &mut Memo::default())
+}
+
+/// [`evaluate_rule`] with the worker's memoized `def` calls ([`memo`]).
+pub fn evaluate_rule_with<'a>(
+    rule: &CompiledRule,
+    env: &Env<'a>,
+    citations: &Arc<[String]>,
+    memo: &mut Memo<'a>,
+) -> Finding {
+    let mut frame = Frame::new(rule.slots);
+    frame.budget = env.step_budget;
+    frame.memo = std::mem::take(memo);
+    let finding = run_rule(rule, env, citations, &mut frame);
+    *memo = std::mem::take(&mut frame.memo);
+    memo.steps += frame.steps;
+    finding
+}
+
+/// An `ERROR` finding's message: the rule's failure, or the step budget it spent.
+fn error_message(rule: &CompiledRule, e: &eval::EvalError, budget: u64) -> String {
+    if e.is_budget() {
+        format!(
+            "rule {} stopped after {budget} evaluation steps for this resource, its step budget (a runaway rule? `--step-budget` sets another)",
+            rule.id
+        )
+    } else {
+        format!("rule error: {}", e.0)
+    }
+}
+
+fn run_rule<'a>(
+    rule: &CompiledRule,
+    env: &Env<'a>,
+    citations: &Arc<[String]>,
+    frame: &mut Frame<'a>,
+) -> Finding {
     let resource = env.resource;
     let make = |status: Status, message: String, evidence| {
         let r = resource.shared_ref();
@@ -311,10 +378,9 @@ pub fn evaluate_rule(rule: &CompiledRule, env: &Env<'_>, citations: &Arc<[String
             Vec::new(),
         );
     }
-    let mut frame = Frame::new(rule.slots);
     for stmt in &rule.stmts {
         match stmt {
-            IrStmt::Let { slot, value } => match eval(value, env, &mut frame) {
+            IrStmt::Let { slot, value } => match eval(value, env, frame) {
                 Ok(v) => {
                     if let Some(s) = frame.slots.get_mut(*slot) {
                         *s = v;
@@ -323,67 +389,83 @@ pub fn evaluate_rule(rule: &CompiledRule, env: &Env<'_>, citations: &Arc<[String
                 Err(e) => {
                     return make(
                         Status::Error,
-                        format!("rule error: {}", e.0),
-                        frame.evidence,
+                        error_message(rule, &e, env.step_budget),
+                        std::mem::take(&mut frame.evidence),
                     );
                 }
             },
             IrStmt::When { cond, message } => {
                 let mark = frame.evidence.len();
-                let outcome = eval(cond, env, &mut frame).and_then(|v| {
+                let outcome = eval(cond, env, frame).and_then(|v| {
                     frame.note(&v);
                     truth(&v)
                 });
                 match outcome {
                     Ok(Truth::False) => {
                         let text = match message {
-                            Some(m) => render(m, env, &mut frame),
+                            Some(m) => render(m, env, frame),
                             None => "the rule does not apply to this resource".to_string(),
                         };
-                        return make(Status::NotApplicable, text, frame.evidence);
+                        return make(
+                            Status::NotApplicable,
+                            text,
+                            std::mem::take(&mut frame.evidence),
+                        );
                     }
                     // Fail closed: an undecidable `when` does not exclude the resource.
                     Ok(Truth::True | Truth::Absent(_)) => frame.evidence.truncate(mark),
                     Err(e) => {
                         return make(
                             Status::Error,
-                            format!("rule error: {}", e.0),
-                            frame.evidence,
+                            error_message(rule, &e, env.step_budget),
+                            std::mem::take(&mut frame.evidence),
                         );
                     }
                 }
             }
             IrStmt::Assert { cond, message } => {
-                let outcome = eval(cond, env, &mut frame).and_then(|v| {
+                let outcome = eval(cond, env, frame).and_then(|v| {
                     frame.note(&v);
                     truth(&v)
                 });
                 match outcome {
                     Ok(Truth::True) => {}
                     Ok(Truth::False) => {
-                        let text = render(message, env, &mut frame);
-                        return make(Status::NonCompliant, text, frame.evidence);
+                        let text = render(message, env, frame);
+                        return make(
+                            Status::NonCompliant,
+                            text,
+                            std::mem::take(&mut frame.evidence),
+                        );
                     }
                     Ok(Truth::Absent(path)) => {
-                        let text = render(message, env, &mut frame);
+                        let text = render(message, env, frame);
                         let text = match path {
                             Some(p) => format!("{text} (cannot be verified: `{p}` is absent)"),
                             None => {
                                 format!("{text} (cannot be verified: a value it needs is absent)")
                             }
                         };
-                        return make(Status::NonCompliant, text, frame.evidence);
+                        return make(
+                            Status::NonCompliant,
+                            text,
+                            std::mem::take(&mut frame.evidence),
+                        );
                     }
                     Err(e) => {
                         return make(
                             Status::Error,
-                            format!("rule error: {}", e.0),
-                            frame.evidence,
+                            error_message(rule, &e, env.step_budget),
+                            std::mem::take(&mut frame.evidence),
                         );
                     }
                 }
             }
         }
     }
-    make(Status::Compliant, rule.meta.title.clone(), frame.evidence)
+    make(
+        Status::Compliant,
+        rule.meta.title.clone(),
+        std::mem::take(&mut frame.evidence),
+    )
 }

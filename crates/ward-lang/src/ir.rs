@@ -131,6 +131,49 @@ pub enum Ir {
     CallDef(usize, Vec<Ir>),
 }
 
+impl Ir {
+    /// Calls `f` on this expression and on every expression inside it (arguments and lambda
+    /// bodies included), parents before children.
+    pub fn visit(&self, f: &mut dyn FnMut(&Ir)) {
+        f(self);
+        match self {
+            Ir::Num(_)
+            | Ir::Str(_)
+            | Ir::Bool(_)
+            | Ir::Type(_)
+            | Ir::Root(_)
+            | Ir::Resource
+            | Ir::Local(_)
+            | Ir::Param(_) => {}
+            Ir::List(items) | Ir::CallDef(_, items) => items.iter().for_each(|i| i.visit(f)),
+            Ir::Field(x, _) | Ir::Not(x) | Ir::Neg(x) | Ir::Matches(x, _) => x.visit(f),
+            Ir::Index(a, b)
+            | Ir::And(a, b)
+            | Ir::Or(a, b)
+            | Ir::Cmp(_, a, b)
+            | Ir::Coalesce(a, b)
+            | Ir::Arith(_, a, b)
+            | Ir::In {
+                needle: a,
+                haystack: b,
+                ..
+            } => {
+                a.visit(f);
+                b.visit(f);
+            }
+            Ir::If(c, a, b) => {
+                c.visit(f);
+                a.visit(f);
+                b.visit(f);
+            }
+            Ir::Call(_, args) => args.iter().for_each(|a| match a {
+                IrArg::Value(v) => v.visit(f),
+                IrArg::Lambda { body, .. } => body.visit(f),
+            }),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub enum IrArg {
     Value(Ir),

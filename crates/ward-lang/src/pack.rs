@@ -9,7 +9,7 @@ use ward_model::ResourceCatalog;
 use crate::ast::{Module, Span};
 use crate::check::{DefRef, check_def, check_rule};
 use crate::diagnostic::{LangDiagnostic, SourceFile};
-use crate::ir::{CompiledDef, CompiledRule, Ir, IrArg};
+use crate::ir::{CompiledDef, CompiledRule, Ir};
 use crate::parse::parse_module;
 
 /// A checked pack, ready to evaluate.
@@ -262,38 +262,11 @@ fn check_recursion(
     diags: &mut Vec<LangDiagnostic>,
 ) {
     fn calls(ir: &Ir, out: &mut Vec<usize>) {
-        match ir {
-            Ir::CallDef(i, args) => {
+        ir.visit(&mut |node| {
+            if let Ir::CallDef(i, _) = node {
                 out.push(*i);
-                args.iter().for_each(|a| calls(a, out));
             }
-            Ir::List(items) => items.iter().for_each(|a| calls(a, out)),
-            Ir::Field(a, _) | Ir::Not(a) | Ir::Neg(a) | Ir::Matches(a, _) => calls(a, out),
-            Ir::If(c, a, b) => {
-                calls(c, out);
-                calls(a, out);
-                calls(b, out);
-            }
-            Ir::Index(a, b)
-            | Ir::And(a, b)
-            | Ir::Or(a, b)
-            | Ir::Cmp(_, a, b)
-            | Ir::Coalesce(a, b)
-            | Ir::Arith(_, a, b)
-            | Ir::In {
-                needle: a,
-                haystack: b,
-                ..
-            } => {
-                calls(a, out);
-                calls(b, out);
-            }
-            Ir::Call(_, args) => args.iter().for_each(|a| match a {
-                IrArg::Value(v) => calls(v, out),
-                IrArg::Lambda { body, .. } => calls(body, out),
-            }),
-            _ => {}
-        }
+        });
     }
     let graph: Vec<Vec<usize>> = defs
         .iter()

@@ -34,6 +34,9 @@ pub struct RunRequest {
     pub as_of: Option<String>,
     /// Read every configuration field, not only those the controls read.
     pub all_fields: bool,
+    /// The most evaluation steps one rule may take for one resource (default
+    /// [`ward_engine::DEFAULT_STEP_BUDGET`]).
+    pub step_budget: Option<u64>,
     /// The Ward version the document records.
     pub version: String,
 }
@@ -106,6 +109,7 @@ pub fn run(
         only,
         timings: request.load.timings.clone(),
         targets: None,
+        step_budget: request.step_budget,
     };
     let evaluation = timed(timings, "evaluate", || {
         controls.evaluate(&inventory, &options)

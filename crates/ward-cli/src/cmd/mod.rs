@@ -120,6 +120,10 @@ pub(crate) struct RunArgs {
     /// backend, output), the peak memory when each ended, and the slowest rules
     #[arg(long = "timings")]
     pub(crate) timings: bool,
+    /// The most evaluation steps one rule may take for one resource (default 20 million,
+    /// about a second); past it that finding is ERROR, naming the rule and the budget
+    #[arg(long = "step-budget", value_name = "STEPS")]
+    pub(crate) step_budget: Option<u64>,
 }
 
 impl RunArgs {
@@ -209,6 +213,7 @@ pub(crate) fn run(args: &RunArgs) -> Result<Run, Failed> {
         waivers: args.waivers.clone(),
         as_of: args.as_of.clone(),
         all_fields: args.all_fields,
+        step_budget: args.step_budget,
         version: VERSION.to_string(),
     };
     let mut show_import = |report: &ward_import::ImportReport| {

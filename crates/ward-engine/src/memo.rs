@@ -1,0 +1,184 @@
+//! `def` calls evaluated once and reused.
+//!
+//! A `def` whose body cannot read the resource under evaluation (no field of it, no
+//! `related(...)`, no rule parameter, and only such `def`s called) has one value per
+//! (account, arguments): `resources(T)` is the only thing in it that depends on where it is
+//! called, and it reads the account of the resource. When it reads the account (it calls
+//! `resources(T)`, itself or through another def), its calls are evaluated once per (def,
+//! account, arguments) by each worker thread and the result reused: an account-wide `def`
+//! such as `log_bucket_names()` called for each of 10,000 buckets costs one pass over the
+//! account, not 10,000.
+//!
+//! Reuse changes nothing a finding shows. The call is evaluated in a frame of its own and
+//! both its value and the evidence it recorded are kept; every call, the first included,
+//! replays that evidence into the caller's frame through [`Frame::note_evidence`], which
+//! applies the same de-duplication and limit as recording it there would. Arguments are part
+//! of the key with the path they were read from (evidence names paths); only calls whose
+//! arguments are all scalars (strings, numbers, booleans, absent values, resource types) are
+//! memoized, the others evaluated as before.
+
+use std::collections::HashMap;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use ward_lang::Pack;
+use ward_lang::functions::Builtin;
+use ward_lang::ir::Ir;
+use ward_model::Evidence;
+
+use crate::eval::EvalError;
+use crate::value::{V, Val};
+
+/// Which `def`s of a pack are memoized, by index in [`Pack::defs`]: those that read nothing of
+/// the resource under evaluation and read the account (`resources(T)`, themselves or
+/// through the defs they call). A def that reads neither is cheap (string and number
+/// helpers): remembering it would cost more than evaluating it again.
+pub fn memoizable_defs(pack: &Pack) -> Vec<bool> {
+    // The greatest fixed points: a def is independent (reads the account) unless a def it
+    // calls is not (does); repeat until nothing changes, at most one round per def.
+    let mut independent_defs = vec![true; pack.defs.len()];
+    let mut account_wide = vec![false; pack.defs.len()];
+    loop {
+        let mut changed = false;
+        for (i, def) in pack.defs.iter().enumerate() {
+            let ind = independent(&def.body, &independent_defs);
+            let wide = reads_account(&def.body, &account_wide);
+            for (flags, value) in [(&mut independent_defs, ind), (&mut account_wide, wide)] {
+                if let Some(slot) = flags.get_mut(i)
+                    && *slot != value
+                {
+                    *slot = value;
+                    changed = true;
+                }
+            }
+        }
+        if !changed {
+            return independent_defs
+                .iter()
+                .zip(&account_wide)
+                .map(|(i, w)| *i && *w)
+                .collect();
+        }
+    }
+}
+
+/// True when `ir` calls `resources(T)` or a def that does.
+fn reads_account(ir: &Ir, defs: &[bool]) -> bool {
+    let mut found = false;
+    ir.visit(&mut |node| {
+        found = found
+            || matches!(node, Ir::Call(Builtin::Resources, _))
+            || matches!(node, Ir::CallDef(i, _) if defs.get(*i).copied().unwrap_or(false));
+    });
+    found
+}
+
+/// True when `ir` reads nothing of the resource under evaluation (no field of it, no
+/// `related(...)`, no rule parameter) and calls only independent defs.
+fn independent(ir: &Ir, defs: &[bool]) -> bool {
+    let mut reads_resource = false;
+    ir.visit(&mut |node| {
+        reads_resource = reads_resource
+            || matches!(node, Ir::Root(_) | Ir::Resource | Ir::Param(_))
+            || matches!(node, Ir::Call(Builtin::Related, _))
+            || matches!(node, Ir::CallDef(i, _) if !defs.get(*i).copied().unwrap_or(false));
+    });
+    !reads_resource
+}
+
+/// One argument of a memoized call, as its key: its value and the path it was read from.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum ArgKey {
+    Absent(Option<String>),
+    Bool(bool, Option<String>),
+    Num(u64, Option<String>),
+    Str(String, Option<String>),
+    Type(String),
+}
+
+fn arg_key(v: &Val<'_>) -> Option<ArgKey> {
+    let path = v.path.as_ref().map(|p| p.render());
+    Some(match &v.v {
+        V::Absent => ArgKey::Absent(path),
+        V::Bool(b) => ArgKey::Bool(*b, path),
+        V::Num(n) => ArgKey::Num(n.to_bits(), path),
+        V::Str(s) => ArgKey::Str(s.as_str().to_string(), path),
+        V::Type(t) => ArgKey::Type(t.to_string()),
+        // A resource or a part of one is, nearly always, the resource under evaluation or
+        // one read from it: a different key for every resource, so remembering it would
+        // only cost memory. Lists and objects built at run time have no cheap key.
+        V::Json(_) | V::JsonMap(_) | V::Tags(_) | V::Resource(_) | V::List(_) | V::Obj(_) => {
+            return None;
+        }
+    })
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct Key {
+    def: usize,
+    account: Option<String>,
+    args: Vec<ArgKey>,
+}
+
+/// A memoized call's outcome and the evidence it recorded.
+pub struct Entry<'a> {
+    pub value: Result<Val<'a>, EvalError>,
+    pub evidence: Vec<Evidence>,
+}
+
+/// The memoized calls of one worker thread (values borrow from the inventory and are not
+/// shared between threads). It travels with the frame of each evaluation
+/// ([`crate::eval::Frame::memo`]).
+#[derive(Default)]
+pub struct Memo<'a> {
+    /// Which defs may be memoized ([`memoizable_defs`]); empty: none.
+    memoizable: Arc<[bool]>,
+    entries: HashMap<Key, Rc<Entry<'a>>>,
+    /// How many def bodies were evaluated for memoized calls, and the steps they took (tests
+    /// count work with them).
+    pub evaluated: u64,
+    pub steps: u64,
+}
+
+/// Past this many entries a worker stops remembering new calls (they are evaluated, and
+/// their evidence replayed, as the first call of each is): a guard against a rule that
+/// calls a def with a different argument for each resource.
+const MEMO_ENTRIES: usize = 1 << 16;
+
+/// A call's key, when it can be memoized.
+pub struct CallKey(Key);
+
+impl<'a> Memo<'a> {
+    pub fn new(memoizable: Arc<[bool]>) -> Self {
+        Memo {
+            memoizable,
+            entries: HashMap::new(),
+            evaluated: 0,
+            steps: 0,
+        }
+    }
+
+    /// The key of a call of `def` from a resource of `account`, when it can be memoized.
+    pub fn key(&self, def: usize, account: Option<&str>, args: &[Val<'a>]) -> Option<CallKey> {
+        if !self.memoizable.get(def).copied().unwrap_or(false) {
+            return None;
+        }
+        Some(CallKey(Key {
+            def,
+            account: account.map(str::to_string),
+            args: args.iter().map(arg_key).collect::<Option<Vec<_>>>()?,
+        }))
+    }
+
+    pub fn get(&self, key: &CallKey) -> Option<Rc<Entry<'a>>> {
+        self.entries.get(&key.0).cloned()
+    }
+
+    /// Remembers a call evaluated for `key` (unless the memory is full).
+    pub fn insert(&mut self, key: CallKey, entry: Rc<Entry<'a>>) {
+        self.evaluated += 1;
+        if self.entries.len() < MEMO_ENTRIES {
+            self.entries.insert(key.0, entry);
+        }
+    }
+}

@@ -1,0 +1,177 @@
+//! The work a run does: account-wide `def`s are evaluated once per account
+//! (`ward_engine::memo`), which changes no finding (the same statuses, messages and evidence
+//! as evaluating each call in place); and a runaway rule spends its step budget and becomes
+//! an `ERROR` finding that names the rule and the budget, instead of a run that never ends.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use ward_engine::EvalOptions;
+use ward_engine::eval::Env;
+use ward_lang::{Pack, PackError, SourceFile, load_pack_sources};
+use ward_model::{Inventory, Resource};
+
+/// A rule that asks, for every bucket, whether its name is among the log destinations of the
+/// account: an account-wide def called per resource, with evidence from other resources.
+const PACK: &str = r#"
+def log_targets() = distinct(filter(map(resources(AWS::S3::Bucket), b => b.supplementaryConfiguration.BucketLoggingConfiguration.destinationBucketName), n => exists(n)))
+def twice(n) = n + n
+
+rule log-target-protected {
+  title: "t"
+  severity: high
+  resource: AWS::S3::Bucket
+  hipaa: ["164.312(b)"]
+  let name = configuration.name
+  when name in log_targets() else "bucket {name} is not a log destination"
+  assert tags.locked == "true" else "log bucket {name} ({twice(1)}) is not locked"
+}
+"#;
+
+fn pack() -> Pack {
+    load_pack_sources(
+        vec![SourceFile::new("memo.ward", "memo.ward", PACK)],
+        &mut |path| {
+            Err(PackError::Io {
+                path: path.to_path_buf(),
+                source: std::io::Error::other("no imports here"),
+            })
+        },
+    )
+    .unwrap()
+}
+
+/// `n` buckets in each of two accounts; every tenth is a log destination of the others, and
+/// every other one is locked.
+fn inventory(n: usize) -> Inventory {
+    let mut inventory = Inventory::new();
+    for account in ["111122223333", "444455556666"] {
+        for i in 0..n {
+            let mut b = Resource::new("AWS::S3::Bucket", format!("{account}-b{i}"));
+            b.account_id = Some(account.to_string());
+            b.configuration = serde_json::json!({"name": format!("{account}-b{i}")});
+            b.supplementary_configuration.insert(
+                "BucketLoggingConfiguration".to_string(),
+                serde_json::json!({"destinationBucketName": format!("{account}-b{}", (i / 10) * 10)}),
+            );
+            b.tags
+                .insert("locked".to_string(), (i % 2 == 0).to_string());
+            inventory.insert(b);
+        }
+    }
+    inventory
+}
+
+fn steps(pack: &Pack, inventory: &Inventory) -> u64 {
+    let steps = AtomicU64::new(0);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap();
+    pool.install(|| {
+        ward_engine::evaluate_counting(pack, inventory, &EvalOptions::default(), Some(&steps))
+    })
+    .unwrap();
+    steps.load(Ordering::Relaxed)
+}
+
+#[test]
+fn an_account_wide_def_costs_one_pass_per_account() {
+    let pack = pack();
+    let (small, large) = (
+        steps(&pack, &inventory(200)),
+        steps(&pack, &inventory(2_000)),
+    );
+    let ratio = large as f64 / small as f64;
+    // Ten times the buckets: ten times the work (evaluated in place, it would be a hundred).
+    assert!(
+        ratio < 12.0,
+        "{small} -> {large} steps: {ratio:.1}x for 10x the buckets"
+    );
+}
+
+#[test]
+fn memoized_calls_give_the_findings_of_calls_evaluated_in_place() {
+    let pack = pack();
+    let inventory = inventory(60);
+    let memoized = ward_engine::evaluate(&pack, &inventory, &EvalOptions::default()).unwrap();
+    let rule = &pack.rules[0];
+    let citations: Arc<[String]> = Arc::from(rule.meta.hipaa.as_slice());
+    let mut compared = 0;
+    for finding in &memoized.findings {
+        let resource = inventory
+            .get("AWS::S3::Bucket", &finding.resource.id)
+            .unwrap();
+        let env = Env {
+            pack: &pack,
+            inventory: &inventory,
+            resource,
+            params: &[],
+            now: None,
+            step_budget: ward_engine::DEFAULT_STEP_BUDGET,
+        };
+        // A fresh memo that memoizes nothing: every call evaluated in place.
+        let in_place = ward_engine::evaluate_rule(rule, &env, &citations);
+        assert_eq!(&in_place, finding);
+        compared += 1;
+    }
+    assert_eq!(compared, 120);
+    assert!(
+        memoized.findings.iter().any(|f| !f.evidence.is_empty()),
+        "the comparison covers evidence"
+    );
+}
+
+#[test]
+fn a_runaway_rule_spends_its_budget_and_says_so() {
+    // For each bucket, every pair of buckets of the account: quadratic, on purpose.
+    let text = r#"
+rule runaway {
+  title: "t"
+  severity: low
+  resource: AWS::S3::Bucket
+  hipaa: ["164.312(b)"]
+  assert count(flatten(map(resources(AWS::S3::Bucket), a => map(resources(AWS::S3::Bucket), b => a.resourceId + b.resourceId)))) >= 0 else "never"
+}
+"#;
+    let pack = load_pack_sources(
+        vec![SourceFile::new("runaway.ward", "runaway.ward", text)],
+        &mut |path| {
+            Err(PackError::Io {
+                path: path.to_path_buf(),
+                source: std::io::Error::other("no imports here"),
+            })
+        },
+    )
+    .unwrap();
+    let options = EvalOptions {
+        step_budget: Some(50_000),
+        ..EvalOptions::default()
+    };
+    let evaluation = ward_engine::evaluate(&pack, &inventory(100), &options).unwrap();
+    assert_eq!(evaluation.findings.len(), 200);
+    for f in &evaluation.findings {
+        assert_eq!(f.status, ward_model::Status::Error, "{}", f.message);
+        assert!(
+            f.message
+                .contains("rule runaway stopped after 50000 evaluation steps")
+                && f.message.contains("--step-budget"),
+            "{}",
+            f.message
+        );
+    }
+    // With the default budget the same rule finishes on a small account.
+    let fine = ward_engine::evaluate(&pack, &inventory(10), &EvalOptions::default()).unwrap();
+    assert!(
+        fine.findings
+            .iter()
+            .all(|f| f.status == ward_model::Status::Compliant)
+    );
+}
