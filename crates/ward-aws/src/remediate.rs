@@ -346,7 +346,10 @@ fn evidenced_source(e: &Evidence) -> Option<SourceRef> {
     } else {
         return None;
     };
-    Some((index, family, e.value.as_str()?.to_string()))
+    let cidr = e.value.as_str()?;
+    // The remedy revokes world-open sources only: a pack whose rule names another source as
+    // evidence gets no revocation of it (and, if the group still fails, a plan error).
+    (cidr == "0.0.0.0/0" || cidr == "::/0").then(|| (index, family, cidr.to_string()))
 }
 
 /// Plans the revocations of one group from its failing findings, then checks them by
@@ -645,6 +648,11 @@ mod tests {
     #[test]
     fn evidence_names_sources_by_permission_and_family() {
         let named = |path: &str| evidenced_source(&evidence(path, json!("0.0.0.0/0")));
+        let named_v6 = evidenced_source(&evidence(
+            "configuration.ipPermissions[1].ipv6Ranges[0].cidrIpv6",
+            json!("::/0"),
+        ));
+        assert_eq!(named_v6, Some((1, Family::V6, "::/0".into())));
         assert_eq!(
             named("configuration.ipPermissions[3].ipRanges[0]"),
             Some((3, Family::V4, "0.0.0.0/0".into()))
@@ -652,10 +660,6 @@ mod tests {
         assert_eq!(
             named("configuration.ipPermissions[0].ipv4Ranges[1].cidrIp"),
             Some((0, Family::V4, "0.0.0.0/0".into()))
-        );
-        assert_eq!(
-            named("configuration.ipPermissions[1].ipv6Ranges[0].cidrIpv6"),
-            Some((1, Family::V6, "0.0.0.0/0".into()))
         );
         for other in [
             "configuration.ipPermissions[1].fromPort",

@@ -46,9 +46,17 @@ pub struct Frame<'a> {
     pub evidence: Vec<Evidence>,
     depth: usize,
     pub memo: Memo<'a>,
-    /// Expressions evaluated so far, and how many may be ([`ward_backend::EvalOptions::step_budget`]).
+    /// Expressions evaluated so far as evaluation without reuse would count them (a reused
+    /// call costs what evaluating it took), and how many may be
+    /// ([`ward_backend::EvalOptions::step_budget`]).
     pub steps: u64,
     pub budget: u64,
+    /// Expressions actually evaluated (a reused call costs nothing): the work tests count.
+    pub work: u64,
+    /// The deepest nesting reached, and the most evidence held at once: what a reused call
+    /// needs to know to be replayed exactly ([`crate::memo::Entry`]).
+    pub max_depth: usize,
+    pub peak: usize,
 }
 
 /// How an error for a spent step budget begins ([`EvalError::is_budget`]).
@@ -70,7 +78,15 @@ impl<'a> Frame<'a> {
             memo: Memo::default(),
             steps: 0,
             budget: ward_backend::DEFAULT_STEP_BUDGET,
+            work: 0,
+            max_depth: 0,
+            peak: 0,
         }
+    }
+
+    fn push_evidence(&mut self, e: Evidence) {
+        self.evidence.push(e);
+        self.peak = self.peak.max(self.evidence.len());
     }
 
     /// Records evidence recorded elsewhere (a memoized call's), with the same
@@ -79,7 +95,7 @@ impl<'a> Frame<'a> {
         if self.evidence.len() >= MAX_EVIDENCE || self.evidence.iter().any(|x| x.path == e.path) {
             return;
         }
-        self.evidence.push(e.clone());
+        self.push_evidence(e.clone());
     }
 
     /// Records a value as evidence when it was read from a path.
@@ -92,7 +108,7 @@ impl<'a> Frame<'a> {
         if self.evidence.iter().any(|e| e.path == path) {
             return;
         }
-        self.evidence.push(Evidence {
+        self.push_evidence(Evidence {
             path,
             value: val.to_json(),
             absent: val.is_absent(),
@@ -129,6 +145,7 @@ pub fn truth(val: &Val<'_>) -> Result<Truth, EvalError> {
 
 pub fn eval<'a>(ir: &Ir, env: &Env<'a>, frame: &mut Frame<'a>) -> EvalResult<'a> {
     frame.steps += 1;
+    frame.work += 1;
     if frame.steps > frame.budget {
         return Err(EvalError(format!(
             "{BUDGET_SPENT}more than {} evaluation steps for this resource",
@@ -136,6 +153,7 @@ pub fn eval<'a>(ir: &Ir, env: &Env<'a>, frame: &mut Frame<'a>) -> EvalResult<'a>
         )));
     }
     frame.depth += 1;
+    frame.max_depth = frame.max_depth.max(frame.depth);
     if frame.depth > MAX_DEPTH {
         frame.depth -= 1;
         return Err(EvalError("expression nesting too deep".into()));
@@ -336,30 +354,54 @@ fn eval_inner<'a>(ir: &Ir, env: &Env<'a>, frame: &mut Frame<'a>) -> EvalResult<'
                 return call_def(def, values, env, frame);
             };
             let entry = match frame.memo.get(&key) {
-                Some(entry) => entry,
+                Some(entry) => Some(entry),
                 None => {
-                    // In a frame of its own, so that its evidence can be replayed.
-                    // With a budget of its own: which resource evaluates the call first
-                    // depends on the threads, and must not decide whose budget it spends.
+                    // In a frame of its own, so that its evidence can be replayed; with the
+                    // caller's depth and remaining budget, so that it fails where evaluating
+                    // it in place would.
                     let mut own = Frame::new(0);
                     own.depth = frame.depth;
-                    own.budget = frame.budget;
+                    own.max_depth = frame.depth;
+                    own.budget = frame.budget.saturating_sub(frame.steps);
                     own.memo = std::mem::take(&mut frame.memo);
-                    let value = call_def(def, values, env, &mut own);
+                    let value = call_def(def, values.clone(), env, &mut own);
                     frame.memo = std::mem::take(&mut own.memo);
-                    frame.memo.steps += own.steps;
-                    let entry = Rc::new(Entry {
-                        value,
-                        evidence: own.evidence,
-                    });
-                    frame.memo.insert(key, entry.clone());
-                    entry
+                    frame.work += own.work;
+                    // An error (a spent budget, too deep a nesting, a shape surprise) is not
+                    // remembered: the call is evaluated in place below, which gives exactly
+                    // what evaluation without reuse gives.
+                    value.ok().map(|value| {
+                        let entry = Rc::new(Entry {
+                            value,
+                            evidence: own.evidence,
+                            steps: own.steps,
+                            depth: own.max_depth.saturating_sub(frame.depth),
+                            peak: own.peak,
+                        });
+                        frame.memo.insert(key, entry.clone());
+                        entry
+                    })
                 }
             };
-            for e in &entry.evidence {
-                frame.note_evidence(e);
+            match entry {
+                // Replayed only where it cannot reach a limit (steps, nesting, evidence)
+                // that evaluating it in place would reach: then the result is the same.
+                Some(e)
+                    if frame.steps + e.steps <= frame.budget
+                        && frame.depth + e.depth <= MAX_DEPTH
+                        && frame.evidence.len() + e.peak <= MAX_EVIDENCE =>
+                {
+                    let held = frame.evidence.len();
+                    frame.steps += e.steps;
+                    frame.max_depth = frame.max_depth.max(frame.depth + e.depth);
+                    frame.peak = frame.peak.max(held + e.peak);
+                    for ev in &e.evidence {
+                        frame.note_evidence(ev);
+                    }
+                    e.value.clone()
+                }
+                _ => call_def(def, values, env, frame)?,
             }
-            entry.value.clone()?
         }
     })
 }
@@ -558,7 +600,7 @@ pub fn shape_surprise(frame: &mut Frame<'_>, found: &Val<'_>, other: &Val<'_>) -
     if let Some(path) = &found.path {
         let path = path.render();
         if !frame.evidence.iter().any(|e| e.path == path) && frame.evidence.len() < MAX_EVIDENCE {
-            frame.evidence.push(Evidence {
+            frame.push_evidence(Evidence {
                 path,
                 value: found.to_json(),
                 absent: false,

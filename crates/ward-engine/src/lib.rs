@@ -287,7 +287,7 @@ pub fn evaluate_counting(
                     step_budget,
                 };
                 let cited = citations.get(ri).unwrap_or(&no_citations);
-                let before = memo.steps;
+                let before = memo.work;
                 let finding = match spent.as_ref().and_then(|s| s.get(ri)) {
                     None => evaluate_rule_with(rule, &env, cited, memo),
                     Some(spent) => {
@@ -299,7 +299,7 @@ pub fn evaluate_counting(
                     }
                 };
                 if let Some(steps) = steps {
-                    steps.fetch_add(memo.steps - before, std::sync::atomic::Ordering::Relaxed);
+                    steps.fetch_add(memo.work - before, std::sync::atomic::Ordering::Relaxed);
                 }
                 finding
             },
@@ -333,7 +333,7 @@ pub fn evaluate_rule_with<'a>(
     frame.memo = std::mem::take(memo);
     let finding = run_rule(rule, env, citations, &mut frame);
     *memo = std::mem::take(&mut frame.memo);
-    memo.steps += frame.steps;
+    memo.work += frame.work;
     finding
 }
 

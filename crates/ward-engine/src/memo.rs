@@ -10,9 +10,13 @@
 //! account, not 10,000.
 //!
 //! Reuse changes nothing a finding shows. The call is evaluated in a frame of its own and
-//! both its value and the evidence it recorded are kept; every call, the first included,
-//! replays that evidence into the caller's frame through [`Frame::note_evidence`], which
-//! applies the same de-duplication and limit as recording it there would. Arguments are part
+//! both its value and the evidence it recorded are kept, with the steps it took, the nesting
+//! it reached and the most evidence it held; every call, the first included, replays that
+//! evidence into the caller's frame through [`crate::eval::Frame::note_evidence`] (the same
+//! de-duplication as recording it there) and is charged those steps. Where replaying could
+//! differ from evaluating in place (the caller would reach its step budget, the nesting limit
+//! or the evidence limit) the call is evaluated in place instead, and a call that fails is
+//! never remembered: the result is always what evaluation without reuse gives. Arguments are part
 //! of the key with the path they were read from (evidence names paths); only calls whose
 //! arguments are all scalars (strings, numbers, booleans, absent values, resource types) are
 //! memoized, the others evaluated as before.
@@ -26,7 +30,6 @@ use ward_lang::functions::Builtin;
 use ward_lang::ir::Ir;
 use ward_model::Evidence;
 
-use crate::eval::EvalError;
 use crate::value::{V, Val};
 
 /// Which `def`s of a pack are memoized, by index in [`Pack::defs`]: those that read nothing of
@@ -122,8 +125,13 @@ struct Key {
 
 /// A memoized call's outcome and the evidence it recorded.
 pub struct Entry<'a> {
-    pub value: Result<Val<'a>, EvalError>,
+    pub value: Val<'a>,
     pub evidence: Vec<Evidence>,
+    /// The steps it took, the nesting it reached below the call, and the most evidence it
+    /// held at once: a caller that would reach a limit with them evaluates the call in place.
+    pub steps: u64,
+    pub depth: usize,
+    pub peak: usize,
 }
 
 /// The memoized calls of one worker thread (values borrow from the inventory and are not
@@ -134,10 +142,11 @@ pub struct Memo<'a> {
     /// Which defs may be memoized ([`memoizable_defs`]); empty: none.
     memoizable: Arc<[bool]>,
     entries: HashMap<Key, Rc<Entry<'a>>>,
-    /// How many def bodies were evaluated for memoized calls, and the steps they took (tests
-    /// count work with them).
+    /// How many def bodies were evaluated for memoized calls.
     pub evaluated: u64,
-    pub steps: u64,
+    /// The expressions evaluated by the evaluations this memo travelled with (tests count
+    /// work with it).
+    pub work: u64,
 }
 
 /// Past this many entries a worker stops remembering new calls (they are evaluated, and
@@ -154,7 +163,7 @@ impl<'a> Memo<'a> {
             memoizable,
             entries: HashMap::new(),
             evaluated: 0,
-            steps: 0,
+            work: 0,
         }
     }
 

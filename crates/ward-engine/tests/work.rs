@@ -175,3 +175,111 @@ rule runaway {
             .all(|f| f.status == ward_model::Status::Compliant)
     );
 }
+
+fn load(text: &str) -> Pack {
+    load_pack_sources(
+        vec![SourceFile::new("case.ward", "case.ward", text)],
+        &mut |path| {
+            Err(PackError::Io {
+                path: path.to_path_buf(),
+                source: std::io::Error::other("no imports here"),
+            })
+        },
+    )
+    .unwrap()
+}
+
+/// Every finding of `pack` over `inventory`, memoized, equals the finding evaluated in place.
+fn same_as_in_place(pack: &Pack, inventory: &Inventory, options: &EvalOptions) -> usize {
+    let memoized = ward_engine::evaluate(pack, inventory, options).unwrap();
+    for finding in &memoized.findings {
+        let rule = pack.rule(&finding.rule).unwrap();
+        let citations: Arc<[String]> = Arc::from(rule.meta.hipaa.as_slice());
+        let resource = inventory
+            .get(&finding.resource.resource_type, &finding.resource.id)
+            .unwrap();
+        let env = Env {
+            pack,
+            inventory,
+            resource,
+            params: &[],
+            now: None,
+            step_budget: options
+                .step_budget
+                .unwrap_or(ward_engine::DEFAULT_STEP_BUDGET),
+        };
+        assert_eq!(&ward_engine::evaluate_rule(rule, &env, &citations), finding);
+    }
+    memoized.findings.len()
+}
+
+/// Near the evidence limit, a reused call must not keep evidence that evaluating it in place
+/// would have had no room for: 39 trails that do not decide `any`, then one that does.
+#[test]
+fn reuse_near_the_evidence_limit_gives_the_evidence_of_evaluation_in_place() {
+    let pack = load(
+        r#"
+def multi_region() = any(resources(AWS::CloudTrail::Trail), t => t.configuration.isMultiRegionTrail == true)
+
+rule trail-check {
+  title: "t"
+  severity: low
+  resource: AWS::S3::Bucket
+  hipaa: ["164.312(b)"]
+  assert exists(configuration.name) and multi_region() else "no multi-Region trail"
+}
+"#,
+    );
+    let mut inventory = Inventory::new();
+    for i in 0..40 {
+        let mut t = Resource::new("AWS::CloudTrail::Trail", format!("trail-{i:02}"));
+        t.account_id = Some("111122223333".into());
+        t.configuration =
+            serde_json::json!({"name": format!("trail-{i:02}"), "isMultiRegionTrail": i == 39});
+        inventory.insert(t);
+    }
+    for i in 0..3 {
+        let mut b = Resource::new("AWS::S3::Bucket", format!("b{i}"));
+        b.account_id = Some("111122223333".into());
+        b.configuration = serde_json::json!({"name": format!("b{i}")});
+        inventory.insert(b);
+    }
+    assert_eq!(
+        same_as_in_place(&pack, &inventory, &EvalOptions::default()),
+        3
+    );
+}
+
+/// A quadratic rule hidden in a def that is reused still spends the rule's budget: a reused
+/// call costs what evaluating it took.
+#[test]
+fn reused_calls_are_charged_to_the_budget() {
+    let pack = load(
+        r#"
+def pairs(id) = count(map(resources(AWS::S3::Bucket), b => id + b.resourceId))
+
+rule hidden-runaway {
+  title: "t"
+  severity: low
+  resource: AWS::S3::Bucket
+  hipaa: ["164.312(b)"]
+  assert count(map(resources(AWS::S3::Bucket), a => pairs(a.resourceId))) >= 0 else "never"
+}
+"#,
+    );
+    let options = EvalOptions {
+        step_budget: Some(20_000),
+        ..EvalOptions::default()
+    };
+    let evaluation = ward_engine::evaluate(&pack, &inventory(100), &options).unwrap();
+    assert!(
+        evaluation
+            .findings
+            .iter()
+            .all(|f| f.status == ward_model::Status::Error
+                && f.message.contains("stopped after 20000")),
+        "{:?}",
+        evaluation.findings.first().map(|f| &f.message)
+    );
+    assert_eq!(same_as_in_place(&pack, &inventory(30), &options), 60);
+}

@@ -159,7 +159,9 @@ impl Elements {
             .patterns
             .iter()
             .any(|p| pattern::matches_action(p, action));
-        let resource_named = |p: &Vec<String>| p.iter().any(|p| pattern::matches(p, resource));
+        // A policy variable (`${aws:username}`) stands for any value, as in the analysis.
+        let resource_named =
+            |p: &Vec<String>| p.iter().any(|p| pattern::matches(&devariable(p), resource));
         let resource_ok = match &self.resources {
             None => true,
             Some(Patterns::Listed(p)) => resource_named(p),
@@ -245,8 +247,14 @@ pub fn may_allow(doc: &Value, action: &str, resource: &str) -> Result<bool, Stri
         if !e.applies_to(action, resource) {
             continue;
         }
+        // A Deny whose resources hold a policy variable may not apply: like a conditional one,
+        // it denies nothing (the analysis reads it the same way).
+        let has_variable = match &e.resources {
+            Some(Patterns::Listed(p) | Patterns::AllBut(p)) => p.iter().any(|p| p.contains("${")),
+            None => false,
+        };
         match e.effect {
-            Effect::Deny if !e.conditional => return Ok(false),
+            Effect::Deny if !e.conditional && !has_variable => return Ok(false),
             Effect::Deny => {}
             Effect::Allow => allowed = true,
         }
