@@ -166,9 +166,18 @@ pub(crate) fn check(args: CheckArgs) -> Outcome {
             verbose: args.verbose,
         };
         let written = match output {
-            Some(path) => std::fs::File::create(path)
+            // JSON is written to the file as it is serialized (it can be hundreds of
+            // megabytes); the other formats are rendered first, so that a rendering error
+            // leaves no half-written or empty file behind.
+            Some(path) if *format == Format::Json => std::fs::File::create(path)
                 .map_err(WriteError::Io)
                 .and_then(|mut file| format.write(&doc, rules, text, &mut file)),
+            Some(path) => {
+                let mut rendered = Vec::new();
+                format
+                    .write(&doc, rules, text, &mut rendered)
+                    .and_then(|()| std::fs::write(path, rendered).map_err(WriteError::Io))
+            }
             None => format.write(&doc, rules, text, &mut std::io::stdout().lock()),
         };
         match (written, output) {
