@@ -142,8 +142,6 @@ pub struct Memo<'a> {
     /// Which defs may be memoized ([`memoizable_defs`]); empty: none.
     memoizable: Arc<[bool]>,
     entries: HashMap<Key, Rc<Entry<'a>>>,
-    /// How many def bodies were evaluated for memoized calls.
-    pub evaluated: u64,
     /// The expressions evaluated by the evaluations this memo travelled with (tests count
     /// work with it).
     pub work: u64,
@@ -162,7 +160,6 @@ impl<'a> Memo<'a> {
         Memo {
             memoizable,
             entries: HashMap::new(),
-            evaluated: 0,
             work: 0,
         }
     }
@@ -185,7 +182,6 @@ impl<'a> Memo<'a> {
 
     /// Remembers a call evaluated for `key` (unless the memory is full).
     pub fn insert(&mut self, key: CallKey, entry: Rc<Entry<'a>>) {
-        self.evaluated += 1;
         if self.entries.len() < MEMO_ENTRIES {
             self.entries.insert(key.0, entry);
         }

@@ -263,42 +263,9 @@ impl Walk {
             Ir::Type(t) => {
                 self.types.insert(t.to_string());
             }
-            Ir::CallDef(index, args) => {
+            Ir::CallDef(index, _) => {
                 self.calls.insert(*index);
-                for arg in args {
-                    self.expr(arg);
-                }
-            }
-            Ir::Num(_)
-            | Ir::Str(_)
-            | Ir::Bool(_)
-            | Ir::Root(_)
-            | Ir::Resource
-            | Ir::Local(_)
-            | Ir::Param(_) => {}
-            Ir::List(items) => {
-                for item in items {
-                    self.expr(item);
-                }
-            }
-            Ir::Not(a) | Ir::Neg(a) | Ir::Matches(a, _) => self.expr(a),
-            Ir::And(a, b)
-            | Ir::Or(a, b)
-            | Ir::Cmp(_, a, b)
-            | Ir::Coalesce(a, b)
-            | Ir::Arith(_, a, b)
-            | Ir::In {
-                needle: a,
-                haystack: b,
-                ..
-            } => {
-                self.expr(a);
-                self.expr(b);
-            }
-            Ir::If(c, a, b) => {
-                self.expr(c);
-                self.expr(a);
-                self.expr(b);
+                ir.for_each_child(&mut |child| self.expr(child));
             }
             Ir::Call(builtin, args) => {
                 // `lookup_arn` can return any type; so can `resources`, `lookup` and
@@ -312,13 +279,10 @@ impl Walk {
                 {
                     self.any_type = true;
                 }
-                for arg in args {
-                    match arg {
-                        IrArg::Value(v) => self.expr(v),
-                        IrArg::Lambda { body, .. } => self.expr(body),
-                    }
-                }
+                ir.for_each_child(&mut |child| self.expr(child));
             }
+            // Everything else reads only what its parts read.
+            other => other.for_each_child(&mut |child| self.expr(child)),
         }
     }
 }

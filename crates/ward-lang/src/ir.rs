@@ -132,10 +132,9 @@ pub enum Ir {
 }
 
 impl Ir {
-    /// Calls `f` on this expression and on every expression inside it (arguments and lambda
-    /// bodies included), parents before children.
-    pub fn visit(&self, f: &mut dyn FnMut(&Ir)) {
-        f(self);
+    /// Calls `f` on each expression directly inside this one (arguments and lambda bodies
+    /// included), in order.
+    pub fn for_each_child(&self, f: &mut dyn FnMut(&Ir)) {
         match self {
             Ir::Num(_)
             | Ir::Str(_)
@@ -145,8 +144,8 @@ impl Ir {
             | Ir::Resource
             | Ir::Local(_)
             | Ir::Param(_) => {}
-            Ir::List(items) | Ir::CallDef(_, items) => items.iter().for_each(|i| i.visit(f)),
-            Ir::Field(x, _) | Ir::Not(x) | Ir::Neg(x) | Ir::Matches(x, _) => x.visit(f),
+            Ir::List(items) | Ir::CallDef(_, items) => items.iter().for_each(&mut *f),
+            Ir::Field(x, _) | Ir::Not(x) | Ir::Neg(x) | Ir::Matches(x, _) => f(x),
             Ir::Index(a, b)
             | Ir::And(a, b)
             | Ir::Or(a, b)
@@ -158,19 +157,26 @@ impl Ir {
                 haystack: b,
                 ..
             } => {
-                a.visit(f);
-                b.visit(f);
+                f(a);
+                f(b);
             }
             Ir::If(c, a, b) => {
-                c.visit(f);
-                a.visit(f);
-                b.visit(f);
+                f(c);
+                f(a);
+                f(b);
             }
             Ir::Call(_, args) => args.iter().for_each(|a| match a {
-                IrArg::Value(v) => v.visit(f),
-                IrArg::Lambda { body, .. } => body.visit(f),
+                IrArg::Value(v) => f(v),
+                IrArg::Lambda { body, .. } => f(body),
             }),
         }
+    }
+
+    /// Calls `f` on this expression and on every expression inside it, parents before
+    /// children.
+    pub fn visit(&self, f: &mut dyn FnMut(&Ir)) {
+        f(self);
+        self.for_each_child(&mut |child| child.visit(f));
     }
 }
 
