@@ -38,7 +38,7 @@ ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 class Template:
     """One account's Config snapshot, split into literal text and the ids to rewrite."""
 
-    def __init__(self, path):
+    def __init__(self, path, rename_named=False):
         with open(path, encoding="utf-8") as f:
             doc = json.load(f)
         items = doc["configurationItems"]
@@ -48,7 +48,17 @@ class Template:
         if len(accounts) != 1:
             sys.exit(f"{path}: expected one account, found {sorted(accounts)}")
         self.account = accounts.pop()
-        ids = sorted({i["resourceId"] for i in items} - {self.account}, key=lambda s: (-len(s), s))
+        ids = {i["resourceId"] for i in items}
+        if rename_named:
+            # Copies that share an account need names of their own where the name is the
+            # resource's identity within the account (its ARN ends with it: IAM roles and
+            # users, DB instances, CodeBuild projects...), or they would be one resource.
+            ids |= {
+                i["resourceName"]
+                for i in items
+                if i.get("resourceName") and re.search(r"[:/]" + re.escape(i["resourceName"]) + r"$", i.get("ARN") or "")
+            }
+        ids = sorted(ids - {self.account}, key=lambda s: (-len(s), s))
         # The items array as text, one item per line, so each copy is a text substitution.
         text = ",\n".join(json.dumps(i, separators=(",", ":"), sort_keys=True) for i in items)
         words = [i for i in ids if PLAIN_WORD.match(i)]
@@ -137,7 +147,8 @@ def main():
     paths = sorted(glob.glob(os.path.join(args.templates, "**", "config-snapshot.json"), recursive=True))
     if not paths:
         sys.exit(f"no config-snapshot.json below {args.templates}")
-    templates = [Template(p) for p in paths]
+    # Copies sharing an account (--accounts N) also get names of their own.
+    templates = [Template(p, rename_named=args.accounts > 0) for p in paths]
     rng = random.Random(args.seed)
     # Which template each copy uses: a seeded choice, so the mix is known from the seed.
     plan = []
