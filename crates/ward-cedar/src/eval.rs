@@ -20,7 +20,7 @@ use cedar_policy::{
     PolicySet, PrincipalConstraint, Request, RequestBuilder, Response, RestrictedExpression,
 };
 use rayon::prelude::*;
-use serde_json::{Value, json};
+use serde_json::json;
 use ward_backend::timings::{Timings, timed};
 use ward_backend::{EngineError, Evaluation};
 use ward_model::{Evidence, Finding, Inventory, Resource, Status};
@@ -28,6 +28,7 @@ use ward_model::{Evidence, Finding, Inventory, Resource, Status};
 use crate::control::{CedarControl, Mode};
 use crate::entities::{EVALUATOR_ID, EntityStore, uid_of};
 use crate::schema::WardSchema;
+use std::sync::Arc;
 use ward_iam::{self as iam, ActionCatalog, Grant, PhiConfig, PrincipalAccess};
 
 /// The backend name findings carry.
@@ -424,7 +425,8 @@ impl<'a> Asker<'a> {
 
     fn ask(
         &mut self,
-        grant: &Grant<'_>,
+        resource: &Resource,
+        grant: &Grant,
         policy: &str,
         cedar: CedarGrant<'_>,
     ) -> Result<Asked, String> {
@@ -463,7 +465,7 @@ impl<'a> Asker<'a> {
         }
         let resource = EntityUid::from_type_name_and_id(
             cedar.resource_type.clone(),
-            EntityId::new(uid_of(grant.resource)),
+            EntityId::new(uid_of(resource)),
         );
         let context = Context::from_pairs([
             (
@@ -554,17 +556,17 @@ impl CedarNames {
     }
 
     /// A grant's action and resource type in Cedar's terms, when both have one.
-    fn of(&self, grant: &Grant<'_>) -> Option<CedarGrant<'_>> {
-        let action = self.action_uids.get(grant.action)?.as_ref()?;
+    fn of(&self, action: usize, resource: &Resource) -> Option<CedarGrant<'_>> {
+        let uid = self.action_uids.get(action)?.as_ref()?;
         let (type_index, resource_type) = self
             .types
             .iter()
             .enumerate()
-            .find(|(_, (t, _))| *t == grant.resource.resource_type)
+            .find(|(_, (t, _))| *t == resource.resource_type)
             .and_then(|(i, (_, c))| Some((i, c.as_ref()?)))?;
         Some(CedarGrant {
-            action,
-            class: *self.action_class.get(grant.action)?,
+            action: uid,
+            class: *self.action_class.get(action)?,
             resource_type,
             type_index,
         })
@@ -644,7 +646,7 @@ pub fn evaluate_least_privilege(
         .collect();
     principals
         .par_iter()
-        .map(|p| {
+        .map_init(iam::ReachCache::default, |cache, p| {
             if p.is_deleted() {
                 return finding(
                     control,
@@ -654,7 +656,7 @@ pub fn evaluate_least_privilege(
                     Vec::new(),
                 );
             }
-            let access = iam::analyze(inventory, p, &phi_index, catalog, &managed);
+            let access = iam::analyze(inventory, p, &phi_index, catalog, &managed, cache);
             judge(
                 control, &access, store, schema, &phi_index, &names, requests,
             )
@@ -662,14 +664,99 @@ pub fn evaluate_least_privilege(
         .collect()
 }
 
-/// The unintended actions one statement grants on one resource.
-struct Beyond<'a> {
-    resource: &'a Resource,
-    phi_index: usize,
-    source: usize,
-    conditional: bool,
-    actions: Vec<usize>,
+/// What the intent decides about one resource's grants.
+#[derive(Default)]
+struct Judged {
+    /// The grants it does not allow: (statement, conditional) → actions, in catalogue order.
+    beyond: BTreeMap<(usize, bool), Vec<usize>>,
+    intended: usize,
+    errors: Vec<String>,
 }
+
+/// Judges the grants on one resource. `decided_alike` is set to false when some answer
+/// depended on the resource or the context (asked alone), or when something failed: then
+/// the judgment holds for this resource only.
+fn judge_resource(
+    asker: &mut Asker<'_>,
+    access: &PrincipalAccess<'_>,
+    on: &iam::ResourceGrants<'_>,
+    names: &CedarNames,
+    decided_alike: &mut bool,
+) -> Judged {
+    let mut judged = Judged::default();
+    let resource = on.resource;
+    for g in on.grants.iter() {
+        let Some(name) = names.actions.get(g.action) else {
+            continue;
+        };
+        let Some(cedar) = names.of(g.action, resource) else {
+            judged
+                .errors
+                .push(format!("{name} on {}: no Cedar uid", resource.resource_id));
+            *decided_alike = false;
+            continue;
+        };
+        let policy = access
+            .sources
+            .get(g.source)
+            .map_or("", |s| s.policy.as_str());
+        let allowed = match asker.ask(resource, g, policy, cedar) {
+            Ok(Asked::Decided(decision)) => decision == Decision::Allow,
+            Ok(Asked::Answered(response)) => {
+                *decided_alike = false;
+                let errs = errors_of(&response);
+                if !errs.is_empty() {
+                    judged.errors.push(format!(
+                        "{name} on {}: {}",
+                        resource.resource_id,
+                        errs.join("; ")
+                    ));
+                    continue;
+                }
+                response.decision() == Decision::Allow
+            }
+            Err(e) => {
+                *decided_alike = false;
+                judged.errors.push(format!("{name}: {e}"));
+                continue;
+            }
+        };
+        if allowed {
+            judged.intended += 1;
+        } else {
+            judged
+                .beyond
+                .entry((g.source, g.conditional))
+                .or_default()
+                .push(g.action);
+        }
+    }
+    judged
+}
+
+/// Unintended grants told together: the same actions through the same statement.
+#[derive(PartialEq, Eq, PartialOrd, Ord, Hash)]
+struct BeyondKey {
+    statement: String,
+    actions: Vec<usize>,
+    conditional: bool,
+    /// Per service, how many catalogued actions apply to the resources (for the summary).
+    applicable: Vec<(String, usize)>,
+}
+
+/// A judgment (kept, so that its address stays its own) and the groups its unintended grants
+/// belong to.
+type JudgedGroups = (Arc<Judged>, Vec<usize>);
+
+/// The resources of one [`BeyondKey`]: names for the message, Cedar uids for the evidence.
+#[derive(Default)]
+struct BeyondTargets {
+    names: BTreeSet<String>,
+    uids: BTreeSet<String>,
+}
+
+/// At most this many resource names in a message part; the evidence lists every resource.
+const NAMES_IN_MESSAGE: usize = 10;
 
 fn judge(
     control: &CedarControl,
@@ -708,68 +795,87 @@ fn judge(
         );
     };
     let mut asker = Asker::new(control, store, principal, requests);
-    // Grants come resource by resource, so one (resource, statement) pair's actions are
-    // together: `open` finds the pair's entry while they last.
-    let mut beyond: Vec<Beyond<'_>> = Vec::new();
-    let mut open: HashMap<(*const Resource, usize), usize> = HashMap::new();
+    // Resources that share a list of grants (`ResourceGrants::grants`) and a type are judged
+    // alike when every answer came from a partial request that left the resource unknown.
+    let mut alike: HashMap<(*const [Grant], &str), Arc<Judged>> = HashMap::new();
+    let mut groups: Vec<BeyondTargets> = Vec::new();
+    let mut group_of: HashMap<BeyondKey, usize> = HashMap::new();
+    // (judgment, actions that apply) → its groups: keys are built once, not per resource.
+    // The map holds each judgment, so its address is never another's.
+    let mut groups_of: HashMap<(*const Judged, usize), JudgedGroups> = HashMap::new();
     let mut errors = Vec::new();
     let mut intended = 0usize;
-    for g in &access.grants {
-        let Some(name) = names.actions.get(g.action) else {
-            continue;
-        };
-        let Some(cedar) = names.of(g) else {
-            errors.push(format!(
-                "{name} on {}: no Cedar uid",
-                g.resource.resource_id
-            ));
-            continue;
-        };
-        let policy = access
-            .sources
-            .get(g.source)
-            .map_or("", |s| s.policy.as_str());
-        let response = match asker.ask(g, policy, cedar) {
-            Ok(Asked::Decided(Decision::Allow)) => {
-                intended += 1;
-                continue;
-            }
-            Ok(Asked::Decided(Decision::Deny)) => None,
-            Ok(Asked::Answered(response)) => Some(response),
-            Err(e) => {
-                errors.push(format!("{name}: {e}"));
-                continue;
-            }
-        };
-        if let Some(response) = response {
-            let errs = errors_of(&response);
-            if !errs.is_empty() {
-                errors.push(format!(
-                    "{name} on {}: {}",
-                    g.resource.resource_id,
-                    errs.join("; ")
+    for on in &access.resources {
+        let key = (Arc::as_ptr(&on.grants), on.resource.resource_type.as_str());
+        let judged = match alike.get(&key) {
+            Some(known) => known.clone(),
+            None => {
+                let mut decided_alike = true;
+                let judged = Arc::new(judge_resource(
+                    &mut asker,
+                    access,
+                    on,
+                    names,
+                    &mut decided_alike,
                 ));
-                continue;
+                if decided_alike {
+                    alike.insert(key, judged.clone());
+                }
+                judged
             }
-            if response.decision() == Decision::Allow {
-                intended += 1;
-                continue;
+        };
+        errors.extend(judged.errors.iter().cloned());
+        intended += judged.intended;
+        let target = on
+            .resource
+            .resource_name
+            .clone()
+            .unwrap_or_else(|| on.resource.resource_id.clone());
+        if judged.beyond.is_empty() {
+            continue;
+        }
+        let applicable = phi_index.applicable(on.phi_index);
+        let (_, ids) = groups_of
+            .entry((
+                Arc::as_ptr(&judged),
+                applicable.map_or(0, |a| std::ptr::from_ref(a) as usize),
+            ))
+            .or_insert_with(|| {
+                let ids = judged
+                    .beyond
+                    .iter()
+                    .map(|((source, conditional), actions)| {
+                        let key = BeyondKey {
+                            statement: access
+                                .sources
+                                .get(*source)
+                                .map(|s| s.describe())
+                                .unwrap_or_default(),
+                            actions: actions.clone(),
+                            conditional: *conditional,
+                            applicable: applicable
+                                .map(|a| a.iter().map(|(k, v)| (k.clone(), *v)).collect())
+                                .unwrap_or_default(),
+                        };
+                        *group_of.entry(key).or_insert_with(|| {
+                            groups.push(BeyondTargets::default());
+                            groups.len() - 1
+                        })
+                    })
+                    .collect();
+                (judged.clone(), ids)
+            });
+        for id in ids.iter() {
+            if let Some(targets) = groups.get_mut(*id) {
+                targets.names.insert(target.clone());
+                targets.uids.insert(uid_of(on.resource));
             }
         }
-        let at = *open
-            .entry((std::ptr::from_ref(g.resource), g.source))
-            .or_insert_with(|| {
-                beyond.push(Beyond {
-                    resource: g.resource,
-                    phi_index: g.phi_index,
-                    source: g.source,
-                    conditional: g.conditional,
-                    actions: Vec::new(),
-                });
-                beyond.len() - 1
-            });
-        if let Some(entry) = beyond.get_mut(at) {
-            entry.actions.push(g.action);
+    }
+    let mut by_key: BTreeMap<BeyondKey, BeyondTargets> = BTreeMap::new();
+    for (key, id) in group_of {
+        if let Some(targets) = groups.get_mut(id) {
+            by_key.insert(key, std::mem::take(targets));
         }
     }
     if !errors.is_empty() {
@@ -781,53 +887,41 @@ fn judge(
             Vec::new(),
         );
     }
-    // (resource label, statement) -> unintended actions: resources of the same name (in
-    // other accounts) reached through the same statement are reported together.
-    let mut by_target: BTreeMap<(String, String), (Vec<String>, Value)> = BTreeMap::new();
-    let mut applicable: BTreeMap<String, Option<&BTreeMap<String, usize>>> = BTreeMap::new();
-    for b in beyond {
-        let target = b
-            .resource
-            .resource_name
-            .clone()
-            .unwrap_or_else(|| b.resource.resource_id.clone());
-        let statement = access
-            .sources
-            .get(b.source)
-            .map(|s| s.describe())
-            .unwrap_or_default();
-        let entry = by_target
-            .entry((target.clone(), statement.clone()))
-            .or_insert_with(|| {
-                (
-                    Vec::new(),
-                    json!({
-                        "resource": uid_of(b.resource),
-                        "statement": statement,
-                        "conditional": b.conditional,
-                    }),
-                )
-            });
-        entry.0.extend(
-            b.actions
-                .iter()
-                .filter_map(|a| names.actions.get(*a).cloned()),
-        );
-        applicable
-            .entry(target)
-            .or_insert_with(|| phi_index.applicable(b.phi_index));
-    }
     let mut evidence = Vec::new();
     let mut parts = Vec::new();
-    for ((target, statement), (actions, mut value)) in by_target {
-        let summary = summarize(&actions, applicable.get(&target).copied().flatten());
-        parts.push(format!("{summary} on {target} via {statement}"));
-        if let Some(o) = value.as_object_mut() {
-            o.insert("actions".into(), json!(actions));
+    for (key, targets) in by_key {
+        let actions: Vec<String> = key
+            .actions
+            .iter()
+            .filter_map(|a| names.actions.get(*a).cloned())
+            .collect();
+        let applicable: BTreeMap<String, usize> = key.applicable.iter().cloned().collect();
+        let several = targets.names.len() > 1;
+        let summary = summarize(&actions, Some(&applicable), several);
+        let mut shown: Vec<&str> = targets
+            .names
+            .iter()
+            .take(NAMES_IN_MESSAGE)
+            .map(String::as_str)
+            .collect();
+        let more = targets.names.len().saturating_sub(NAMES_IN_MESSAGE);
+        let more_text = format!("and {more} more (the evidence lists them all)");
+        if more > 0 {
+            shown.push(&more_text);
         }
+        parts.push(format!(
+            "{summary} on {} via {}",
+            shown.join(", "),
+            key.statement
+        ));
         evidence.push(Evidence {
-            path: format!("iam:{label}:{target}"),
-            value,
+            path: format!("iam:{label}:{}", key.statement),
+            value: json!({
+                "statement": key.statement,
+                "conditional": key.conditional,
+                "actions": actions,
+                "resources": targets.uids,
+            }),
             absent: false,
         });
     }
@@ -857,7 +951,7 @@ fn judge(
         }
         return finding(control, p, Status::NonCompliant, msg, evidence);
     }
-    if access.grants.is_empty() {
+    if access.resources.is_empty() {
         return finding(
             control,
             p,
@@ -876,8 +970,13 @@ fn judge(
 }
 
 /// `s3:GetObject, s3:PutObject`, or `s3:* (all 94 actions that apply to it)` when the list
-/// holds every action of the service that can reach the resource.
-fn summarize(actions: &[String], applicable: Option<&BTreeMap<String, usize>>) -> String {
+/// holds every action of the service that can reach the resource (`to each` when `several`).
+fn summarize(
+    actions: &[String],
+    applicable: Option<&BTreeMap<String, usize>>,
+    several: bool,
+) -> String {
+    let it = if several { "each" } else { "it" };
     let mut by_service: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for a in actions {
         let service = a.split(':').next().unwrap_or("");
@@ -894,7 +993,7 @@ fn summarize(actions: &[String], applicable: Option<&BTreeMap<String, usize>>) -
             list.sort_unstable();
             list.dedup();
             if list.len() == total {
-                format!("{service}:* (all {total} {service} actions that apply to it)")
+                format!("{service}:* (all {total} {service} actions that apply to {it})")
             } else if list.len() > 6 {
                 format!(
                     "{} and {} more {service} actions",

@@ -357,3 +357,97 @@ when { resource in AWS::EC2::VPC::"vpc-1" };
     assert_eq!(findings.len(), 1);
     assert_eq!(findings[0].status, Status::Compliant, "{findings:?}");
 }
+
+fn phi_bucket(name: &str) -> Resource {
+    serde_json::from_value(json!({
+        "resourceType": "AWS::S3::Bucket", "resourceId": name, "resourceName": name,
+        "arn": format!("arn:aws:s3:::{name}"), "accountId": "123456789012",
+        "awsRegion": "us-east-1", "tags": {"phi": "true"},
+        "supplementaryConfiguration": {"BucketPolicy": {"policyText": null}},
+    }))
+    .unwrap()
+}
+
+/// One finding per principal, with the same actions through the same statement told once for
+/// all the resources they reach: at most ten names in the message, every resource in the
+/// evidence. Resources are found through their ARNs (`Resource` patterns by their literal
+/// part, wildcards on either side), and one no pattern can match is left out.
+#[test]
+fn least_privilege_tells_each_statements_resources_together() {
+    use ward_cedar::eval::{Requests, entity_store, evaluate_least_privilege};
+    let mut inv = Inventory::new();
+    for i in 0..12 {
+        inv.insert(phi_bucket(&format!("phi-{i:02}")));
+    }
+    inv.insert(phi_bucket("other-notes"));
+    inv.insert(role(
+        "wide",
+        json!([{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::phi-*/*"}]),
+    ));
+    // `*notes*` can only match `other-notes`'s bucket ARN, but any bucket's objects (a key
+    // may contain `notes`): GetObject reaches every bucket, ListBucket only `other-notes`.
+    inv.insert(role(
+        "notes",
+        json!([{"Effect": "Allow", "Action": ["s3:GetObject", "s3:ListBucket"], "Resource": "arn:aws:s3:::*notes*"}]),
+    ));
+    inv.synthesize_accounts();
+    let intent = r#"
+@id("lp") @mode("least-privilege") @title("intended access") @severity("high") @hipaa("164.312(a)(1)")
+@message("nobody") forbid (principal, action, resource);
+"#;
+    let backend = CedarBackend::from_sources(&[CedarSource {
+        name: "lp.cedar".into(),
+        text: intent.into(),
+    }])
+    .unwrap();
+    let control = backend.control("lp").unwrap();
+    let schema = ward_cedar::WardSchema::builtin().unwrap();
+    let phi = ward_cedar::PhiConfig::default();
+    let store = entity_store(&[control], &inv, schema, &phi);
+    let findings = evaluate_least_privilege(control, &inv, &store, &phi, schema, Requests::Fewest);
+    let of = |name: &str| {
+        findings
+            .iter()
+            .find(|f| f.message.starts_with(&format!("role/{name} ")))
+            .unwrap()
+    };
+    let wide = of("wide");
+    assert_eq!(wide.status, Status::NonCompliant);
+    assert_eq!(
+        wide.message,
+        "role/wide has access to PHI-bearing resources beyond the intended: s3:GetObject on \
+         phi-00, phi-01, phi-02, phi-03, phi-04, phi-05, phi-06, phi-07, phi-08, phi-09, and 2 \
+         more (the evidence lists them all) via inline policy inline, statement 0, attached to \
+         role/wide"
+    );
+    assert_eq!(wide.evidence.len(), 1);
+    let listed = wide.evidence[0].value["resources"].as_array().unwrap();
+    assert_eq!(listed.len(), 12);
+    assert!(!listed.contains(&json!("arn:aws:s3:::other-notes")));
+
+    let notes = of("notes");
+    assert_eq!(notes.evidence.len(), 2, "{:?}", notes.evidence);
+    // Resources reached by an action, over every evidence entry.
+    let reached = |action: &str| -> usize {
+        notes
+            .evidence
+            .iter()
+            .filter(|e| {
+                e.value["actions"]
+                    .as_array()
+                    .unwrap()
+                    .contains(&json!(action))
+            })
+            .map(|e| e.value["resources"].as_array().unwrap().len())
+            .sum()
+    };
+    assert_eq!(reached("s3:ListBucket"), 1);
+    assert_eq!(reached("s3:GetObject"), 13);
+    // The same with one request per grant.
+    let per_grant =
+        evaluate_least_privilege(control, &inv, &store, &phi, schema, Requests::PerGrant);
+    assert_eq!(
+        serde_json::to_value(&per_grant).unwrap(),
+        serde_json::to_value(&findings).unwrap()
+    );
+}

@@ -66,7 +66,7 @@ fn least_privilege_names_the_planted_grant_and_its_statement() {
     let message = dev["message"].as_str().unwrap();
     assert!(
         message.contains(
-            "s3:* (all 94 s3 actions that apply to it) on riverside-ehr-documents-111122223333 via inline policy developer-s3, statement 0 (Sid \"DevBuckets\")"
+            "s3:* (all 94 s3 actions that apply to each) on riverside-ehr-backups-111122223333, riverside-ehr-documents-111122223333 via inline policy developer-s3, statement 0 (Sid \"DevBuckets\")"
         ),
         "{message}"
     );

@@ -24,14 +24,14 @@
 //! Not considered: permission boundaries, session policies and SCPs; they can only narrow
 //! grants, so leaving them out over-reports, never under-reports.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use serde_json::Value;
 use ward_model::{Inventory, Resource};
 
 use crate::catalog::ActionCatalog;
-use crate::policy::{self, Effect, Statement, StatementRef};
+use crate::policy::{self, Effect, Patterns, Statement, StatementRef};
 use crate::resource_policy::{Named, ResourcePolicy, account_of_arn};
 
 /// The first-level keys of `configuration` and `supplementaryConfiguration` the analysis
@@ -176,30 +176,46 @@ pub fn aws_managed_policies() -> &'static BTreeMap<String, Vec<Value>> {
     })
 }
 
-/// One effective grant: an action one statement allows on one resource.
-#[derive(Debug, Clone)]
-pub struct Grant<'a> {
+/// One effective grant on a resource: an action one statement allows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Grant {
     /// Index into the action catalogue.
     pub action: usize,
-    pub resource: &'a Resource,
-    /// The resource's place in the [`PhiIndex`].
-    pub phi_index: usize,
     /// Index into [`PrincipalAccess::sources`]: the statement that grants it.
     pub source: usize,
     pub conditional: bool,
+}
+
+/// What a principal may do to one PHI-bearing resource.
+#[derive(Debug, Clone)]
+pub struct ResourceGrants<'a> {
+    pub resource: &'a Resource,
+    /// The resource's place in the [`PhiIndex`].
+    pub phi_index: usize,
+    /// Action by action, in catalogue order; never empty. Resources that the principal's
+    /// policies reach alike (same type and kinds of ARN, the same statements reaching and
+    /// denying, no resource policy naming the principal) share one list, the same `Arc`: what
+    /// is decided about a list once holds for each of them.
+    pub grants: Arc<[Grant]>,
 }
 
 /// What a principal may do to PHI-bearing resources.
 #[derive(Debug, Clone)]
 pub struct PrincipalAccess<'a> {
     pub principal: &'a Resource,
-    /// Resource by resource (in inventory order), then action by action (in catalogue
-    /// order).
-    pub grants: Vec<Grant<'a>>,
+    /// The resources it has grants on, in inventory order.
+    pub resources: Vec<ResourceGrants<'a>>,
     /// The statements the grants come from, each once.
     pub sources: Vec<StatementRef>,
     /// Policies Ward could not read or find: the access cannot be verified.
     pub unverifiable: Vec<String>,
+}
+
+impl PrincipalAccess<'_> {
+    /// How many (action, resource, statement) grants there are.
+    pub fn grant_count(&self) -> usize {
+        self.resources.iter().map(|r| r.grants.len()).sum()
+    }
 }
 
 /// The short name of a principal: `role/NAME`, `user/NAME`, `group/NAME`.
@@ -435,15 +451,101 @@ pub struct PhiIndex<'a> {
     /// Account → the resources of that account, and the other accounts' resources whose
     /// policies name it.
     by_account: HashMap<Option<String>, Vec<usize>>,
-    /// Resources whose policy admits principals of every account, and those whose account
-    /// is unknown (paired with every principal, as if in its account).
-    open_to_all: Vec<usize>,
+    /// The ARNs of the resources whose policy admits principals of every account, and of
+    /// those whose account is unknown (paired with every principal, as if in its account).
+    open_arns: ArnIndex,
+    /// The ARNs of each account's resources ([`PhiIndex::by_account`]), built on first use;
+    /// `None`: every resource (for principals of unknown account).
+    account_arns: Mutex<HashMap<Option<String>, Arc<ArnIndex>>>,
+    /// Principal ARN → the resources whose policy has an `Allow` naming it.
+    allowed_by_arn: HashMap<String, Vec<usize>>,
+    /// The resources whose policy has an `Allow` for everyone (`*`, or all but some).
+    allowed_to_anyone: Vec<usize>,
+}
+
+/// The ARNs (targets) of a set of PHI resources, to find the resources a policy's
+/// `Resource` patterns may reach without trying every resource.
+#[derive(Default)]
+struct ArnIndex {
+    /// (the ARN up to its first wildcard, resource), sorted.
+    by_literal: Vec<(String, usize)>,
+    /// ARNs with a wildcard (`arn:aws:s3:::B/*`), by their part before it.
+    wildcard: HashMap<String, Vec<usize>>,
+    members: HashSet<usize>,
+}
+
+/// The part of a pattern before its first wildcard (`*` or `?`).
+fn literal_prefix(pattern: &str) -> (&str, bool) {
+    match pattern.find(['*', '?']) {
+        Some(at) => (pattern.get(..at).unwrap_or(""), true),
+        None => (pattern, false),
+    }
+}
+
+impl ArnIndex {
+    fn new(
+        resources: impl IntoIterator<Item = usize>,
+        targets: &[Vec<(&'static str, String)>],
+    ) -> Self {
+        let mut index = ArnIndex::default();
+        for r in resources {
+            if !index.members.insert(r) {
+                continue;
+            }
+            for (_, arn) in targets.get(r).into_iter().flatten() {
+                let (literal, wild) = literal_prefix(arn);
+                index.by_literal.push((literal.to_string(), r));
+                if wild {
+                    index
+                        .wildcard
+                        .entry(literal.to_string())
+                        .or_default()
+                        .push(r);
+                }
+            }
+        }
+        index.by_literal.sort_unstable();
+        index
+    }
+
+    /// Adds to `out` every resource with an ARN that `pattern` may match (a superset: the
+    /// caller matches each). Two patterns can only share a string when their parts before
+    /// their first wildcard agree as far as the shorter goes: an ARN that starts with the
+    /// pattern's literal part, or a wildcard ARN whose literal part starts the pattern's.
+    fn may_reach(&self, pattern: &str, out: &mut Vec<usize>) {
+        let (literal, _) = literal_prefix(pattern);
+        let from = self
+            .by_literal
+            .partition_point(|(l, _)| l.as_str() < literal);
+        out.extend(
+            self.by_literal
+                .get(from..)
+                .unwrap_or_default()
+                .iter()
+                .take_while(|(l, _)| l.starts_with(literal))
+                .map(|(_, r)| *r),
+        );
+        for end in 0..literal.len() {
+            if let Some(shorter) = literal.get(..end)
+                && let Some(list) = self.wildcard.get(shorter)
+            {
+                out.extend(list);
+            }
+        }
+    }
+
+    fn all(&self, out: &mut Vec<usize>) {
+        out.extend(self.members.iter().copied());
+    }
 }
 
 /// The actions that reach a resource.
 #[derive(Debug)]
 struct Reach {
     actions: Vec<ReachingAction>,
+    /// The distinct `kinds` of [`Reach::actions`]: the sets of the resource's ARNs a
+    /// statement is asked about.
+    kinds_used: Vec<u8>,
     /// For each service that reaches the resource, how many catalogued actions apply to it.
     applicable: BTreeMap<String, usize>,
 }
@@ -474,8 +576,12 @@ impl Reach {
                 actions.push(ReachingAction { action, kinds });
             }
         }
+        let mut kinds_used: Vec<u8> = actions.iter().map(|a| a.kinds).collect();
+        kinds_used.sort_unstable();
+        kinds_used.dedup();
         Reach {
             actions,
+            kinds_used,
             applicable,
         }
     }
@@ -516,6 +622,8 @@ impl<'a> PhiIndex<'a> {
             .collect();
         let mut by_account: HashMap<Option<String>, Vec<usize>> = HashMap::new();
         let mut open_to_all = Vec::new();
+        let mut allowed_by_arn: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut allowed_to_anyone = Vec::new();
         for (i, (r, policy)) in resources.iter().zip(&policies).enumerate() {
             by_account.entry(r.account_id.clone()).or_default().push(i);
             let (foreign, anyone) = policy.foreign_accounts(r.account_id.as_deref());
@@ -526,14 +634,27 @@ impl<'a> PhiIndex<'a> {
             if anyone || r.account_id.is_none() {
                 open_to_all.push(i);
             }
+            if anyone {
+                allowed_to_anyone.push(i);
+            }
+            for arn in policy.allowed_arns() {
+                let list = allowed_by_arn.entry(arn.to_string()).or_default();
+                if list.last() != Some(&i) {
+                    list.push(i);
+                }
+            }
         }
+        let open_arns = ArnIndex::new(open_to_all.iter().copied(), &targets);
         PhiIndex {
             resources,
             policies,
             targets,
             reach,
             by_account,
-            open_to_all,
+            open_arns,
+            account_arns: Mutex::new(HashMap::new()),
+            allowed_by_arn,
+            allowed_to_anyone,
         }
     }
 
@@ -543,22 +664,82 @@ impl<'a> PhiIndex<'a> {
         self.reach.get(index).map(|r| &r.applicable)
     }
 
-    /// The resources a principal of `account` may reach, in inventory order. A principal
-    /// whose account is unknown is paired with all of them, as if they were all its own.
-    fn candidates(&self, account: Option<&str>) -> Vec<usize> {
-        let mut out: Vec<usize> = match account {
-            None => (0..self.resources.len()).collect(),
-            Some(a) => self
-                .by_account
-                .get(&Some(a.to_string()))
-                .into_iter()
-                .flatten()
-                .chain(&self.open_to_all)
-                .copied()
-                .collect(),
-        };
-        out.sort_unstable();
-        out.dedup();
+    /// The ARNs of the resources of `account` and of those whose policies name it (`None`:
+    /// of every resource), indexed once per account.
+    fn arns_of(&self, account: Option<&str>) -> Arc<ArnIndex> {
+        let key = account.map(str::to_string);
+        if let Ok(cache) = self.account_arns.lock()
+            && let Some(known) = cache.get(&key)
+        {
+            return known.clone();
+        }
+        let built = Arc::new(match account {
+            None => ArnIndex::new(0..self.resources.len(), &self.targets),
+            Some(_) => ArnIndex::new(
+                self.by_account.get(&key).into_iter().flatten().copied(),
+                &self.targets,
+            ),
+        });
+        if let Ok(mut cache) = self.account_arns.lock() {
+            cache.entry(key).or_insert_with(|| built.clone());
+        }
+        built
+    }
+
+    /// The resources a principal of `account` (with `arn`, whose identity Allows are
+    /// `allows`) could have a grant on, in inventory order: among those it may reach (its
+    /// account's, those whose policy names its account, those open to all; all of them when
+    /// its account is unknown), the ones an Allow's `Resource` may match and the ones whose
+    /// policy allows it by name or allows everyone. Every other resource is left out without
+    /// being looked at: no statement could grant on it.
+    fn examined(
+        &self,
+        account: Option<&str>,
+        arn: Option<&str>,
+        allows: &[&Statement],
+    ) -> Vec<(usize, Vec<usize>)> {
+        let own = self.arns_of(account);
+        // (resource, the Allow that may reach it)
+        let mut hits: Vec<(usize, usize)> = Vec::new();
+        let mut found = Vec::new();
+        for index in [&*own, &self.open_arns] {
+            for (si, s) in allows.iter().enumerate() {
+                found.clear();
+                match &*s.resources {
+                    Patterns::Listed(patterns) => {
+                        for p in patterns {
+                            index.may_reach(p, &mut found);
+                        }
+                    }
+                    Patterns::AllBut(_) => index.all(&mut found),
+                }
+                hits.extend(found.iter().map(|r| (*r, si)));
+            }
+        }
+        let reachable = |r: &usize| own.members.contains(r) || self.open_arns.members.contains(r);
+        let by_policy = self
+            .allowed_to_anyone
+            .iter()
+            .chain(
+                arn.and_then(|a| self.allowed_by_arn.get(a))
+                    .into_iter()
+                    .flatten(),
+            )
+            .filter(|r| reachable(r));
+        // usize::MAX: no Allow of the principal's, the resource's policy may grant.
+        hits.extend(by_policy.map(|r| (*r, usize::MAX)));
+        hits.sort_unstable();
+        hits.dedup();
+        let mut out: Vec<(usize, Vec<usize>)> = Vec::new();
+        for (r, si) in hits {
+            match out.last_mut() {
+                Some((last, list)) if *last == r => list.push(si),
+                _ => out.push((r, vec![si])),
+            }
+        }
+        for (_, list) in &mut out {
+            list.retain(|si| *si != usize::MAX);
+        }
         out
     }
 }
@@ -579,23 +760,34 @@ fn account_of(principal: &Resource) -> Option<&str> {
 /// principal, its account or everyone. An unconditional `Deny` that applies to the principal,
 /// in its identity policies or in the resource's policy, and covers every ARN the action
 /// accepts, removes the grant.
+///
+/// Cost: for each resource, each statement is matched once per set of the resource's ARNs
+/// (not once per action); the action-by-action decision is made once per group of resources
+/// the statements reach alike ([`ResourceGrants::grants`]), so an administrator over
+/// thousands of buckets costs one decision per action, not one per action and bucket.
 pub fn analyze<'a>(
     inventory: &'a Inventory,
     principal: &'a Resource,
     phi: &PhiIndex<'a>,
     catalog: &ActionCatalog,
     managed: &ManagedPolicies,
+    cache: &mut ReachCache,
 ) -> PrincipalAccess<'a> {
     let (statements, mut unverifiable) = statements_of(inventory, principal, catalog, managed);
     let (allows, denies): (Vec<&Statement>, Vec<&Statement>) =
         statements.iter().partition(|s| s.effect == Effect::Allow);
     let own_account = account_of(principal);
     let arn = principal.arn.as_deref();
-    let mut grants = Vec::new();
-    let mut sources: Vec<StatementRef> = Vec::new();
-    let mut identity_sources: Vec<Option<usize>> = vec![None; allows.len()];
-    let mut granting: Vec<(&Statement, Origin)> = Vec::new();
-    for index in phi.candidates(own_account) {
+    let mut out = Vec::new();
+    let mut sources = Sources {
+        list: Vec::new(),
+        identity: vec![None; allows.len()],
+    };
+    // Per kind of reach (by address): the statements that allow one of its actions.
+    let mut relevant: HashMap<*const Reach, Relevant> = HashMap::new();
+    // (kind of reach, which statements reach and cover which ARNs) → the grants.
+    let mut shared: HashMap<*const Reach, HashMap<Vec<bool>, Granted>> = HashMap::new();
+    for (index, may_reach) in phi.examined(own_account, arn, &allows) {
         let (Some(resource), Some(resource_policy), Some(targets), Some(reach_of)) = (
             phi.resources.get(index).copied(),
             phi.policies.get(index),
@@ -619,87 +811,263 @@ pub fn analyze<'a>(
         if !same_account && applying.is_empty() {
             continue;
         }
-        let mut resource_sources: Vec<Option<usize>> = vec![None; applying.len()];
-        // Whether a statement reaches (Allow) or covers (Deny) the ARNs an action accepts
-        // depends only on which of the resource's ARNs those are.
+        let statements = Applicable {
+            allows: &allows,
+            denies: &denies,
+            applying: &applying,
+            same_account,
+        };
         let mut reach = Memo::new(allows.len(), targets.len());
-        let mut cover = Memo::new(denies.len(), targets.len());
-        let mut resource_reach = Memo::new(applying.len(), targets.len());
-        let relevant = |kinds: u8| arns(targets, kinds);
-        let mut unreadable_noted = false;
-        for &ReachingAction { action: ai, kinds } in &reach_of.actions {
-            granting.clear();
-            let allowed = |s: &Statement| s.actions.get(ai).copied().unwrap_or(false);
-            let by_identity = allows.iter().enumerate().filter(|(si, s)| {
-                allowed(s) && reach.get(*si, kinds, || s.reaches(&relevant(kinds)))
-            });
-            // Resource-policy Allows for this action, with how they name the principal.
-            let by_resource = applying.iter().enumerate().filter(|(si, (s, _))| {
-                s.effect == Effect::Allow
-                    && allowed(s)
-                    && resource_reach.get(*si, kinds, || s.reaches(&relevant(kinds)))
-            });
-            if same_account {
-                granting.extend(by_identity.map(|(si, s)| (*s, Origin::Identity(si))));
-                granting.extend(
-                    by_resource
-                        .filter(|(_, (_, named))| *named == Named::Directly)
-                        .map(|(si, (s, _))| (*s, Origin::Resource(si))),
-                );
-            } else {
-                granting.extend(by_identity.map(|(si, s)| (*s, Origin::Identity(si))));
-                if granting.is_empty() {
-                    continue;
-                }
-                let before = granting.len();
-                granting.extend(by_resource.map(|(si, (s, _))| (*s, Origin::Resource(si))));
-                if granting.len() == before {
-                    continue;
-                }
-            }
-            if granting.is_empty() {
-                continue;
-            }
-            if let ResourcePolicy::Unreadable(problem) = resource_policy
-                && !unreadable_noted
-            {
-                unverifiable.push(problem.clone());
-                unreadable_noted = true;
-            }
-            let denied_by_identity = denies.iter().enumerate().any(|(si, d)| {
-                allowed(d) && cover.get(si, kinds, || d.covers_all(&relevant(kinds)))
-            });
-            let denied_by_resource = applying.iter().any(|(d, _)| {
-                d.effect == Effect::Deny && allowed(d) && d.covers_all(&relevant(kinds))
-            });
-            if denied_by_identity || denied_by_resource {
-                continue;
-            }
-            for (s, origin) in &granting {
-                let slot = match origin {
-                    Origin::Identity(i) => identity_sources.get_mut(*i),
-                    Origin::Resource(i) => resource_sources.get_mut(*i),
-                };
-                let source = match slot {
-                    Some(Some(known)) => *known,
-                    Some(slot) => *slot.insert(push_source(&mut sources, &s.source)),
-                    None => push_source(&mut sources, &s.source),
-                };
-                grants.push(Grant {
-                    action: ai,
-                    resource,
-                    phi_index: index,
-                    source,
-                    conditional: s.conditional,
-                });
-            }
+        // An Allow whose patterns cannot share an ARN with the resource's reaches none of them.
+        for si in (0..allows.len()).filter(|si| may_reach.binary_search(si).is_err()) {
+            reach.settle(si, false);
         }
+        let mut cover = Memo::new(denies.len(), targets.len());
+        let granted = if applying.is_empty() {
+            // Identity policies alone decide: the grants depend only on the kind of reach
+            // and on which statements reach and cover which of the resource's ARNs.
+            let key = Arc::as_ptr(reach_of);
+            let rel = relevant
+                .entry(key)
+                .or_insert_with(|| Relevant::new(reach_of, &allows, &denies));
+            let mut signature = Vec::with_capacity(
+                (rel.allows.len() + rel.denies.len()) * reach_of.kinds_used.len(),
+            );
+            for &kinds in &reach_of.kinds_used {
+                let arns = arns(targets, kinds);
+                for &si in &rel.allows {
+                    let s = allows.get(si).copied();
+                    signature.push(reach.get(si, kinds, || {
+                        s.is_some_and(|s| cache.reaches(s, index, kinds, &arns))
+                    }));
+                }
+                for &si in &rel.denies {
+                    let d = denies.get(si).copied();
+                    signature.push(cover.get(si, kinds, || d.is_some_and(|d| d.covers_all(&arns))));
+                }
+            }
+            let known = shared.entry(key).or_default();
+            match known.get(signature.as_slice()) {
+                Some(known) => known.clone(),
+                None => {
+                    let granted = action_grants(
+                        reach_of,
+                        &statements,
+                        targets,
+                        (&mut reach, &mut cover),
+                        &mut sources,
+                    );
+                    known.insert(signature, granted.clone());
+                    granted
+                }
+            }
+        } else {
+            action_grants(
+                reach_of,
+                &statements,
+                targets,
+                (&mut reach, &mut cover),
+                &mut sources,
+            )
+        };
+        // A policy that cannot be read could change what is allowed, denied or not.
+        if granted.allowed
+            && let ResourcePolicy::Unreadable(problem) = resource_policy
+        {
+            unverifiable.push(problem.clone());
+        }
+        let grants = granted.grants;
+        if grants.is_empty() {
+            continue;
+        }
+        out.push(ResourceGrants {
+            resource,
+            phi_index: index,
+            grants,
+        });
     }
     PrincipalAccess {
         principal,
-        grants,
-        sources,
+        resources: out,
+        sources: sources.list,
         unverifiable,
+    }
+}
+
+/// Whether statements' `Resource` patterns reach resources' ARNs, remembered across the
+/// principals one worker analyses: a managed policy's statements are matched against a
+/// resource once, however many principals carry them. Keyed by the patterns' address, each
+/// kept alive by the cache so that the address is never another statement's.
+#[derive(Default)]
+pub struct ReachCache {
+    by_patterns: HashMap<usize, (Arc<Patterns>, Answers)>,
+}
+
+/// (resource, kinds of ARN) → whether a statement reaches them.
+type Answers = HashMap<(usize, u8), bool>;
+
+impl ReachCache {
+    /// `s.reaches(arns)`, where `arns` are the PHI index's `resource`'s ARNs of `kinds`.
+    fn reaches(&mut self, s: &Statement, resource: usize, kinds: u8, arns: &[&str]) -> bool {
+        let key = Arc::as_ptr(&s.resources) as usize;
+        let (_, known) = self
+            .by_patterns
+            .entry(key)
+            .or_insert_with(|| (s.resources.clone(), HashMap::new()));
+        *known
+            .entry((resource, kinds))
+            .or_insert_with(|| s.reaches(arns))
+    }
+}
+
+/// The statements that apply to one (principal, resource) pair.
+struct Applicable<'s, 'p> {
+    /// The principal's identity-policy Allows and Denies.
+    allows: &'s [&'p Statement],
+    denies: &'s [&'p Statement],
+    /// The resource policy's statements that name the principal, and how.
+    applying: &'s [(&'p Statement, Named)],
+    same_account: bool,
+}
+
+/// Of a principal's identity statements, those that allow (or deny) some action of one kind
+/// of reach: the only ones whose match with a resource's ARNs can change its grants.
+struct Relevant {
+    allows: Vec<usize>,
+    denies: Vec<usize>,
+}
+
+impl Relevant {
+    fn new(reach: &Reach, allows: &[&Statement], denies: &[&Statement]) -> Self {
+        let touching = |list: &[&Statement]| -> Vec<usize> {
+            list.iter()
+                .enumerate()
+                .filter(|(_, s)| {
+                    reach
+                        .actions
+                        .iter()
+                        .any(|a| s.actions.get(a.action).copied().unwrap_or(false))
+                })
+                .map(|(i, _)| i)
+                .collect()
+        };
+        Relevant {
+            allows: touching(allows),
+            denies: touching(denies),
+        }
+    }
+}
+
+/// The statements grants come from, each once, and where each identity Allow is among them.
+struct Sources {
+    list: Vec<StatementRef>,
+    identity: Vec<Option<usize>>,
+}
+
+impl Sources {
+    fn of_identity(&mut self, index: usize, s: &Statement) -> usize {
+        match self.identity.get_mut(index) {
+            Some(Some(known)) => *known,
+            Some(slot) => *slot.insert(push_source(&mut self.list, &s.source)),
+            None => push_source(&mut self.list, &s.source),
+        }
+    }
+}
+
+/// What [`action_grants`] found on one resource.
+#[derive(Clone)]
+struct Granted {
+    grants: Arc<[Grant]>,
+    /// Some statement allows some action, denied or not.
+    allowed: bool,
+}
+
+/// The grants on one resource, action by action in catalogue order. `reach` and `cover` hold
+/// (or compute) whether each identity Allow reaches, and each identity Deny covers, the
+/// resource's ARNs an action accepts.
+fn action_grants(
+    reach_of: &Reach,
+    statements: &Applicable<'_, '_>,
+    targets: &[(&'static str, String)],
+    (reach, cover): (&mut Memo, &mut Memo),
+    sources: &mut Sources,
+) -> Granted {
+    let Applicable {
+        allows,
+        denies,
+        applying,
+        same_account,
+    } = *statements;
+    let mut resource_reach = Memo::new(applying.len(), targets.len());
+    let mut resource_sources: Vec<Option<usize>> = vec![None; applying.len()];
+    let relevant = |kinds: u8| arns(targets, kinds);
+    let mut granting: Vec<(&Statement, Origin)> = Vec::new();
+    let mut grants = Vec::new();
+    let mut allowed_any = false;
+    for &ReachingAction { action: ai, kinds } in &reach_of.actions {
+        granting.clear();
+        let allowed = |s: &Statement| s.actions.get(ai).copied().unwrap_or(false);
+        let by_identity = allows
+            .iter()
+            .enumerate()
+            .filter(|(si, s)| allowed(s) && reach.get(*si, kinds, || s.reaches(&relevant(kinds))));
+        // Resource-policy Allows for this action, with how they name the principal.
+        let by_resource = applying.iter().enumerate().filter(|(si, (s, _))| {
+            s.effect == Effect::Allow
+                && allowed(s)
+                && resource_reach.get(*si, kinds, || s.reaches(&relevant(kinds)))
+        });
+        if same_account {
+            granting.extend(by_identity.map(|(si, s)| (*s, Origin::Identity(si))));
+            granting.extend(
+                by_resource
+                    .filter(|(_, (_, named))| *named == Named::Directly)
+                    .map(|(si, (s, _))| (*s, Origin::Resource(si))),
+            );
+        } else {
+            granting.extend(by_identity.map(|(si, s)| (*s, Origin::Identity(si))));
+            if granting.is_empty() {
+                continue;
+            }
+            let before = granting.len();
+            granting.extend(by_resource.map(|(si, (s, _))| (*s, Origin::Resource(si))));
+            if granting.len() == before {
+                continue;
+            }
+        }
+        if granting.is_empty() {
+            continue;
+        }
+        allowed_any = true;
+        let denied_by_identity = denies
+            .iter()
+            .enumerate()
+            .any(|(si, d)| allowed(d) && cover.get(si, kinds, || d.covers_all(&relevant(kinds))));
+        let denied_by_resource = applying
+            .iter()
+            .any(|(d, _)| d.effect == Effect::Deny && allowed(d) && d.covers_all(&relevant(kinds)));
+        if denied_by_identity || denied_by_resource {
+            continue;
+        }
+        for (s, origin) in &granting {
+            let source = match origin {
+                Origin::Identity(i) => sources.of_identity(*i, s),
+                Origin::Resource(i) => match resource_sources.get_mut(*i) {
+                    Some(Some(known)) => *known,
+                    Some(slot) => *slot.insert(push_source(&mut sources.list, &s.source)),
+                    None => push_source(&mut sources.list, &s.source),
+                },
+            };
+            grants.push(Grant {
+                action: ai,
+                source,
+                conditional: s.conditional,
+            });
+        }
+    }
+    Granted {
+        grants: grants.into(),
+        allowed: allowed_any,
     }
 }
 
@@ -740,6 +1108,14 @@ impl Memo {
         Memo {
             width,
             cells: vec![0; statements * width],
+        }
+    }
+
+    /// Records the answer of `statement` for every set of ARNs.
+    fn settle(&mut self, statement: usize, answer: bool) {
+        let from = statement * self.width;
+        if let Some(cells) = self.cells.get_mut(from..from + self.width) {
+            cells.fill(if answer { 2 } else { 1 });
         }
     }
 
@@ -788,11 +1164,12 @@ mod tests {
             &phi,
             catalog,
             &ManagedPolicies::default(),
+            &mut ReachCache::default(),
         );
-        assert!(!access.grants.is_empty());
+        assert!(access.grant_count() > 0);
         assert!(
             access
-                .grants
+                .resources
                 .iter()
                 .all(|g| g.resource.resource_id == "unowned-phi")
         );

@@ -29,8 +29,8 @@ pub mod policy;
 pub mod resource_policy;
 
 pub use access::{
-    CONFIGURATION_KEYS, Grant, ManagedPolicies, PhiConfig, PhiIndex, PrincipalAccess, analyze,
-    groups_of, phi_services, principal_label,
+    CONFIGURATION_KEYS, Grant, ManagedPolicies, PhiConfig, PhiIndex, PrincipalAccess, ReachCache,
+    ResourceGrants, analyze, groups_of, phi_services, principal_label,
 };
 pub use catalog::{ActionCatalog, IamAction};
 pub use policy::{Effect, Statement, StatementRef};

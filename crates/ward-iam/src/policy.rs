@@ -71,7 +71,9 @@ pub struct Statement {
     pub effect: Effect,
     /// For each catalogue action (by index), whether the statement's action set includes it.
     pub actions: Arc<[bool]>,
-    pub resources: Patterns,
+    /// Shared by the copies of a statement (a managed policy's, for each principal it is
+    /// attached to), so that what is learnt about them holds for all ([`crate::access`]).
+    pub resources: Arc<Patterns>,
     /// The statement has a `Condition` (or, for a `Deny`, a policy variable in its resources):
     /// it may or may not apply. A conditional `Allow` counts as granting, a conditional
     /// `Deny` removes nothing (the stricter reading both ways).
@@ -288,7 +290,7 @@ fn parse_statement(
     Ok(Statement {
         effect: e.effect,
         actions,
-        resources,
+        resources: Arc::new(resources),
         conditional,
         source: StatementRef {
             index,
@@ -321,7 +323,7 @@ fn devariable(p: &str) -> String {
 impl Statement {
     /// An `Allow`: could it grant on some of `targets`?
     pub fn reaches(&self, targets: &[&str]) -> bool {
-        match &self.resources {
+        match &*self.resources {
             Patterns::Listed(p) => targets
                 .iter()
                 .any(|t| p.iter().any(|p| pattern::intersects(p, t))),
@@ -336,7 +338,7 @@ impl Statement {
         if self.conditional {
             return false;
         }
-        match &self.resources {
+        match &*self.resources {
             Patterns::Listed(p) => targets
                 .iter()
                 .all(|t| p.iter().any(|p| pattern::covers(p, t))),

@@ -180,6 +180,26 @@ impl ResourcePolicy {
         }
     }
 
+    /// The role and user ARNs an `Allow` of the policy names.
+    pub fn allowed_arns(&self) -> Vec<&str> {
+        let ResourcePolicy::Recorded(statements) = self else {
+            return Vec::new();
+        };
+        statements
+            .iter()
+            .filter(|s| s.statement.effect == Effect::Allow)
+            .filter_map(|s| match &s.principals {
+                Principals::Listed(list) => Some(list),
+                Principals::AllBut(_) => None,
+            })
+            .flatten()
+            .filter_map(|p| match p {
+                PrincipalPattern::Arn(arn) => Some(arn.as_str()),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// The accounts other than `own` whose principals the policy may admit, and whether it
     /// admits everyone (`*` or a `NotPrincipal`).
     pub fn foreign_accounts(&self, own: Option<&str>) -> (Vec<String>, bool) {
