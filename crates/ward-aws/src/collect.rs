@@ -14,10 +14,13 @@
 //! Every item goes through `ward-import`'s normalization and redaction before it is written.
 //! A call that still fails after its retries is recorded in `collection.problems` and the
 //! file says `collection.complete: false`; `ward check` warns about such a file.
+//!
+//! [`collect`] prints nothing: it tells a [`CollectProgress`] what it is reading, each
+//! resource read and each problem, and the caller shows them (`ward collect`: a progress
+//! line on a terminal, the problems as warnings).
 
 use std::collections::BTreeSet;
 
-use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 use serde_json::{Value, json};
 use ward_model::{Inventory, Resource, Source};
@@ -81,9 +84,24 @@ pub struct CollectOptions {
     pub credential_report: bool,
     /// The Config resource types to list; empty: [`default_config_types`].
     pub resource_types: Vec<String>,
-    /// Show a progress bar (on a terminal only).
-    pub progress: bool,
 }
+
+/// What [`collect`] tells as it goes, for a caller that shows progress. Every method does
+/// nothing by default.
+pub trait CollectProgress: Sync {
+    /// What is being read now, e.g. `config: 120 type(s) by advanced query`,
+    /// `ec2: DescribeVolumes`, `iam: credential report`.
+    fn reading(&self, _what: &str) {}
+    /// One more resource read.
+    fn resource_read(&self) {}
+    /// A call failed after its retries (it is also in [`Collection::problems`]).
+    fn problem(&self, _problem: &CollectProblem) {}
+}
+
+/// Tells nothing.
+pub struct NoProgress;
+
+impl CollectProgress for NoProgress {}
 
 /// One call that failed after its retries: what is missing from the inventory.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -94,6 +112,17 @@ pub struct CollectProblem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resource_type: Option<String>,
     pub message: String,
+}
+
+/// `` `service:Operation` (type) failed: message ``.
+impl std::fmt::Display for CollectProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "`{}:{}`", self.service, self.operation)?;
+        if let Some(t) = &self.resource_type {
+            write!(f, " ({t})")?;
+        }
+        write!(f, " failed: {}", self.message)
+    }
 }
 
 /// What a collection read.
@@ -159,13 +188,16 @@ pub fn default_config_types() -> Vec<String> {
         .collect()
 }
 
-/// Collects what `options` asks for. Failures are recorded in the result, never returned:
-/// the caller writes what was read and says it is partial.
-pub async fn collect(clients: &Clients, options: &CollectOptions) -> Collection {
-    let progress = Progress::new(options.progress);
+/// Collects what `options` asks for, telling `progress` as it goes. Failures are recorded in
+/// the result, never returned: the caller writes what was read and says it is partial.
+pub async fn collect(
+    clients: &Clients,
+    options: &CollectOptions,
+    progress: &dyn CollectProgress,
+) -> Collection {
     let mut out = Collector {
         clients,
-        progress: &progress,
+        progress,
         resources: Vec::new(),
         problems: Vec::new(),
     };
@@ -218,7 +250,6 @@ pub async fn collect(clients: &Clients, options: &CollectOptions) -> Collection 
         sources.push("iam-credential-report".to_string());
         out.credential_report().await;
     }
-    progress.finish();
     Collection {
         resources: out.resources,
         problems: out.problems,
@@ -229,16 +260,26 @@ pub async fn collect(clients: &Clients, options: &CollectOptions) -> Collection 
     }
 }
 
+/// Says each problem on stderr, as the Config rule path always has: its error names only the
+/// first ([`Collector::into_result`]). Moving the others into the error is that path's to do;
+/// nothing else in this crate prints.
+struct ProblemsOnStderr;
+
+impl CollectProgress for ProblemsOnStderr {
+    fn problem(&self, problem: &CollectProblem) {
+        eprintln!("warning: {problem}");
+    }
+}
+
 /// Reads the resources of the given Config types from the account's Config: for a
 /// scheduled Config rule. `Err` when anything could not be read.
 pub async fn config_resources(
     clients: &Clients,
     types: &BTreeSet<String>,
 ) -> Result<Vec<Resource>, AwsError> {
-    let progress = Progress::new(false);
     let mut out = Collector {
         clients,
-        progress: &progress,
+        progress: &ProblemsOnStderr,
         resources: Vec::new(),
         problems: Vec::new(),
     };
@@ -249,10 +290,9 @@ pub async fn config_resources(
 
 /// Reads the IAM credential report as `Ward::IAM::CredentialReportUser` resources.
 pub async fn credential_report_resources(clients: &Clients) -> Result<Vec<Resource>, AwsError> {
-    let progress = Progress::new(false);
     let mut out = Collector {
         clients,
-        progress: &progress,
+        progress: &ProblemsOnStderr,
         resources: Vec::new(),
         problems: Vec::new(),
     };
@@ -262,7 +302,7 @@ pub async fn credential_report_resources(clients: &Clients) -> Result<Vec<Resour
 
 struct Collector<'a> {
     clients: &'a Clients,
-    progress: &'a Progress,
+    progress: &'a dyn CollectProgress,
     resources: Vec<Resource>,
     problems: Vec<CollectProblem>,
 }
@@ -285,16 +325,14 @@ impl Collector<'_> {
     }
 
     fn problem(&mut self, service: &str, operation: &str, rtype: Option<&str>, message: String) {
-        self.progress.println(&format!(
-            "warning: `{service}:{operation}`{} failed: {message}",
-            rtype.map(|t| format!(" ({t})")).unwrap_or_default()
-        ));
-        self.problems.push(CollectProblem {
+        let problem = CollectProblem {
             service: service.to_string(),
             operation: operation.to_string(),
             resource_type: rtype.map(str::to_string),
             message,
-        });
+        };
+        self.progress.problem(&problem);
+        self.problems.push(problem);
     }
 
     fn problem_from(&mut self, service: &str, operation: &str, rtype: Option<&str>, e: &AwsError) {
@@ -325,7 +363,7 @@ impl Collector<'_> {
             Ok(mut resource) => {
                 ward_import::redact_resource(&mut resource);
                 self.resources.push(resource);
-                self.progress.inc();
+                self.progress.resource_read();
             }
             Err(d) => {
                 let (service, operation) = call.split_once(':').unwrap_or((call, ""));
@@ -346,7 +384,7 @@ impl Collector<'_> {
     async fn config_query(&mut self, types: &[String], aggregator: Option<&str>) {
         for (queried, expression) in select_expressions(types) {
             let named = queried.join(", ");
-            self.progress.message(&format!(
+            self.progress.reading(&format!(
                 "config: {} type(s) by advanced query",
                 queried.len()
             ));
@@ -412,7 +450,7 @@ impl Collector<'_> {
         let ec2 = &clients.ec2;
         macro_rules! describe_all {
             ($op:ident, $name:literal, $convert:expr) => {{
-                self.progress.message(concat!("ec2: ", $name));
+                self.progress.reading(concat!("ec2: ", $name));
                 let items = ec2
                     .$op()
                     .into_paginator()
@@ -449,7 +487,7 @@ impl Collector<'_> {
         describe_all!(describe_vpcs, "DescribeVpcs", convert::vpc);
         describe_all!(describe_subnets, "DescribeSubnets", convert::subnet);
         describe_all!(describe_flow_logs, "DescribeFlowLogs", convert::flow_log);
-        self.progress.message("ec2: DescribeInstances");
+        self.progress.reading("ec2: DescribeInstances");
         let reservations = ec2
             .describe_instances()
             .into_paginator()
@@ -482,7 +520,7 @@ impl Collector<'_> {
 
     async fn credential_report(&mut self) {
         use aws_sdk_iam::types::ReportStateType;
-        self.progress.message("iam: credential report");
+        self.progress.reading("iam: credential report");
         let clients: &Clients = self.clients;
         let iam = &clients.iam;
         let mut round = 0;
@@ -546,42 +584,8 @@ impl Collector<'_> {
                 r.configuration_item_capture_time.clone_from(&generated);
             }
             self.resources.push(r);
-            self.progress.inc();
+            self.progress.resource_read();
         }
-    }
-}
-
-/// A spinner with a count of the resources read, on stderr when it is a terminal.
-struct Progress(ProgressBar);
-
-impl Progress {
-    fn new(enabled: bool) -> Progress {
-        use std::io::IsTerminal;
-        if !enabled || !std::io::stderr().is_terminal() {
-            return Progress(ProgressBar::hidden());
-        }
-        let bar = ProgressBar::new_spinner();
-        if let Ok(style) = ProgressStyle::with_template("{spinner} {pos:>6} resources  {msg}") {
-            bar.set_style(style);
-        }
-        bar.enable_steady_tick(std::time::Duration::from_millis(120));
-        Progress(bar)
-    }
-    fn message(&self, m: &str) {
-        self.0.set_message(m.to_string());
-    }
-    fn inc(&self) {
-        self.0.inc(1);
-    }
-    fn println(&self, line: &str) {
-        if self.0.is_hidden() {
-            eprintln!("{line}");
-        } else {
-            self.0.println(line);
-        }
-    }
-    fn finish(&self) {
-        self.0.finish_and_clear();
     }
 }
 

@@ -487,6 +487,7 @@ fn evaluate_targets(
         targets: only_targets.then(|| targets.iter().cloned().collect()),
         // The default, as `ward check` without `--step-budget`: the same answer on every path.
         step_budget: None,
+        progress: None,
     };
     let evaluation = controls
         .evaluate(inventory, &options)

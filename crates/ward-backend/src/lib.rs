@@ -4,6 +4,7 @@
 //! `ward-engine`, Cedar, WASM plugins) implements it; the run (`ward-run`) and the AWS
 //! Config rule path (`ward-aws`) call it. No evaluator lives here.
 
+pub mod progress;
 pub mod timings;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -31,6 +32,9 @@ pub struct EvalOptions {
     /// (default [`DEFAULT_STEP_BUDGET`]); past it, that finding is `ERROR` and names the rule
     /// and the budget, instead of a run that never ends.
     pub step_budget: Option<u64>,
+    /// Where backends count the (control, resource) pairs they decide, for a caller that
+    /// shows progress ([`progress::EvalProgress`]).
+    pub progress: Option<std::sync::Arc<progress::EvalProgress>>,
 }
 
 /// The default step budget of one rule for one resource: about a second of evaluation, a

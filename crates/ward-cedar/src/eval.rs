@@ -21,6 +21,7 @@ use cedar_policy::{
 };
 use rayon::prelude::*;
 use serde_json::json;
+use ward_backend::progress::EvalProgress;
 use ward_backend::timings::{Timings, timed};
 use ward_backend::{EngineError, Evaluation};
 use ward_model::{Evidence, Finding, Inventory, Resource, Status};
@@ -100,11 +101,12 @@ fn sorted_reasons(response: &Response) -> Vec<PolicyId> {
     out
 }
 
-/// Evaluates one resource control.
+/// Evaluates one resource control, counting each resource decided into `progress`.
 pub fn evaluate_resource_control(
     control: &CedarControl,
     inventory: &Inventory,
     store: &EntityStore,
+    progress: Option<&EvalProgress>,
 ) -> Vec<Finding> {
     let resources: Vec<&Resource> = control
         .resource_types
@@ -120,7 +122,7 @@ pub fn evaluate_resource_control(
     resources
         .par_iter()
         .map(|resource| {
-            one_resource(
+            let finding = one_resource(
                 control,
                 resource,
                 &store.entities,
@@ -128,7 +130,11 @@ pub fn evaluate_resource_control(
                 &principal,
                 &comply,
                 &applies,
-            )
+            );
+            if let Some(progress) = progress {
+                progress.advance();
+            }
+            finding
         })
         .collect()
 }
@@ -635,6 +641,19 @@ pub fn evaluate_least_privilege(
     schema: &WardSchema,
     requests: Requests,
 ) -> Vec<Finding> {
+    least_privilege(control, inventory, store, phi, schema, requests, None)
+}
+
+/// [`evaluate_least_privilege`], counting each principal decided into `progress`.
+fn least_privilege(
+    control: &CedarControl,
+    inventory: &Inventory,
+    store: &EntityStore,
+    phi: &PhiConfig,
+    schema: &WardSchema,
+    requests: Requests,
+    progress: Option<&EvalProgress>,
+) -> Vec<Finding> {
     let catalog = ActionCatalog::builtin();
     let phi_index = iam::PhiIndex::new(inventory, phi, catalog);
     let managed = iam::ManagedPolicies::default();
@@ -647,19 +666,24 @@ pub fn evaluate_least_privilege(
     principals
         .par_iter()
         .map_init(iam::ReachCache::default, |cache, p| {
-            if p.is_deleted() {
-                return finding(
+            let decided = if p.is_deleted() {
+                finding(
                     control,
                     p,
                     Status::NotApplicable,
                     "the principal is deleted".into(),
                     Vec::new(),
-                );
+                )
+            } else {
+                let access = iam::analyze(inventory, p, &phi_index, catalog, &managed, cache);
+                judge(
+                    control, &access, store, schema, &phi_index, &names, requests,
+                )
+            };
+            if let Some(progress) = progress {
+                progress.advance();
             }
-            let access = iam::analyze(inventory, p, &phi_index, catalog, &managed, cache);
-            judge(
-                control, &access, store, schema, &phi_index, &names, requests,
-            )
+            decided
         })
         .collect()
 }
@@ -1024,20 +1048,35 @@ pub fn entity_store(
     crate::entities::build(inventory, schema, phi, &types, &reads)
 }
 
-/// Runs every control over the inventory.
+/// Runs every control over the inventory; each control is a step of `progress`, and each
+/// resource it decides one pair.
 pub fn evaluate_all(
     controls: &[&CedarControl],
     inventory: &Inventory,
     phi_for: &dyn Fn(&str) -> PhiConfig,
     schema: &WardSchema,
     timings: Option<&Timings>,
+    progress: Option<&EvalProgress>,
 ) -> Result<Evaluation, EngineError> {
+    // A backend with nothing to do does not show itself.
+    let progress = progress.filter(|_| !controls.is_empty());
+    if let Some(progress) = progress {
+        let pairs = controls
+            .iter()
+            .flat_map(|c| &c.resource_types)
+            .map(|t| inventory.of_type(t).count() as u64)
+            .sum();
+        progress.begin(CEDAR_BACKEND, pairs);
+    }
     let mut stores: BTreeMap<PhiConfig, EntityStore> = BTreeMap::new();
     let mut findings = Vec::new();
     let mut without = Vec::new();
     for control in controls {
         let phi = phi_for(&control.id);
         if !stores.contains_key(&phi) {
+            if let Some(progress) = progress {
+                progress.step("entities");
+            }
             let store = timed(timings, "    entities", || {
                 entity_store(controls, inventory, schema, &phi)
             });
@@ -1046,16 +1085,20 @@ pub fn evaluate_all(
         let Some(store) = stores.get(&phi) else {
             continue;
         };
+        if let Some(progress) = progress {
+            progress.step(&control.id);
+        }
         let found = timed(timings, &format!("    {}", control.id), || {
             match control.mode {
-                Mode::Resource => evaluate_resource_control(control, inventory, store),
-                Mode::LeastPrivilege => evaluate_least_privilege(
+                Mode::Resource => evaluate_resource_control(control, inventory, store, progress),
+                Mode::LeastPrivilege => least_privilege(
                     control,
                     inventory,
                     store,
                     &phi,
                     schema,
                     Requests::Fewest,
+                    progress,
                 ),
             }
         });

@@ -167,6 +167,7 @@ impl CedarBackend {
             &|id| phi.get(id).cloned().unwrap_or_default(),
             self.schema,
             options.timings.as_deref(),
+            options.progress.as_deref(),
         )?;
         if options.as_of.is_some() {
             evaluation.as_of = options.as_of.clone();

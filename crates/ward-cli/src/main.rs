@@ -4,6 +4,7 @@
 //! evaluated for a resource: ERROR findings fail closed), 2 a usage or input error.
 
 mod cmd;
+mod progress;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

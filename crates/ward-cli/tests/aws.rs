@@ -823,3 +823,94 @@ fn an_answer_that_cannot_be_read_is_summarised_never_dumped() {
     assert!(!stderr(&check).contains(SECRET), "{}", stderr(&check));
     assert!(!stdout(&check).contains(SECRET));
 }
+
+/// `ward collect`'s progress line (`src/progress.rs`): nothing on a captured stderr (and
+/// `--quiet` changes nothing there); on a terminal a line, the warnings printed above it and
+/// the line cleared before the summary.
+#[test]
+fn collect_shows_its_progress_on_a_terminal_only() {
+    let item = json!({"resourceType": "AWS::EC2::SecurityGroup", "resourceId": "sg-1",
+        "accountId": "111122223333", "awsRegion": testing::REGION,
+        "configuration": {"groupId": "sg-1", "ipPermissions": []}});
+    let recorder = Recorder::serve(
+        None,
+        Box::new(move |operation, _| match operation {
+            "SelectResourceConfig" => Some((
+                200,
+                json!({"Results": [item.to_string()], "QueryInfo": {"SelectFields": []}})
+                    .to_string(),
+            )),
+            _ => Some((
+                400,
+                json!({"__type": "AccessDeniedException", "message": "not for this test"})
+                    .to_string(),
+            )),
+        }),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let inv = dir.path().join("inventory.json");
+    let args = [
+        "--source",
+        "config",
+        "--resource-type",
+        "AWS::EC2::SecurityGroup",
+        "--max-attempts",
+        "1",
+    ];
+    let plain = collect_into(&recorder.url, &inv, &args);
+    let quiet = collect_into(&recorder.url, &inv, &[&args[..], &["--quiet"]].concat());
+    assert_eq!(plain.status.code(), Some(1), "{}", stderr(&plain));
+    // The same but for the recorder's request ids.
+    let without_request_ids = |text: String| -> Vec<String> {
+        text.lines()
+            .map(|l| l.split(" (request id ").next().unwrap_or(l).to_string())
+            .collect()
+    };
+    assert_eq!(
+        without_request_ids(stderr(&plain)),
+        without_request_ids(stderr(&quiet))
+    );
+    let err = stderr(&plain);
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 3, "{err}");
+    assert!(
+        lines[0].starts_with("warning: `sts:GetCallerIdentity` failed: "),
+        "{err}"
+    );
+    assert!(lines[1].starts_with("collected 1 resource(s) from config in "));
+    assert!(lines[2].starts_with("error: the inventory is PARTIAL"));
+    assert!(!err.contains('\r') && !err.contains("collecting"), "{err}");
+
+    let mut all = vec![
+        "collect",
+        "--endpoint-url",
+        &recorder.url,
+        "--region",
+        testing::REGION,
+    ];
+    all.extend_from_slice(&args);
+    all.extend_from_slice(&["--out", inv.to_str().unwrap()]);
+    let Some(shown) = common::ward_on_terminal(&all, &testing::child_env()) else {
+        eprintln!("skipped: no `script` to make a pseudo-terminal with");
+        return;
+    };
+    assert_eq!(shown.status.code(), Some(1));
+    let transcript = String::from_utf8(shown.stdout).unwrap();
+    assert!(transcript.contains("collecting"), "{transcript:?}");
+    for line in transcript.split('\n') {
+        let drawn = line.rsplit("\x1b[2K").next().unwrap_or(line);
+        assert!(
+            !(drawn.contains("collecting") && drawn.contains("warning:")),
+            "{line:?}"
+        );
+    }
+    // The same lines as on a captured stderr, in the same order, once the line is gone.
+    let printed: Vec<&str> = transcript
+        .split("\r\n")
+        .map(|l| l.rsplit("\x1b[2K").next().unwrap_or(l))
+        .filter(|l| !l.is_empty())
+        .collect();
+    assert_eq!(printed.len(), 3, "{transcript:?}");
+    assert!(printed[0].starts_with("warning: `sts:GetCallerIdentity` failed: "));
+    assert!(printed[2].starts_with("error: the inventory is PARTIAL"));
+}

@@ -26,7 +26,7 @@ use ward_model::{
 };
 
 pub use ward_backend::{
-    Backend, DEFAULT_STEP_BUDGET, EngineError, EvalOptions, Evaluation, sort_findings,
+    Backend, DEFAULT_STEP_BUDGET, EngineError, EvalOptions, Evaluation, progress, sort_findings,
     status_counts, timings,
 };
 
@@ -112,6 +112,7 @@ impl Backend for LangBackend {
             timings: options.timings.clone(),
             targets: options.targets.clone(),
             step_budget: options.step_budget,
+            progress: options.progress.clone(),
         };
         evaluate(&self.pack, inventory, &options)
     }
@@ -202,7 +203,8 @@ pub fn evaluate(
 }
 
 /// [`evaluate`], adding to `steps` the evaluation steps it took (memoized calls included
-/// once per worker): tests and benchmarks count work with it, not seconds.
+/// once per worker): tests and benchmarks count work with it, not seconds. The (rule,
+/// resource) pairs decided are counted into `options.progress` alike.
 pub fn evaluate_counting(
     pack: &Pack,
     inventory: &Inventory,
@@ -258,6 +260,11 @@ pub fn evaluate_counting(
             without.push(rule.id.clone());
         }
     }
+    // A backend with nothing to do does not show itself.
+    let progress = options.progress.as_deref().filter(|_| !work.is_empty());
+    if let Some(progress) = progress {
+        progress.begin(LANG_BACKEND, work.len() as u64);
+    }
     // With `--timings`, the time each rule takes, summed over threads (nanoseconds).
     let spent: Option<Vec<std::sync::atomic::AtomicU64>> = options
         .timings
@@ -300,6 +307,9 @@ pub fn evaluate_counting(
                 };
                 if let Some(steps) = steps {
                     steps.fetch_add(memo.work - before, std::sync::atomic::Ordering::Relaxed);
+                }
+                if let Some(progress) = progress {
+                    progress.advance();
                 }
                 finding
             },

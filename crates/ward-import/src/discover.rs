@@ -5,7 +5,7 @@
 
 use std::fs;
 use std::io::{self, BufReader, Read};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use flate2::read::MultiGzDecoder;
 use ward_model::Inventory;
@@ -13,6 +13,7 @@ use ward_model::Inventory;
 use crate::account_facts;
 use crate::diagnostic::{Code, ImportDiagnostic};
 use crate::format::Format;
+use crate::progress::ImportProgress;
 use crate::reader::FileState;
 use crate::split::{Failure, Position};
 use crate::stream;
@@ -22,10 +23,22 @@ use crate::{FileReport, ImportReport};
 /// so a syntax error can be underlined.
 pub(crate) const SOURCE_LIMIT: usize = 8 * 1024 * 1024;
 
-pub(crate) fn import_path(path: &Path, inventory: &mut Inventory) -> ImportReport {
-    let mut report = ImportReport::default();
+/// An input a path names: a file to read, with its size, or why it cannot be read.
+pub(crate) enum InputFile {
+    Readable { path: PathBuf, size: u64 },
+    Unreadable(FileReport),
+}
+
+/// The inputs `path` names, in the order they are read: a directory's unreadable entries
+/// first, then its files sorted by name.
+pub(crate) fn discover(path: &Path) -> Vec<InputFile> {
+    let mut found = Vec::new();
     match fs::metadata(path) {
-        Err(err) => report.files.push(io_report(path, "could not open", &err)),
+        Err(err) => found.push(InputFile::Unreadable(io_report(
+            path,
+            "could not open",
+            &err,
+        ))),
         Ok(meta) if meta.is_dir() => {
             // `*.json`, `*.json.gz` and `*.csv` (the credential report), any case.
             let walk = ward_model::walk::walk_files(path, &|p| {
@@ -34,15 +47,44 @@ pub(crate) fn import_path(path: &Path, inventory: &mut Inventory) -> ImportRepor
                     .any(|s| ward_model::walk::has_suffix(p, s))
             });
             for problem in &walk.problems {
-                report
-                    .files
-                    .push(io_report(&problem.path, "could not read", &problem.error));
+                found.push(InputFile::Unreadable(io_report(
+                    &problem.path,
+                    "could not read",
+                    &problem.error,
+                )));
             }
             for file in walk.files {
-                report.files.push(import_file(&file, inventory));
+                // A file whose size cannot be known counts for nothing; opening it says why.
+                let size = fs::metadata(&file).map_or(0, |m| m.len());
+                found.push(InputFile::Readable { path: file, size });
             }
         }
-        Ok(_) => report.files.push(import_file(path, inventory)),
+        Ok(meta) => found.push(InputFile::Readable {
+            path: path.to_path_buf(),
+            size: meta.len(),
+        }),
+    }
+    found
+}
+
+/// Reads every input in order, counting into `progress` (all of them are added to its
+/// totals before the first is read).
+pub(crate) fn import_inputs(
+    inputs: Vec<InputFile>,
+    inventory: &mut Inventory,
+    progress: &ImportProgress,
+) -> ImportReport {
+    for input in &inputs {
+        if let InputFile::Readable { size, .. } = input {
+            progress.add_input(*size);
+        }
+    }
+    let mut report = ImportReport::default();
+    for input in inputs {
+        report.files.push(match input {
+            InputFile::Unreadable(file_report) => file_report,
+            InputFile::Readable { path, size } => import_file(&path, size, inventory, progress),
+        });
     }
     report
 }
@@ -63,17 +105,58 @@ fn io_report(path: &Path, what: &str, err: &io::Error) -> FileReport {
     }
 }
 
-fn import_file(path: &Path, inventory: &mut Inventory) -> FileReport {
-    match fs::File::open(path) {
-        Ok(file) => read_stream(&path.display().to_string(), file, inventory),
-        Err(err) => io_report(path, "could not open", &err),
+fn import_file(
+    path: &Path,
+    size: u64,
+    inventory: &mut Inventory,
+    progress: &ImportProgress,
+) -> FileReport {
+    let file = match fs::File::open(path) {
+        Ok(file) => file,
+        Err(err) => {
+            progress.file_done(size);
+            return io_report(path, "could not open", &err);
+        }
+    };
+    let mut counted = Counted {
+        inner: file,
+        progress,
+        read: 0,
+    };
+    let name = path.display().to_string();
+    let report = read_stream(&name, &mut counted, inventory, progress);
+    progress.file_done(size.saturating_sub(counted.read));
+    report
+}
+
+/// Passes a file's bytes through, counting them into the import's progress: one relaxed
+/// atomic add per read.
+struct Counted<'p, R> {
+    inner: R,
+    progress: &'p ImportProgress,
+    /// Bytes read of this file.
+    read: u64,
+}
+
+impl<R: Read> Read for Counted<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read += n as u64;
+        self.progress.add_bytes(n as u64);
+        Ok(n)
     }
 }
 
 /// Reads one input (plain or gzip JSON) into `inventory`.
-pub(crate) fn read_stream<R: Read>(name: &str, reader: R, inventory: &mut Inventory) -> FileReport {
+pub(crate) fn read_stream<R: Read>(
+    name: &str,
+    reader: R,
+    inventory: &mut Inventory,
+    progress: &ImportProgress,
+) -> FileReport {
     let mut state = FileState::new(name);
     state.needs = inventory.field_needs().clone();
+    state.progress = progress.clone();
     let mut reader = reader;
     let head = match read_head(&mut reader) {
         Ok(head) => head,

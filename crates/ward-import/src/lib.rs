@@ -31,6 +31,7 @@ mod discover;
 mod format;
 mod identity;
 mod normalize;
+mod progress;
 mod project;
 mod reader;
 mod redact;
@@ -47,6 +48,7 @@ pub use account_facts::PSEUDO_TYPES as ACCOUNT_FACT_TYPES;
 pub use diagnostic::{Code, ImportDiagnostic, Level};
 pub use format::Format;
 pub use normalize::resource_from_item;
+pub use progress::{ImportCounts, ImportProgress};
 pub use redact::{MARKER_PREFIX, marker, redact_resource};
 pub use service_facts::PSEUDO_TYPES as SERVICE_FACT_TYPES;
 
@@ -56,17 +58,26 @@ pub use service_facts::PSEUDO_TYPES as SERVICE_FACT_TYPES;
 /// A file named explicitly is read whatever its name. Resources that are already in the
 /// inventory (same type and id) are replaced only by a newer capture.
 pub fn import_path(path: &Path, inventory: &mut Inventory) -> ImportReport {
-    discover::import_path(path, inventory)
+    discover::import_inputs(discover::discover(path), inventory, &ImportProgress::new())
 }
 
 /// Imports every path (see [`import_path`]), then attributes the account-level facts that do
 /// not name their account (see [`ImportReport::attribute_facts`]). This is what a caller with
 /// several inputs wants.
 pub fn import_paths(paths: &[PathBuf], inventory: &mut Inventory) -> ImportReport {
-    let mut report = ImportReport::default();
-    for path in paths {
-        report.extend(import_path(path, inventory));
-    }
+    import_paths_with_progress(paths, inventory, &ImportProgress::new())
+}
+
+/// [`import_paths`], counting into `progress` as it reads, for a caller that shows how far
+/// the import has got (from another thread: see [`ImportProgress`]). Every input is found
+/// before the first is read, so the totals are known from the start.
+pub fn import_paths_with_progress(
+    paths: &[PathBuf],
+    inventory: &mut Inventory,
+    progress: &ImportProgress,
+) -> ImportReport {
+    let inputs = paths.iter().flat_map(|p| discover::discover(p)).collect();
+    let mut report = discover::import_inputs(inputs, inventory, progress);
     report.attribute_facts(inventory);
     report
 }
@@ -75,7 +86,12 @@ pub fn import_paths(paths: &[PathBuf], inventory: &mut Inventory) -> ImportRepor
 /// diagnostics and each resource's `source.file` call it (a path, `-` for stdin).
 pub fn import_reader(name: &str, reader: impl Read, inventory: &mut Inventory) -> ImportReport {
     ImportReport {
-        files: vec![discover::read_stream(name, reader, inventory)],
+        files: vec![discover::read_stream(
+            name,
+            reader,
+            inventory,
+            &ImportProgress::new(),
+        )],
     }
 }
 

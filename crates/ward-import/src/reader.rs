@@ -41,6 +41,8 @@ pub(crate) struct FileState {
     /// parsing threads, with their redactions, in order.
     pub(crate) prepared: Vec<std::ops::Range<usize>>,
     pub(crate) prepared_redactions: Vec<(usize, Vec<ward_model::Redaction>)>,
+    /// Where the list elements read are counted.
+    pub(crate) progress: crate::ImportProgress,
 }
 
 impl FileState {
@@ -56,6 +58,7 @@ impl FileState {
             snapshots_key: None,
             prepared: Vec::new(),
             prepared_redactions: Vec::new(),
+            progress: crate::ImportProgress::new(),
         }
     }
 

@@ -208,6 +208,7 @@ fn stream_list<'de, A: SeqAccess<'de>>(
     let split = input.split_list(
         |element| match serde_json::from_slice::<Value>(element.text) {
             Ok(value) => {
+                state.progress.add_item();
                 state.handle_element(kind, element.index, value);
                 true
             }
@@ -263,6 +264,7 @@ enum ItemProblem {
 fn stream_items<E: serde::de::Error>(state: &mut FileState, input: &Input<'_>) -> Result<(), E> {
     let needs = state.needs.clone();
     let file = state.name.clone();
+    let progress = state.progress.clone();
     let broken = std::sync::atomic::AtomicBool::new(false);
     let (sender, receiver) = std::sync::mpsc::sync_channel::<ItemBatch>(4);
     let (split, parsed) = std::thread::scope(|scope| {
@@ -305,6 +307,7 @@ fn stream_items<E: serde::de::Error>(state: &mut FileState, input: &Input<'_>) -
         });
         let mut batch = ItemBatch::default();
         let split = input.split_list(|element| {
+            progress.add_item();
             let start = batch.text.len();
             batch.text.extend_from_slice(element.text);
             batch

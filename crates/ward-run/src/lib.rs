@@ -8,6 +8,7 @@ pub mod backends;
 pub mod cedar;
 pub mod evidence;
 pub mod plugins;
+pub mod progress;
 pub mod rule_tests;
 pub mod run;
 pub mod waivers;
@@ -211,9 +212,18 @@ pub fn import_inputs(paths: &[PathBuf]) -> (Inventory, ImportReport) {
 
 /// Imports every input, keeping of each configuration only what `needs` names.
 pub fn import_inputs_for(paths: &[PathBuf], needs: FieldNeeds) -> (Inventory, ImportReport) {
+    import_inputs_counting(paths, needs, &ward_import::ImportProgress::new())
+}
+
+/// [`import_inputs_for`], counting files, bytes and items read into `progress`.
+pub fn import_inputs_counting(
+    paths: &[PathBuf],
+    needs: FieldNeeds,
+    progress: &ward_import::ImportProgress,
+) -> (Inventory, ImportReport) {
     let mut inventory = Inventory::new();
     inventory.set_field_needs(needs);
-    let report = ward_import::import_paths(paths, &mut inventory);
+    let report = ward_import::import_paths_with_progress(paths, &mut inventory, progress);
     inventory.synthesize_accounts();
     (inventory, report)
 }

@@ -2,10 +2,12 @@
 //! check the parameters, rules and waivers asked for, import what the controls read,
 //! evaluate, apply the waivers, and assemble the findings document. Typed errors, no
 //! printing: the caller reports (the import's diagnostics through `on_import`, as soon as
-//! the inputs are read).
+//! the inputs are read), and shows progress, if it does, from the counters of
+//! [`RunRequest::progress`].
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use ward_engine::EvalOptions;
 use ward_engine::timings::{Timings, timed};
@@ -14,8 +16,9 @@ use ward_model::{FieldNeeds, Inventory};
 use ward_report::FindingsDocument;
 
 use crate::backends::{ControlSet, LoadError, LoadOptions};
+use crate::progress::{RunProgress, RunStage};
 use crate::waivers::WaiverFilesError;
-use crate::{import_inputs_for, input_problems, parse_param_overrides};
+use crate::{import_inputs_counting, input_problems, parse_param_overrides};
 
 /// What to run.
 #[derive(Debug, Clone, Default)]
@@ -39,6 +42,9 @@ pub struct RunRequest {
     pub step_budget: Option<u64>,
     /// The Ward version the document records.
     pub version: String,
+    /// Where the run counts how far it has got, for a caller that shows it (read from
+    /// another thread).
+    pub progress: Option<Arc<RunProgress>>,
 }
 
 /// A finished run.
@@ -80,6 +86,9 @@ pub fn run(
     if request.snapshots.is_empty() {
         return Err(RunError::NoInput);
     }
+    // Counted into a progress nobody reads when none is asked for: a few relaxed atomic adds.
+    let progress = request.progress.clone().unwrap_or_default();
+    progress.enter(RunStage::Loading);
     let timings: Option<&Timings> = request.load.timings.as_deref();
     let controls = timed(timings, "load controls", || ControlSet::load(&request.load))
         .map_err(RunError::Load)?;
@@ -99,8 +108,9 @@ pub fn run(
         controls.field_needs_of(only.as_ref())
     };
     let fields_read = needs.record();
+    progress.enter(RunStage::Importing);
     let (inventory, report) = timed(timings, "import", || {
-        import_inputs_for(&request.snapshots, needs)
+        import_inputs_counting(&request.snapshots, needs, &progress.import)
     });
     on_import(&report);
     let options = EvalOptions {
@@ -110,11 +120,14 @@ pub fn run(
         timings: request.load.timings.clone(),
         targets: None,
         step_budget: request.step_budget,
+        progress: request.progress.as_ref().map(|p| Arc::clone(&p.evaluation)),
     };
+    progress.enter(RunStage::Evaluating);
     let evaluation = timed(timings, "evaluate", || {
         controls.evaluate(&inventory, &options)
     })
     .map_err(RunError::Evaluate)?;
+    progress.enter(RunStage::Finishing);
     let rule_ids: Vec<String> = all_rules
         .iter()
         .filter(|id| options.only.as_ref().is_none_or(|o| o.contains(*id)))

@@ -349,11 +349,20 @@ impl Backend for WasmBackend {
             }
         }
         let no_params = Vec::new();
+        // A backend with nothing to do does not show itself.
+        let progress = options.progress.as_deref().filter(|_| !work.is_empty());
+        if let Some(progress) = progress {
+            progress.begin(BACKEND, work.len() as u64);
+        }
         let mut findings: Vec<ward_model::Finding> = work
             .par_iter()
             .map(|(plugin, control, resource)| {
                 let values = params.get(&control.id).unwrap_or(&no_params);
-                plugin.evaluate_one(control, resource, values, as_of.as_deref())
+                let finding = plugin.evaluate_one(control, resource, values, as_of.as_deref());
+                if let Some(progress) = progress {
+                    progress.advance();
+                }
+                finding
             })
             .collect();
         sort_findings(&mut findings);

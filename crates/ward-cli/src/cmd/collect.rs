@@ -8,6 +8,7 @@ use ward_aws::collect::{CollectOptions, collect as collect_live};
 use ward_aws::{AwsOptions, Clients, RetryPolicy};
 
 use super::{Exit, Outcome, fail};
+use crate::progress::CollectProgressLine;
 
 /// How to reach AWS: shared by `collect`, `config-rule` and `remediate`.
 #[derive(clap::Args, Clone, Default)]
@@ -56,8 +57,9 @@ pub(crate) struct CollectArgs {
     /// Config resource types to list (repeatable; default: every type the rules can read)
     #[arg(long = "resource-type", value_name = "TYPE")]
     pub(crate) resource_types: Vec<String>,
-    /// No progress bar (it is shown on a terminal only anyway)
-    #[arg(long)]
+    /// No progress line. Without it, a line on stderr shows the resources read and the call
+    /// being made, and is cleared at the end; it is shown only when stderr is a terminal
+    #[arg(long, short)]
     pub(crate) quiet: bool,
     #[command(flatten)]
     pub(crate) aws: AwsArgs,
@@ -81,15 +83,14 @@ pub(crate) fn collect(args: CollectArgs) -> Outcome {
         ec2: has(SourceKind::Ec2),
         credential_report: has(SourceKind::CredentialReport),
         resource_types: args.resource_types.clone(),
-        progress: !args.quiet,
     };
     let runtime = ward_aws::runtime().map_err(fail)?;
-    let collection = runtime
-        .block_on(async {
-            let clients = Clients::load(&args.aws.options()).await?;
-            Ok::<_, ward_aws::AwsError>(collect_live(&clients, &options).await)
-        })
-        .map_err(fail)?;
+    let collection = runtime.block_on(async {
+        let clients = Clients::load(&args.aws.options()).await?;
+        let progress_line = CollectProgressLine::start(args.quiet);
+        Ok::<_, ward_aws::AwsError>(collect_live(&clients, &options, &progress_line).await)
+    });
+    let collection = collection.map_err(fail)?;
     let text = serde_json::to_string_pretty(&collection.to_document())
         .map_err(|e| fail(format!("cannot write the inventory: {e}")))?
         + "\n";

@@ -35,6 +35,8 @@ use ward_run::backends::{ControlSet, LoadError, LoadOptions};
 use ward_run::run::{RunError, RunRequest};
 use ward_run::waivers::WaiverFilesError;
 
+use crate::progress::RunProgressLine;
+
 pub(crate) const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// How a command that did its job ends.
@@ -124,6 +126,11 @@ pub(crate) struct RunArgs {
     /// about a second); past it that finding is ERROR, naming the rule and the budget
     #[arg(long = "step-budget", value_name = "STEPS")]
     pub(crate) step_budget: Option<u64>,
+    /// No progress line. Without it, a line on stderr shows the stage (loading, importing,
+    /// evaluating), bytes read and (control, resource) pairs decided, with rate and ETA, and
+    /// is cleared when the run ends; it is shown only when stderr is a terminal
+    #[arg(long, short)]
+    pub(crate) quiet: bool,
 }
 
 impl RunArgs {
@@ -205,6 +212,7 @@ impl Run {
 pub(crate) fn run(args: &RunArgs) -> Result<Run, Failed> {
     let started = Instant::now();
     let timings = args.timings.then(Timings::new);
+    let progress_line = RunProgressLine::start_if_shown(args.quiet);
     let request = RunRequest {
         load: args.load_options(timings.clone()),
         snapshots: args.snapshots.clone(),
@@ -215,15 +223,25 @@ pub(crate) fn run(args: &RunArgs) -> Result<Run, Failed> {
         all_fields: args.all_fields,
         step_budget: args.step_budget,
         version: VERSION.to_string(),
+        progress: progress_line.as_ref().map(RunProgressLine::progress),
     };
     let mut show_import = |report: &ward_import::ImportReport| {
-        for d in report.diagnostics() {
-            if d.level != ward_import::Level::Info {
-                eprintln!("{:?}", miette::Report::new(d.clone()));
+        let print = || {
+            for d in report.diagnostics() {
+                if d.level != ward_import::Level::Info {
+                    eprintln!("{:?}", miette::Report::new(d.clone()));
+                }
             }
+        };
+        match &progress_line {
+            Some(line) => line.suspend(print),
+            None => print(),
         }
     };
-    let outcome = ward_run::run::run(&request, &mut show_import).map_err(|e| match e {
+    let outcome = ward_run::run::run(&request, &mut show_import);
+    // The line is cleared before anything else is printed.
+    drop(progress_line);
+    let outcome = outcome.map_err(|e| match e {
         RunError::Load(e) => report_load_error(e),
         RunError::Waivers(WaiverFilesError::Invalid(diags)) => {
             report_diagnostics(diags, "the waiver files");
