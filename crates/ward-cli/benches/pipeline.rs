@@ -40,7 +40,7 @@ fn items() -> usize {
 
 fn snapshot() -> &'static PathBuf {
     static SNAPSHOT: OnceLock<PathBuf> = OnceLock::new();
-    SNAPSHOT.get_or_init(|| support::snapshot(items()))
+    SNAPSHOT.get_or_init(|| support::snapshot(items(), 0))
 }
 
 fn controls() -> &'static ControlSet {

@@ -6,12 +6,20 @@
 //! ```text
 //! cargo bench -p ward-cli --bench whole_process
 //! WARD_BENCH_SIZES=10000,100000,1000000 cargo bench -p ward-cli --bench whole_process
+//! WARD_BENCH_SHAPES=many,one cargo bench -p ward-cli --bench whole_process
 //! ```
+//!
+//! Each size is measured on three estate shapes (`WARD_BENCH_SHAPES`, default all): `many`
+//! small accounts (each copy of a template account in an account of its own), `few` large
+//! ones (the copies spread over ten accounts) and `one` account holding everything. After
+//! each size, the time and memory of each shape as a multiple of the many-account shape's.
 //!
 //! Every figure comes from one run, one process after another, so they can be compared as
 //! ratios (docs/performance.md). Peak memory is `/usr/bin/time`'s maximum resident set size.
-//! Each run is checked, not only timed: Ward's NON_COMPLIANT count must be the sum of its
-//! template accounts' counts (the generator copies whole accounts), and the other engines'
+//! Each run is checked, not only timed: on many small accounts, Ward's NON_COMPLIANT count
+//! must be the sum of its template accounts' counts (the generator copies whole accounts); on
+//! the shapes where copies share an account, account-wide rules see the copies together, so
+//! the check is on the six controls, which judge each resource alone; and the other engines'
 //! violations of the six controls must agree with Ward's.
 //!
 //! cfn-guard holds about a hundred times the file in memory (19.7 GB for the 190 MB snapshot
@@ -50,6 +58,28 @@ const SIX: [&str; 6] = [
     "encrypted-volumes",
 ];
 
+/// An estate shape: how the copies of the template accounts are spread over accounts.
+struct Shape {
+    name: &'static str,
+    /// `scale_snapshot.py --accounts`: 0, each copy its own account.
+    accounts: usize,
+}
+
+const SHAPES: [Shape; 3] = [
+    Shape {
+        name: "many",
+        accounts: 0,
+    },
+    Shape {
+        name: "few",
+        accounts: 10,
+    },
+    Shape {
+        name: "one",
+        accounts: 1,
+    },
+];
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     // The floor runs as its own process: this binary again, with `--scan FILE`.
@@ -66,6 +96,22 @@ fn main() {
                 .expect("WARD_BENCH_SIZES: comma-separated item counts")
         })
         .collect();
+    let shapes: Vec<&Shape> = match std::env::var("WARD_BENCH_SHAPES") {
+        Ok(list) => list
+            .split(',')
+            .map(|name| {
+                SHAPES
+                    .iter()
+                    .find(|s| s.name == name.trim())
+                    .unwrap_or_else(|| {
+                        support::fail(&format!(
+                            "WARD_BENCH_SHAPES: `{name}` is not one of many, few, one"
+                        ))
+                    })
+            })
+            .collect(),
+        Err(_) => SHAPES.iter().collect(),
+    };
     let ward = PathBuf::from(env!("CARGO_BIN_EXE_ward"));
     let me = std::env::current_exe().expect("own path");
     let comparison = support::repo_root().join("crates/ward-cli/benches/comparison");
@@ -82,12 +128,18 @@ fn main() {
     let mut table = String::new();
     writeln!(
         table,
-        "| items | file | engine (controls) | wall s | x floor | peak RSS MiB | x file | NON_COMPLIANT |"
+        "| items | shape | file | engine (controls) | wall s | x floor | peak RSS MiB | x file | NON_COMPLIANT |"
     )
     .unwrap();
-    writeln!(table, "|---:|---:|---|---:|---:|---:|---:|---:|").unwrap();
-    for &size in &sizes {
-        let snapshot = support::snapshot(size);
+    writeln!(table, "|---:|---|---:|---|---:|---:|---:|---:|---:|").unwrap();
+    let mut by_shape = String::new();
+    // Per size: the whole pack's wall time and peak on many small accounts.
+    let mut many_wall: BTreeMap<usize, (f64, f64)> = BTreeMap::new();
+    for (size, shape) in sizes
+        .iter()
+        .flat_map(|size| shapes.iter().map(move |shape| (*size, *shape)))
+    {
+        let snapshot = support::snapshot(size, shape.accounts);
         let mix = mix_of(&snapshot);
         let items = mix["items"].as_u64().unwrap_or(0);
         let file_mib = mib(std::fs::metadata(&snapshot).map(|m| m.len()).unwrap_or(0));
@@ -95,7 +147,8 @@ fn main() {
         let row = |table: &mut String, engine: &str, m: &Measure, verdict: String| {
             writeln!(
                 table,
-                "| {items} | {file_mib:.0} MiB | {engine} | {:.2} | {:.1} | {:.0} | {:.2} | {verdict} |",
+                "| {items} | {} | {file_mib:.0} MiB | {engine} | {:.2} | {:.1} | {:.0} | {:.2} | {verdict} |",
+                shape.name,
                 m.wall,
                 m.wall / floor.wall,
                 m.peak_mib,
@@ -112,7 +165,14 @@ fn main() {
 
         // Ward, the whole pack.
         match budget.fits("ward", file_mib) {
-            Err(why) => skipped(&mut table, items, file_mib, "ward (the whole pack)", &why),
+            Err(why) => skipped(
+                &mut table,
+                items,
+                shape.name,
+                file_mib,
+                "ward (the whole pack)",
+                &why,
+            ),
             Ok(()) => {
                 let out = support::bench_dir().join(format!("ward-{size}.json"));
                 let whole = measure(&ward_check(&ward, &snapshot, &[], out.clone()));
@@ -128,10 +188,29 @@ fn main() {
                     })
                     .sum();
                 let got = non_compliant(&findings, None);
-                assert_eq!(
-                    got, expected,
-                    "{size}: Ward's NON_COMPLIANT count is not the templates' sum"
-                );
+                let verdict = if shape.accounts == 0 {
+                    assert_eq!(
+                        got, expected,
+                        "{size}: Ward's NON_COMPLIANT count is not the templates' sum"
+                    );
+                    format!("{got} (= templates' sum)")
+                } else {
+                    // Account-wide rules see the copies that share an account together.
+                    got.to_string()
+                };
+                if let Some(many) = many_wall.get(&size).copied() {
+                    writeln!(
+                        by_shape,
+                        "| {items} | {} | {:.2}x | {:.2}x |",
+                        shape.name,
+                        whole.wall / many.0,
+                        whole.peak_mib / many.1
+                    )
+                    .unwrap();
+                } else if shape.accounts == 0 {
+                    many_wall.insert(size, (whole.wall, whole.peak_mib));
+                    writeln!(by_shape, "| {items} | many | 1.00x | 1.00x |").unwrap();
+                }
                 row(
                     &mut table,
                     &format!(
@@ -139,14 +218,21 @@ fn main() {
                         findings.summary["rules"].as_u64().unwrap_or(0)
                     ),
                     &whole,
-                    format!("{got} (= templates' sum)"),
+                    verdict,
                 );
             }
         }
 
         // Ward, the six controls alone: the other engines are checked against it.
         if let Err(why) = budget.fits("ward-six", file_mib) {
-            skipped(&mut table, items, file_mib, "ward (the six)", &why);
+            skipped(
+                &mut table,
+                items,
+                shape.name,
+                file_mib,
+                "ward (the six)",
+                &why,
+            );
             continue;
         }
         let out6 = support::bench_dir().join(format!("ward-six-{size}.json"));
@@ -157,16 +243,45 @@ fn main() {
             .iter()
             .map(|r| (*r, non_compliant(&six_doc, Some(r))))
             .collect();
+        // The six judge each resource alone: on every shape, the templates' sum.
+        for rule in SIX {
+            let expected: usize = mix["templates"]
+                .as_object()
+                .unwrap()
+                .iter()
+                .map(|(t, copies)| {
+                    copies.as_u64().unwrap() as usize
+                        * template_counts
+                            .get(t)
+                            .and_then(|c| c.by_rule.get(rule))
+                            .copied()
+                            .unwrap_or(0)
+                })
+                .sum();
+            assert_eq!(
+                ward_six.get(rule).copied(),
+                Some(expected),
+                "{size} ({} shape): {rule}'s NON_COMPLIANT count is not the templates' sum",
+                shape.name
+            );
+        }
         row(
             &mut table,
             "ward (the six)",
             &six,
-            ward_six.values().sum::<usize>().to_string(),
+            format!("{} (= templates' sum)", ward_six.values().sum::<usize>()),
         );
 
         if let Some(regorus) = &regorus {
             match budget.fits("regorus", file_mib) {
-                Err(why) => skipped(&mut table, items, file_mib, "regorus (the six)", &why),
+                Err(why) => skipped(
+                    &mut table,
+                    items,
+                    shape.name,
+                    file_mib,
+                    "regorus (the six)",
+                    &why,
+                ),
                 Ok(()) => {
                     let out = support::bench_dir().join(format!("regorus-{size}.json"));
                     let m = measure(
@@ -193,7 +308,14 @@ fn main() {
 
         match &guard {
             Some(guard) if items <= guard_max => match budget.fits("cfn-guard", file_mib) {
-                Err(why) => skipped(&mut table, items, file_mib, "cfn-guard (the six)", &why),
+                Err(why) => skipped(
+                    &mut table,
+                    items,
+                    shape.name,
+                    file_mib,
+                    "cfn-guard (the six)",
+                    &why,
+                ),
                 Ok(()) => {
                     let out = support::bench_dir().join(format!("cfn-guard-{size}.json"));
                     let m = measure(
@@ -217,11 +339,18 @@ fn main() {
                     );
                 }
             },
-            Some(_) => guard_skipped.push(items),
+            Some(_) if !guard_skipped.contains(&items) => guard_skipped.push(items),
+            Some(_) => {}
             None => {}
         }
     }
     let mut report = table.clone();
+    if !by_shape.is_empty() {
+        report.push_str(
+            "\nThe whole pack on each shape, as a multiple of many small accounts of the same size:\n\n| items | shape | wall | peak RSS |\n|---:|---|---:|---:|\n",
+        );
+        report.push_str(&by_shape);
+    }
     if regorus.is_none() {
         report.push_str("\nregorus: not on the PATH, not measured\n");
     }
@@ -242,10 +371,10 @@ fn main() {
 }
 
 /// A table row for an engine not run at this size, with why.
-fn skipped(table: &mut String, items: u64, file_mib: f64, engine: &str, why: &str) {
+fn skipped(table: &mut String, items: u64, shape: &str, file_mib: f64, engine: &str, why: &str) {
     writeln!(
         table,
-        "| {items} | {file_mib:.0} MiB | {engine} | not run | | | | {why} |"
+        "| {items} | {shape} | {file_mib:.0} MiB | {engine} | not run | | | | {why} |"
     )
     .unwrap();
 }
@@ -461,6 +590,8 @@ fn read_findings(path: &Path) -> FindingsDoc {
 #[derive(Default)]
 struct TemplateCount {
     all: usize,
+    /// Each of the six controls' count.
+    by_rule: BTreeMap<&'static str, usize>,
 }
 
 /// Ward's NON_COMPLIANT count on each template account alone.
@@ -476,10 +607,15 @@ fn template_counts(ward: &Path) -> BTreeMap<String, TemplateCount> {
             .status()
             .unwrap();
         assert!(matches!(status.code(), Some(0 | 1)), "{name}: {status}");
+        let doc = read_findings(&out);
         counts.insert(
             name,
             TemplateCount {
-                all: non_compliant(&read_findings(&out), None),
+                all: non_compliant(&doc, None),
+                by_rule: SIX
+                    .iter()
+                    .map(|r| (*r, non_compliant(&doc, Some(r))))
+                    .collect(),
             },
         );
     }

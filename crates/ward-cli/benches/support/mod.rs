@@ -21,9 +21,16 @@ pub fn bench_dir() -> PathBuf {
 pub const SEED: u64 = 7;
 
 /// A Config snapshot of about `resources` items made by `examples/tools/scale_snapshot.py`
-/// (copies of the example estate's accounts); generated once, then reused.
-pub fn snapshot(resources: usize) -> PathBuf {
-    let path = bench_dir().join(format!("snapshot-{resources}-seed{SEED}.json"));
+/// (copies of the example estate's accounts); generated once, then reused. `accounts`: 0 for
+/// each copy in an account of its own (many small accounts), else the copies share this many
+/// accounts (1: one account holding everything).
+pub fn snapshot(resources: usize, accounts: usize) -> PathBuf {
+    let shape = if accounts == 0 {
+        String::new()
+    } else {
+        format!("-accounts{accounts}")
+    };
+    let path = bench_dir().join(format!("snapshot-{resources}{shape}-seed{SEED}.json"));
     if path.exists() {
         return path;
     }
@@ -32,6 +39,7 @@ pub fn snapshot(resources: usize) -> PathBuf {
         .arg(repo_root().join("examples/tools/scale_snapshot.py"))
         .args(["--resources", &resources.to_string()])
         .args(["--seed", &SEED.to_string()])
+        .args(["--accounts", &accounts.to_string()])
         .arg("--out")
         .arg(&partial)
         .stderr(std::process::Stdio::inherit())
