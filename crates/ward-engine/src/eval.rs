@@ -753,10 +753,16 @@ fn call<'a>(b: Builtin, args: &[IrArg], env: &Env<'a>, frame: &mut Frame<'a>) ->
     if let Some(pos) = b.lambda_position()
         && let Some(IrArg::Lambda { slot, body }) = args.get(pos)
     {
-        let list = match args.first() {
-            Some(IrArg::Value(ir)) => eval(ir, env, frame)?,
-            _ => return Err(EvalError("internal: missing list argument".into())),
+        let Some(IrArg::Value(list_ir)) = args.first() else {
+            return Err(EvalError("internal: missing list argument".into()));
         };
+        // An account's resources filtered by an equality: from the worker's index.
+        if let Some(shape) = crate::index::indexable(b, list_ir, *slot, body)
+            && let Some(candidates) = crate::index::candidates(&shape, *slot, env, frame)
+        {
+            return builtins::higher_order(b, Val::list(candidates), *slot, body, env, frame);
+        }
+        let list = eval(list_ir, env, frame)?;
         return builtins::higher_order(b, list, *slot, body, env, frame);
     }
     let mut values = Vec::with_capacity(args.len());

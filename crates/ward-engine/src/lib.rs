@@ -10,6 +10,7 @@
 
 pub mod builtins;
 pub mod eval;
+pub mod index;
 pub mod memo;
 pub mod value;
 

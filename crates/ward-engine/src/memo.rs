@@ -30,6 +30,7 @@ use ward_lang::functions::Builtin;
 use ward_lang::ir::Ir;
 use ward_model::Evidence;
 
+use crate::index::{FieldIndex, IndexKey};
 use crate::value::{V, Val};
 
 /// Which `def`s of a pack are memoized, by index in [`Pack::defs`]: those that read nothing of
@@ -142,6 +143,10 @@ pub struct Memo<'a> {
     /// Which defs may be memoized ([`memoizable_defs`]); empty: none.
     memoizable: Arc<[bool]>,
     entries: HashMap<Key, Rc<Entry<'a>>>,
+    /// Whether `filter`/`count` over an account's resources may use field indexes
+    /// ([`crate::index`]); off in a default memo, which evaluates everything in place.
+    index_filters: bool,
+    indexes: HashMap<IndexKey, Rc<FieldIndex<'a>>>,
     /// The expressions evaluated by the evaluations this memo travelled with (tests count
     /// work with it).
     pub work: u64,
@@ -160,8 +165,22 @@ impl<'a> Memo<'a> {
         Memo {
             memoizable,
             entries: HashMap::new(),
+            index_filters: true,
+            indexes: HashMap::new(),
             work: 0,
         }
+    }
+
+    pub fn indexes_enabled(&self) -> bool {
+        self.index_filters
+    }
+
+    pub fn index(&self, key: &IndexKey) -> Option<Rc<FieldIndex<'a>>> {
+        self.indexes.get(key).cloned()
+    }
+
+    pub fn remember_index(&mut self, key: IndexKey, index: Rc<FieldIndex<'a>>) {
+        self.indexes.insert(key, index);
     }
 
     /// The key of a call of `def` from a resource of `account`, when it can be memoized.

@@ -283,3 +283,135 @@ rule hidden-runaway {
     );
     assert_eq!(same_as_in_place(&pack, &inventory(30), &options), 60);
 }
+
+/// Load balancers and their listeners, joined by an equality on the listener's field: the
+/// first test of the body, so `filter` and `count` are answered from an index of the
+/// account's listeners (`ward_engine::index`).
+const JOIN: &str = r#"
+def listeners(lb) = filter(resources(AWS::ElasticLoadBalancingV2::Listener), l => l.configuration.LoadBalancerArn == lb.arn and l.configuration.Protocol != "")
+
+rule lb-listeners {
+  title: "t"
+  severity: high
+  resource: AWS::ElasticLoadBalancingV2::LoadBalancer
+  hipaa: ["164.312(b)"]
+  assert count(listeners(resource)) > 0 else "no listener of {resourceId}"
+  assert count(resources(AWS::ElasticLoadBalancingV2::Listener), l => (arn == l.configuration.LoadBalancerArn) ?? false) < 3 else "{resourceId} has too many listeners"
+  assert all(listeners(resource), l => l.configuration.Protocol == "HTTPS") else "{resourceId} has a plain listener"
+}
+"#;
+
+/// `n` load balancers in each of two accounts, with 0 to 3 listeners each (one in three
+/// plain HTTP), and in the second account a listener whose load balancer is not recorded.
+/// `odd`: one listener of the first account records its load balancer as an object.
+fn balancers(n: usize, odd: bool) -> Inventory {
+    let mut inventory = Inventory::new();
+    for account in ["111122223333", "444455556666"] {
+        let lb_arn = |i: usize| {
+            format!("arn:aws:elasticloadbalancing:us-east-1:{account}:loadbalancer/app/lb{i}/x")
+        };
+        for i in 0..n {
+            let mut lb = Resource::new("AWS::ElasticLoadBalancingV2::LoadBalancer", lb_arn(i));
+            lb.account_id = Some(account.to_string());
+            lb.arn = Some(lb_arn(i));
+            inventory.insert(lb);
+            for j in 0..(i % 4) {
+                let mut l = Resource::new(
+                    "AWS::ElasticLoadBalancingV2::Listener",
+                    format!("{}/listener/{j}", lb_arn(i)),
+                );
+                l.account_id = Some(account.to_string());
+                let protocol = if (i + j) % 3 == 0 { "HTTP" } else { "HTTPS" };
+                l.configuration =
+                    serde_json::json!({"LoadBalancerArn": lb_arn(i), "Protocol": protocol});
+                inventory.insert(l);
+            }
+        }
+        // In the second account, a listener that does not record its load balancer: no load
+        // balancer of that account can be said to have none (fail closed).
+        if account == "444455556666" {
+            let mut unowned = Resource::new(
+                "AWS::ElasticLoadBalancingV2::Listener",
+                format!("{account}-unowned"),
+            );
+            unowned.account_id = Some(account.to_string());
+            unowned.configuration = serde_json::json!({"Protocol": "HTTPS"});
+            inventory.insert(unowned);
+        }
+    }
+    if odd {
+        let mut l = Resource::new("AWS::ElasticLoadBalancingV2::Listener", "odd");
+        l.account_id = Some("111122223333".to_string());
+        l.configuration =
+            serde_json::json!({"LoadBalancerArn": {"value": "lb0"}, "Protocol": "HTTPS"});
+        inventory.insert(l);
+    }
+    inventory
+}
+
+#[test]
+fn filters_answered_from_an_index_give_the_findings_of_evaluation_in_place() {
+    let pack = load(JOIN);
+    let findings = same_as_in_place(&pack, &balancers(12, false), &EvalOptions::default());
+    assert_eq!(findings, 24);
+    let evaluation =
+        ward_engine::evaluate(&pack, &balancers(12, false), &EvalOptions::default()).unwrap();
+    for status in [
+        ward_model::Status::Compliant,
+        ward_model::Status::NonCompliant,
+    ] {
+        assert!(
+            evaluation.findings.iter().any(|f| f.status == status),
+            "{status:?}: {:?}",
+            evaluation
+                .findings
+                .iter()
+                .map(|f| (f.status, &f.message))
+                .collect::<Vec<_>>()
+        );
+    }
+    assert!(evaluation.findings.iter().any(|f| !f.evidence.is_empty()));
+}
+
+/// A listener whose field is not a string is never passed over: evaluated in place it makes
+/// every load balancer of its account an ERROR (a shape Ward does not guess about), and so
+/// it does from the index.
+#[test]
+fn a_field_of_an_unexpected_shape_fails_every_filter_that_reads_it() {
+    let pack = load(JOIN);
+    let inventory = balancers(6, true);
+    assert_eq!(
+        same_as_in_place(&pack, &inventory, &EvalOptions::default()),
+        12
+    );
+    let evaluation = ward_engine::evaluate(&pack, &inventory, &EvalOptions::default()).unwrap();
+    let errors: Vec<_> = evaluation
+        .findings
+        .iter()
+        .filter(|f| f.status == ward_model::Status::Error)
+        .collect();
+    assert_eq!(errors.len(), 6, "{:?}", errors.first().map(|f| &f.message));
+    assert!(
+        errors
+            .iter()
+            .all(|f| f.resource.account.as_deref() == Some("111122223333")
+                && f.message.contains("unexpected shape")),
+        "{:?}",
+        errors.first().map(|f| &f.message)
+    );
+}
+
+#[test]
+fn a_join_by_equality_costs_one_pass_per_account() {
+    let pack = load(JOIN);
+    let (small, large) = (
+        steps(&pack, &balancers(100, false)),
+        steps(&pack, &balancers(1_000, false)),
+    );
+    let ratio = large as f64 / small as f64;
+    // Ten times the load balancers and listeners: ten times the work (scanned, a hundred).
+    assert!(
+        ratio < 12.0,
+        "{small} -> {large} steps: {ratio:.1}x for 10x the load balancers"
+    );
+}
