@@ -13,9 +13,12 @@
 //! aside, in inventory order: the same value, the same evidence, the same errors, without
 //! the scan. When `E`'s value is not a string (or `E` fails), the call is evaluated in place.
 //!
-//! The first test matters: `a and b` evaluates `b` only when `a` is not false, so a test
-//! evaluated before the equality could fail on a resource the index passes over; the
-//! equality must be the leftmost test of the body's `and`s.
+//! The order of the tests matters: `a and b` evaluates `b` only when `a` is not false, so a
+//! test that reads the element evaluated before the equality could fail on a resource the
+//! index passes over; the equality must be the first test of the body's `and`s that reads the
+//! element. Tests before it that do not read the element have one value for all elements:
+//! evaluated once, false makes the result empty, and an error leaves the call to be evaluated
+//! in place.
 
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -29,6 +32,9 @@ use crate::value::{V, Val};
 /// A `filter` or `count` call the index can answer.
 pub struct Indexable<'i> {
     resource_type: &'i str,
+    /// The tests evaluated before the equality, which do not read the element: the same value
+    /// for every element.
+    before: Vec<&'i Ir>,
     /// The field of the lambda's element (`x.a.b`), and its path (`a.b`).
     key: &'i Ir,
     path: String,
@@ -48,10 +54,13 @@ pub fn indexable<'i>(b: Builtin, list: &'i Ir, slot: usize, body: &'i Ir) -> Opt
         },
         _ => return None,
     };
-    let mut first = body;
-    while let Ir::And(a, _) = first {
-        first = a;
-    }
+    // The tests of the body's `and`s in the order they are evaluated; the equality is the
+    // first that reads the element.
+    let mut tests = Vec::new();
+    conjuncts(body, &mut tests);
+    let at = tests.iter().position(|t| reads_slot(t, slot))?;
+    let (before, rest) = tests.split_at(at);
+    let mut first = *rest.first()?;
     if let Ir::Coalesce(inner, fallback) = first
         && matches!(**fallback, Ir::Bool(false))
     {
@@ -70,10 +79,21 @@ pub fn indexable<'i>(b: Builtin, list: &'i Ir, slot: usize, body: &'i Ir) -> Opt
     }
     Some(Indexable {
         resource_type,
+        before: before.to_vec(),
         key,
         path,
         value,
     })
+}
+
+/// The tests of `and`s, in the order they are evaluated.
+fn conjuncts<'i>(ir: &'i Ir, out: &mut Vec<&'i Ir>) {
+    if let Ir::And(a, b) = ir {
+        conjuncts(a, out);
+        conjuncts(b, out);
+    } else {
+        out.push(ir);
+    }
 }
 
 /// `a.b` when `ir` is the field chain `x.a.b` of the element in `slot`.
@@ -119,6 +139,16 @@ pub fn candidates<'a>(
 ) -> Option<Vec<Val<'a>>> {
     if !frame.memo.indexes_enabled() {
         return None;
+    }
+    // Tests before the equality have one value for all elements: false makes every element
+    // false (nothing kept); an error is left to the call evaluated in place.
+    for test in &shape.before {
+        let mark = frame.evidence.len();
+        let value = eval(test, env, frame);
+        frame.evidence.truncate(mark);
+        if matches!(value.ok()?.v, V::Bool(false)) {
+            return Some(Vec::new());
+        }
     }
     // The value compared with: its evidence is recorded again, element by element, when the
     // body is evaluated on the candidates (as in place).

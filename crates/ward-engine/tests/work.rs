@@ -298,6 +298,9 @@ rule lb-listeners {
   assert count(listeners(resource)) > 0 else "no listener of {resourceId}"
   assert count(resources(AWS::ElasticLoadBalancingV2::Listener), l => (arn == l.configuration.LoadBalancerArn) ?? false) < 3 else "{resourceId} has too many listeners"
   assert all(listeners(resource), l => l.configuration.Protocol == "HTTPS") else "{resourceId} has a plain listener"
+  // Tests before the equality that do not read the listener: one value for all of them.
+  assert count(resources(AWS::ElasticLoadBalancingV2::Listener), l => exists(arn) and ((l.configuration.LoadBalancerArn == arn) ?? false) and l.configuration.Protocol == "HTTP") < 2 else "{resourceId} has two plain listeners"
+  assert count(filter(resources(AWS::ElasticLoadBalancingV2::Listener), l => starts_with(resourceId, "none") and l.configuration.LoadBalancerArn == arn)) == 0 else "never"
 }
 "#;
 
