@@ -78,7 +78,7 @@ fn steps_for(dir: &Path, resources: usize) -> (BTreeMap<String, u64>, usize) {
 /// argument, a def as the key, or a test before the equality. The test fails when a rule
 /// outside this list grows faster than the account, and when a rule in it becomes linear (then
 /// it leaves the list).
-const KNOWN_SUPERLINEAR: [(&str, &str); 11] = [
+const KNOWN_SUPERLINEAR: [(&str, &str); 10] = [
     (
         "aurora-resources-protected-by-backup-plan",
         "each cluster scans every backup selection and plan",
@@ -110,10 +110,6 @@ const KNOWN_SUPERLINEAR: [(&str, &str); 11] = [
     (
         "ecs-task-definition-user-for-host-mode-check",
         "each task definition scans the account's task definitions",
-    ),
-    (
-        "redshift-require-tls-ssl",
-        "each cluster scans every parameter group",
     ),
     (
         "ward-auditor-log-read-only",
