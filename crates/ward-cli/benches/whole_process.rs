@@ -178,15 +178,7 @@ fn main() {
                 let whole = measure(&ward_check(&ward, &snapshot, &[], out.clone()));
                 budget.record("ward", &whole, file_mib);
                 let findings = read_findings(&out);
-                let expected: usize = mix["templates"]
-                    .as_object()
-                    .unwrap()
-                    .iter()
-                    .map(|(t, copies)| {
-                        copies.as_u64().unwrap() as usize
-                            * template_counts.get(t).map_or(0, |c| c.all)
-                    })
-                    .sum();
+                let expected = templates_sum(&mix, &template_counts, |c| c.all);
                 let got = non_compliant(&findings, None);
                 let verdict = if shape.accounts == 0 {
                     assert_eq!(
@@ -245,19 +237,9 @@ fn main() {
             .collect();
         // The six judge each resource alone: on every shape, the templates' sum.
         for rule in SIX {
-            let expected: usize = mix["templates"]
-                .as_object()
-                .unwrap()
-                .iter()
-                .map(|(t, copies)| {
-                    copies.as_u64().unwrap() as usize
-                        * template_counts
-                            .get(t)
-                            .and_then(|c| c.by_rule.get(rule))
-                            .copied()
-                            .unwrap_or(0)
-                })
-                .sum();
+            let expected = templates_sum(&mix, &template_counts, |c| {
+                c.by_rule.get(rule).copied().unwrap_or(0)
+            });
             assert_eq!(
                 ward_six.get(rule).copied(),
                 Some(expected),
@@ -620,6 +602,21 @@ fn template_counts(ward: &Path) -> BTreeMap<String, TemplateCount> {
         );
     }
     counts
+}
+
+/// A count over the snapshot: each template's count times its copies (`mix`: the generator's
+/// report of which template each copy used).
+fn templates_sum(
+    mix: &Value,
+    counts: &BTreeMap<String, TemplateCount>,
+    count: impl Fn(&TemplateCount) -> usize,
+) -> usize {
+    mix["templates"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(t, copies)| copies.as_u64().unwrap() as usize * counts.get(t).map_or(0, &count))
+        .sum()
 }
 
 fn agreement(counts: &BTreeMap<String, usize>, ward: &BTreeMap<&str, usize>) -> String {
