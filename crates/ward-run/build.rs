@@ -1,5 +1,8 @@
 //! Embeds the HIPAA pack (`policies/hipaa/**/*.ward`) into the binary, so `ward check`
-//! works with no `--policies` and no files beside the binary.
+//! works with no `--policies` and no files beside the binary, with an index of the file
+//! that defines each rule, so that a run of some rules (a Config rule event) parses and
+//! checks only their files and what those import. The index is read from the lines that
+//! begin a rule (`rule ID {`); `ward_run`'s tests hold it to the parsed pack.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -27,6 +30,9 @@ fn main() {
     ] {
         let files = collect(&root, ext);
         embed(&root, &files, name, what, &mut code);
+        if ext == ".ward" {
+            index_rules(&root, &files, &mut code);
+        }
     }
     let out = PathBuf::from(std::env::var("OUT_DIR").unwrap_or_default()).join("embedded_pack.rs");
     if let Err(e) = std::fs::write(&out, code) {
@@ -41,11 +47,7 @@ fn embed(root: &Path, files: &[PathBuf], name: &str, what: &str, code: &mut Stri
     );
     for f in files {
         println!("cargo:rerun-if-changed={}", f.display());
-        let rel = f
-            .strip_prefix(root)
-            .unwrap_or(f)
-            .to_string_lossy()
-            .replace('\\', "/");
+        let rel = relative(root, f);
         let _ = writeln!(
             code,
             "    ({rel:?}, include_str!({:?})),",
@@ -53,4 +55,45 @@ fn embed(root: &Path, files: &[PathBuf], name: &str, what: &str, code: &mut Stri
         );
     }
     code.push_str("];\n");
+}
+
+/// `EMBEDDED_RULE_FILES`: (rule id, path relative to `policies/hipaa`) of every line that
+/// begins with `rule ID`, the way rules are written in the pack.
+fn index_rules(root: &Path, files: &[PathBuf], code: &mut String) {
+    code.push_str(
+        "/// The file of each rule of the built-in pack: (rule id, path relative to `policies/hipaa`).\npub const EMBEDDED_RULE_FILES: &[(&str, &str)] = &[\n",
+    );
+    for f in files {
+        let text = match std::fs::read_to_string(f) {
+            Ok(text) => text,
+            Err(e) => {
+                println!("cargo::error=indexing the HIPAA pack: {}: {e}", f.display());
+                continue;
+            }
+        };
+        let rel = relative(root, f);
+        for id in text.lines().filter_map(rule_id) {
+            let _ = writeln!(code, "    ({id:?}, {rel:?}),");
+        }
+    }
+    code.push_str("];\n");
+}
+
+/// The id of the rule a line begins, if it begins one.
+fn rule_id(line: &str) -> Option<&str> {
+    let rest = line.trim_start().strip_prefix("rule")?;
+    let rest = rest.strip_prefix(|c: char| c.is_whitespace())?.trim_start();
+    let end = rest
+        .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+        .unwrap_or(rest.len());
+    let id = rest.get(..end)?;
+    id.starts_with(|c: char| c.is_ascii_alphabetic())
+        .then_some(id)
+}
+
+fn relative(root: &Path, file: &Path) -> String {
+    file.strip_prefix(root)
+        .unwrap_or(file)
+        .to_string_lossy()
+        .replace('\\', "/")
 }

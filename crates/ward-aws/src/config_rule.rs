@@ -6,7 +6,9 @@
 //!    rule parameter `wardRules` (ids separated by commas or spaces), else the Config rule's
 //!    name when it is a Ward rule id. Every other rule parameter is a Ward rule parameter:
 //!    `NAME` for each selected rule that declares it, or `RULE.NAME` for one. An unknown
-//!    parameter is an error; one of the wrong type is the engine's error.
+//!    parameter is an error; one of the wrong type is the engine's error. Which rules an
+//!    event asks for is known from the event alone ([`requested_rules`]), so the controls
+//!    can be loaded after the event is read, those rules only.
 //! 3. [`evaluate_event`] builds the inventory the rules see and evaluates them:
 //!    - `ConfigurationItemChangeNotification`: the event's item, read by `ward-import` (the
 //!      same as `ward check --snapshot EVENT`);
@@ -50,7 +52,10 @@ pub const ANNOTATION_MAX: usize = 256;
 /// The credential report's pseudo type: read from IAM in a scheduled run.
 const CREDENTIAL_REPORT_TYPE: &str = "Ward::IAM::CredentialReportUser";
 
-/// What evaluates: every rule of every backend (the CLI's `ControlSet`).
+/// What evaluates: the rules of every backend (`ward_run`'s `ControlSet`), all of them or
+/// only those [`requested_rules`] names. A rule that may read a resource of any type
+/// (`lookup_arn`) reads every type some rule selects or reads ([`TypesRead::any_type`]): it
+/// needs every rule there.
 pub trait Controls: Sync {
     /// Every rule.
     fn rules(&self) -> &[RuleInfo];
@@ -222,8 +227,51 @@ fn split_list(value: &Value) -> Vec<String> {
     }
 }
 
+/// How an event names the Ward rules it runs, before anything says whether they exist.
+enum Requested {
+    /// `--rule` or the rule parameter `wardRules`.
+    Listed(Vec<String>),
+    /// The Config rule's own name, which runs the Ward rule of that id when there is one.
+    ConfigRuleName(String),
+}
+
+fn requested(event: &RuleEvent, explicit: &[String]) -> Result<Requested, AwsError> {
+    if !explicit.is_empty() {
+        return Ok(Requested::Listed(explicit.to_vec()));
+    }
+    if let Some(v) = event.rule_parameters.get(WARD_RULES_PARAM) {
+        let ids = split_list(v);
+        if ids.is_empty() {
+            return Err(AwsError::RuleSelection(format!(
+                "the rule parameter `{WARD_RULES_PARAM}` names no rule: give Ward rule ids separated by commas (`ward rules` lists them)"
+            )));
+        }
+        return Ok(Requested::Listed(ids));
+    }
+    match &event.config_rule_name {
+        Some(name) => Ok(Requested::ConfigRuleName(name.clone())),
+        None => Err(AwsError::RuleSelection(format!(
+            "the event names no Config rule and has no `{WARD_RULES_PARAM}` parameter: say which Ward rule to run (`--rule ID`)"
+        ))),
+    }
+}
+
+/// The Ward rule ids an event asks for, known before any control is loaded: `explicit`
+/// (the CLI's `--rule`), else the rule parameter `wardRules`, else the Config rule's name.
+/// Controls holding these (and nothing else) are enough for [`plan`] and the evaluation;
+/// an id no control has is [`plan`]'s error, as with every control loaded. Empty when the
+/// event names no rule at all ([`plan`] says so).
+pub fn requested_rules(event: &RuleEvent, explicit: &[String]) -> Vec<String> {
+    match requested(event, explicit) {
+        Ok(Requested::Listed(ids)) => ids,
+        Ok(Requested::ConfigRuleName(name)) => vec![name],
+        Err(_) => Vec::new(),
+    }
+}
+
 /// Decides the rules and parameters. `explicit` (the CLI's `--rule`) overrides the event's
-/// `wardRules` parameter and the Config rule's name.
+/// `wardRules` parameter and the Config rule's name. `controls` needs to hold only the
+/// rules of [`requested_rules`].
 pub fn plan(
     controls: &dyn Controls,
     event: &RuleEvent,
@@ -231,29 +279,13 @@ pub fn plan(
 ) -> Result<Plan, AwsError> {
     let rules = controls.rules();
     let known = |id: &str| rules.iter().any(|r| r.id == id);
-    let selected: Vec<String> = if !explicit.is_empty() {
-        explicit.to_vec()
-    } else if let Some(v) = event.rule_parameters.get(WARD_RULES_PARAM) {
-        let ids = split_list(v);
-        if ids.is_empty() {
+    let selected: Vec<String> = match requested(event, explicit)? {
+        Requested::Listed(ids) => ids,
+        Requested::ConfigRuleName(name) if known(&name) => vec![name],
+        Requested::ConfigRuleName(name) => {
             return Err(AwsError::RuleSelection(format!(
-                "the rule parameter `{WARD_RULES_PARAM}` names no rule: give Ward rule ids separated by commas (`ward rules` lists them)"
+                "the Config rule `{name}` is not a Ward rule id and has no `{WARD_RULES_PARAM}` parameter: name the Config rule after a Ward rule, or set `{WARD_RULES_PARAM}` (e.g. `restricted-ssh`); `ward rules` lists them"
             )));
-        }
-        ids
-    } else {
-        match &event.config_rule_name {
-            Some(name) if known(name) => vec![name.clone()],
-            Some(name) => {
-                return Err(AwsError::RuleSelection(format!(
-                    "the Config rule `{name}` is not a Ward rule id and has no `{WARD_RULES_PARAM}` parameter: name the Config rule after a Ward rule, or set `{WARD_RULES_PARAM}` (e.g. `restricted-ssh`); `ward rules` lists them"
-                )));
-            }
-            None => {
-                return Err(AwsError::RuleSelection(format!(
-                    "the event names no Config rule and has no `{WARD_RULES_PARAM}` parameter: say which Ward rule to run (`--rule ID`)"
-                )));
-            }
         }
     };
     let mut unknown: Vec<&str> = selected
@@ -967,6 +999,24 @@ mod tests {
             ["restricted-ssh", "restricted-common-ports"]
         );
         assert_eq!(split_list(&serde_json::json!(["a", "b"])), ["a", "b"]);
+    }
+
+    #[test]
+    fn the_rules_an_event_asks_for_are_known_from_the_event_alone() {
+        let event = |top: Value| RuleEvent::parse(&top.to_string()).unwrap();
+        let invoking = serde_json::json!({"messageType": "ScheduledNotification"}).to_string();
+        let named = event(serde_json::json!({
+            "invokingEvent": invoking, "configRuleName": "restricted-ssh"
+        }));
+        assert_eq!(requested_rules(&named, &[]), ["restricted-ssh"]);
+        assert_eq!(requested_rules(&named, &["a".into()]), ["a"]);
+        let listed = event(serde_json::json!({
+            "invokingEvent": invoking, "configRuleName": "restricted-ssh",
+            "ruleParameters": serde_json::json!({"wardRules": "a, b"}).to_string()
+        }));
+        assert_eq!(requested_rules(&listed, &[]), ["a", "b"]);
+        let unnamed = event(serde_json::json!({"invokingEvent": invoking}));
+        assert!(requested_rules(&unnamed, &[]).is_empty());
     }
 
     #[test]

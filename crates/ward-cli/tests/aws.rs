@@ -424,6 +424,24 @@ fn captured_events_through_the_cli() {
         "{}",
         stderr(&out)
     );
+    // An id the pack does not have: the same error whichever rules are loaded.
+    let out = ward_aws(&[
+        "config-rule",
+        "--event",
+        sg.to_str().unwrap(),
+        "--rule",
+        "restricted-ssh",
+        "--rule",
+        "no-such-rule",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr(&out).trim_end(),
+        format!(
+            "error: `{}`: unknown Ward rule `no-such-rule` (see `ward rules`)",
+            sg.display()
+        ),
+    );
 }
 
 fn edited_event(path: &Path, edit: impl Fn(&mut Value, &mut Value)) -> tempfile::NamedTempFile {

@@ -1,12 +1,45 @@
 //! The controls as the AWS Config custom rule backend and `ward remediate` see them
 //! (`ward_aws::config_rule::Controls`): every backend's rules, evaluated through the
-//! [`ControlSet`].
+//! [`ControlSet`]; and the controls an event runs, loaded once the event is read.
 
-use ward_aws::config_rule::Controls;
+use std::collections::BTreeSet;
+
+use ward_aws::config_rule::{self, Controls, RuleEvent};
 use ward_engine::{EngineError, EvalOptions, Evaluation};
 use ward_model::{Inventory, RuleInfo, TypesRead};
 
-use crate::backends::ControlSet;
+use crate::backends::{ControlSet, LoadError, LoadOptions};
+
+/// The controls a Config rule event runs (`--rule` given as `explicit`, else the event's
+/// `wardRules`, else its Config rule's name: [`config_rule::requested_rules`]), loaded
+/// alone ([`LoadOptions::only`]). One that may read a resource of any type (`lookup_arn`)
+/// reads every type some control selects or reads: then every control is loaded, so that
+/// the event reads what it reads with every control there. The evaluations are those of
+/// every control loaded; an id no control has is `plan`'s error, as it is then.
+pub fn controls_for_event(
+    options: &LoadOptions,
+    event: &RuleEvent,
+    explicit: &[String],
+) -> Result<ControlSet, LoadError> {
+    let requested: BTreeSet<String> = config_rule::requested_rules(event, explicit)
+        .into_iter()
+        .collect();
+    let controls = ControlSet::load(&LoadOptions {
+        only: Some(requested.clone()),
+        ..options.clone()
+    })?;
+    let reads_any_type = requested
+        .iter()
+        .any(|id| controls.rule(id).is_some() && Controls::types_read(&controls, id).any_type);
+    // Rule directories were loaded whole already.
+    if reads_any_type && options.policies.is_empty() {
+        return ControlSet::load(&LoadOptions {
+            only: None,
+            ..options.clone()
+        });
+    }
+    Ok(controls)
+}
 
 impl Controls for ControlSet {
     fn rules(&self) -> &[RuleInfo] {

@@ -22,6 +22,13 @@ pub struct LoadOptions {
     pub plugin_limits: crate::plugins::PluginLimits,
     /// Where loading records the wall time of its stages (`ward check --timings`).
     pub timings: Option<std::sync::Arc<ward_engine::timings::Timings>>,
+    /// Only these controls (a Config rule event's rules), else every one. From the built-in
+    /// pack, the rule language parses and checks only the files that define them and what
+    /// those import (the pack as a whole is checked by `ward test` and the test suite); Cedar
+    /// is loaded only when some id is none of the rule language's, the WASM plugins only
+    /// when it is none of Cedar's either. Rule directories are loaded whole: nothing else
+    /// checks them as a whole. An id no control has is left out, as it is from every control.
+    pub only: Option<BTreeSet<String>>,
 }
 
 /// Why the controls could not be loaded. Nothing is evaluated after any of these.
@@ -82,9 +89,19 @@ impl ControlSet {
         }
     }
 
-    /// Loads every backend's controls: the rule language's from `options.policies` (or the
-    /// built-in pack), then each other backend's.
+    /// Loads the controls of every backend: the rule language's from `options.policies` (or
+    /// the built-in pack), then each other backend's; with `options.only`, those alone when
+    /// they come from the built-in pack.
     pub fn load(options: &LoadOptions) -> Result<ControlSet, LoadError> {
+        match &options.only {
+            Some(only) if options.policies.is_empty() => {
+                ControlSet::load_builtin_only(options, only)
+            }
+            _ => ControlSet::load_every_control(options),
+        }
+    }
+
+    fn load_every_control(options: &LoadOptions) -> Result<ControlSet, LoadError> {
         let timings = options.timings.as_deref();
         // The Cedar policies are validated on another core while the rules are parsed.
         let (pack, cedar) = std::thread::scope(|scope| {
@@ -109,7 +126,44 @@ impl ControlSet {
         if let Some((cedar, files)) = cedar? {
             set.add(Box::new(cedar), files)?;
         }
-        let wasm = timed(timings, "  wasm", || crate::plugins::load_plugins(options))?;
+        set.add_plugins(options)?;
+        Ok(set)
+    }
+
+    /// The built-in pack's controls of `only`, each backend loaded only when some id is none
+    /// of the backends' before it: the rule language (its index says which files define
+    /// them), then Cedar, then the plugins.
+    fn load_builtin_only(
+        options: &LoadOptions,
+        only: &BTreeSet<String>,
+    ) -> Result<ControlSet, LoadError> {
+        let timings = options.timings.as_deref();
+        let pack = timed(timings, "  ward-lang", || crate::builtin_pack_of(only))?;
+        let mut set = ControlSet::from_pack(pack);
+        if !set.holds_every(only) {
+            let cedar = timed(timings, "  cedar", || {
+                crate::cedar::load_cedar(&options.policies)
+            })?;
+            if let Some((cedar, files)) = cedar {
+                set.add(Box::new(cedar), files)?;
+            }
+        }
+        if !set.holds_every(only) {
+            set.add_plugins(options)?;
+        }
+        Ok(set)
+    }
+
+    /// Whether every one of `ids` is a rule of the set.
+    fn holds_every(&self, ids: &BTreeSet<String>) -> bool {
+        ids.iter().all(|id| self.rule(id).is_some())
+    }
+
+    /// Adds the WASM plugins of the rule directories and of `options.plugins`, if any.
+    fn add_plugins(&mut self, options: &LoadOptions) -> Result<(), LoadError> {
+        let wasm = timed(options.timings.as_deref(), "  wasm", || {
+            crate::plugins::load_plugins(options)
+        })?;
         #[cfg(feature = "wasm")]
         if let Some(wasm) = wasm {
             let records = wasm
@@ -117,14 +171,14 @@ impl ControlSet {
                 .iter()
                 .map(ward_wasm::Plugin::record)
                 .collect();
-            set.add(Box::new(wasm), Vec::new())?;
-            set.plugins = records;
+            self.add(Box::new(wasm), Vec::new())?;
+            self.plugins = records;
         }
         #[cfg(not(feature = "wasm"))]
         if let Some(never) = wasm {
             match never {}
         }
-        Ok(set)
+        Ok(())
     }
 
     /// Adds a backend; its rule ids must be new.
@@ -354,6 +408,126 @@ mod tests {
             .insert("no-such-rule".into(), BTreeMap::new());
         let err = set.evaluate(&inventory(), &options).unwrap_err();
         assert_eq!(err, EngineError::UnknownRule("no-such-rule".into()));
+    }
+
+    fn only(ids: &[&str]) -> LoadOptions {
+        LoadOptions {
+            only: Some(ids.iter().map(|id| id.to_string()).collect()),
+            ..LoadOptions::default()
+        }
+    }
+
+    fn file_names(set: &ControlSet) -> Vec<String> {
+        set.pack().files.iter().map(|f| f.name.clone()).collect()
+    }
+
+    /// The index the build makes of the built-in pack is the parsed pack's: every rule, in
+    /// the file that defines it, and nothing else.
+    #[test]
+    fn the_builtin_rule_index_is_the_parsed_packs() {
+        let pack = crate::builtin_pack().unwrap();
+        let parsed: BTreeMap<String, String> = pack
+            .rules
+            .iter()
+            .map(|r| {
+                let file = &pack.files.get(r.file).unwrap().name;
+                let rel = file
+                    .strip_prefix(&format!("{}/", crate::BUILTIN_PREFIX))
+                    .unwrap();
+                (r.id.clone(), rel.to_string())
+            })
+            .collect();
+        let indexed: BTreeMap<String, String> = crate::embedded::EMBEDDED_RULE_FILES
+            .iter()
+            .map(|(id, file)| (id.to_string(), file.to_string()))
+            .collect();
+        assert_eq!(
+            indexed.len(),
+            crate::embedded::EMBEDDED_RULE_FILES.len(),
+            "an id twice"
+        );
+        assert_eq!(indexed, parsed);
+        assert!(parsed.len() > 100);
+    }
+
+    /// The work of loading one rule: its file and the one file it imports, one rule checked,
+    /// no Cedar (whose schema and validation cost most of loading the pack).
+    #[test]
+    fn one_rule_loads_its_file_and_imports_alone() {
+        let set = ControlSet::load(&only(&["restricted-ssh"])).unwrap();
+        assert_eq!(set.rule_ids(), ["restricted-ssh"]);
+        assert_eq!(set.pack().rules.len(), 1);
+        assert_eq!(
+            file_names(&set),
+            [
+                "<builtin>/policies/hipaa/restricted-ssh.ward",
+                "<builtin>/policies/hipaa/lib/network.ward"
+            ]
+        );
+        assert_eq!(set.backends().count(), 1);
+        // Imports of imports, and two rules at once.
+        let set =
+            ControlSet::load(&only(&["ward-log-bucket-protected", "restricted-ssh"])).unwrap();
+        assert_eq!(
+            set.rule_ids(),
+            ["restricted-ssh", "ward-log-bucket-protected"]
+        );
+        let files = file_names(&set);
+        assert!(files.len() < 10, "{files:?}");
+        for lib in ["network", "ward-controls", "iam", "elb", "common"] {
+            let name = format!("<builtin>/policies/hipaa/lib/{lib}.ward");
+            assert!(files.contains(&name), "{name} not in {files:?}");
+        }
+        assert_eq!(set.backends().count(), 1);
+    }
+
+    /// Cedar is loaded for a Cedar control (and for an id the rule language does not have,
+    /// which no backend has: then the set simply lacks it, as every control's would).
+    #[test]
+    fn cedar_loads_only_for_an_id_the_rule_language_lacks() {
+        let set = ControlSet::load(&only(&["ward-phi-rds-protection"])).unwrap();
+        assert!(set.rule("ward-phi-rds-protection").is_some());
+        assert!(set.pack().files.is_empty());
+        assert_eq!(set.backends().count(), 2);
+        let set = ControlSet::load(&only(&["restricted-ssh", "no-such-rule"])).unwrap();
+        assert!(set.rule("restricted-ssh").is_some());
+        assert!(set.rule("no-such-rule").is_none());
+        assert_eq!(set.backends().count(), 2);
+        let set = ControlSet::load(&only(&[])).unwrap();
+        assert!(set.rules().is_empty());
+        assert_eq!(set.backends().count(), 1);
+    }
+
+    /// A rule loaded alone finds exactly what it finds with every control loaded, for every
+    /// rule of the built-in pack over the example estate.
+    #[test]
+    fn every_rule_loaded_alone_finds_what_it_finds_among_every_control() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let (inventory, report) = crate::import_inputs(&[root.join("examples/clinic/estate")]);
+        assert!(!report.has_errors());
+        let every = ControlSet::load(&LoadOptions::default()).unwrap();
+        let mut compared = 0;
+        for rule in every.rules() {
+            let ids: BTreeSet<String> = [rule.id.clone()].into();
+            let alone = ControlSet::load(&LoadOptions {
+                only: Some(ids.clone()),
+                ..LoadOptions::default()
+            })
+            .unwrap();
+            assert_eq!(alone.rule(&rule.id), Some(rule));
+            let options = EvalOptions {
+                only: Some(ids),
+                ..EvalOptions::default()
+            };
+            let evaluated = |set: &ControlSet| {
+                let e = set.evaluate(&inventory, &options).unwrap();
+                let findings = serde_json::to_string(&e.findings).unwrap();
+                (findings, e.rules_without_resources, e.as_of)
+            };
+            assert_eq!(evaluated(&alone), evaluated(&every), "{}", rule.id);
+            compared += 1;
+        }
+        assert!(compared > 100);
     }
 
     #[test]

@@ -13,7 +13,7 @@ pub mod rule_tests;
 pub mod run;
 pub mod waivers;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Component, Path, PathBuf};
 
 use ward_import::ImportReport;
@@ -31,12 +31,38 @@ pub const BUILTIN_PREFIX: &str = "<builtin>/policies/hipaa";
 
 /// Loads the HIPAA pack built into the binary.
 pub fn builtin_pack() -> Result<Pack, PackError> {
+    load_builtin(|_| true)
+}
+
+/// Loads the rules of `ids` from the HIPAA pack built into the binary: the files that define
+/// them and what those import, parsed and checked as the whole pack is (the whole pack is
+/// held to the same by `ward test` and the test suite). An id the pack does not define is
+/// left out: the pack has no such rule, as [`builtin_pack`] would say.
+pub fn builtin_pack_of(ids: &BTreeSet<String>) -> Result<Pack, PackError> {
+    let files: BTreeSet<&str> = embedded::EMBEDDED_RULE_FILES
+        .iter()
+        .filter(|(id, _)| ids.contains(*id))
+        .map(|(_, file)| *file)
+        .collect();
+    load_builtin(|rel| files.contains(rel))
+}
+
+/// The built-in pack's files for which `wanted` (given the path relative to
+/// `policies/hipaa`) holds, and the files they import.
+fn load_builtin(wanted: impl Fn(&str) -> bool) -> Result<Pack, PackError> {
     let files: BTreeMap<PathBuf, &str> = embedded::EMBEDDED_PACK
         .iter()
         .map(|(rel, text)| (Path::new(BUILTIN_PREFIX).join(rel), *text))
         .collect();
+    let wanted: BTreeSet<PathBuf> = embedded::EMBEDDED_PACK
+        .iter()
+        .filter(|(rel, _)| wanted(rel))
+        .map(|(rel, _)| Path::new(BUILTIN_PREFIX).join(rel))
+        .collect();
+    // In the order of their paths, whichever files are loaded.
     let sources = files
         .iter()
+        .filter(|(path, _)| wanted.contains(*path))
         .map(|(path, text)| SourceFile::new(path.clone(), path.display().to_string(), *text))
         .collect();
     let mut read = |path: &Path| -> Result<SourceFile, PackError> {

@@ -41,14 +41,17 @@ pub(crate) enum EvalFormat {
 /// Exit codes: 0 nothing non-compliant, 1 some evaluation is NON_COMPLIANT, 2 the event,
 /// the rules or AWS failed (nothing, or not everything, was sent).
 pub(crate) fn config_rule(args: ConfigRuleArgs) -> Outcome {
-    let controls = super::load_controls(&LoadOptions {
-        policies: args.policies.clone(),
-        ..LoadOptions::default()
-    })?;
     let text = std::fs::read_to_string(&args.event)
         .map_err(|e| fail(format!("cannot read `{}`: {e}", args.event.display())))?;
     let event_fail = |e: ward_aws::AwsError| fail(format!("`{}`: {e}", args.event.display()));
     let event = RuleEvent::parse(&text).map_err(event_fail)?;
+    // Only the rules the event runs (and what they import) are loaded and checked.
+    let options = LoadOptions {
+        policies: args.policies.clone(),
+        ..LoadOptions::default()
+    };
+    let controls = ward_run::aws::controls_for_event(&options, &event, &args.rules)
+        .map_err(super::report_load_error)?;
     let plan = config_rule::plan(&controls, &event, &args.rules).map_err(event_fail)?;
     if args.put && event.result_token.is_none() {
         return Err(event_fail(ward_aws::AwsError::NoResultToken));

@@ -144,6 +144,7 @@ impl RunArgs {
                 fuel: self.plugin_fuel,
                 memory_bytes: self.plugin_memory.map(|m| m.saturating_mul(1 << 20)),
             },
+            only: None,
         }
     }
 }
