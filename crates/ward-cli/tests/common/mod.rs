@@ -29,8 +29,9 @@ pub fn stdout(out: &Output) -> String {
 
 /// Runs `ward` with `args` from the workspace root on a pseudo-terminal made by `script`
 /// (util-linux), its stdin empty and `env` set: its output is the terminal's transcript
-/// (stdout and stderr together, lines ending in `\r\n`). `None` where `script` is missing.
-pub fn ward_on_terminal(args: &[&str], env: &[(&str, String)]) -> Option<Output> {
+/// (stdout and stderr together, lines ending in `\r\n`). Without `script` the test fails,
+/// saying so: it never passes untested.
+pub fn ward_on_terminal(args: &[&str], env: &[(&str, String)]) -> Output {
     let quote = |arg: &str| format!("'{}'", arg.replace('\'', r"'\''"));
     let command: Vec<String> = std::iter::once(env!("CARGO_BIN_EXE_ward"))
         .chain(args.iter().copied())
@@ -52,8 +53,10 @@ pub fn ward_on_terminal(args: &[&str], env: &[(&str, String)]) -> Option<Output>
         script.env(key, value);
     }
     match script.output() {
-        Ok(out) => Some(out),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Ok(out) => out,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => panic!(
+            "this test needs `script` (util-linux; Debian's bsdutils) to make a pseudo-terminal"
+        ),
         Err(e) => panic!("cannot run `script`: {e}"),
     }
 }
