@@ -362,13 +362,26 @@ pub struct Recorder {
     port: u16,
 }
 
-struct Request {
-    head: String,
-    target: String,
-    body: Vec<u8>,
+/// One HTTP/1.1 request read from a connection.
+pub struct Request {
+    /// The request line and the headers but `Connection`, as sent (to forward it).
+    pub head: String,
+    /// The `X-Amz-Target` header (`StarlingDoveService.PutEvaluations`), or empty.
+    pub target: String,
+    pub body: Vec<u8>,
 }
 
-fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Request> {
+impl Request {
+    /// The method and path of the request line.
+    pub fn method_and_path(&self) -> Option<(&str, &str)> {
+        let mut words = self.head.lines().next()?.split_whitespace();
+        Some((words.next()?, words.next()?))
+    }
+}
+
+/// Reads one request (its `Content-Length` body included); `None` at the end of the
+/// connection or on a malformed request.
+pub fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Request> {
     let mut head = String::new();
     let mut target = String::new();
     let mut length = 0usize;

@@ -35,7 +35,7 @@
 mod support;
 
 use std::fmt::Write as _;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -352,28 +352,11 @@ fn serve(
 
 /// Method, path and body of one HTTP/1.1 request; `None` at the end of the connection.
 fn read_request(reader: &mut BufReader<TcpStream>) -> Option<(String, String, String)> {
-    let mut first = String::new();
-    if reader.read_line(&mut first).ok()? == 0 {
-        return None;
-    }
-    let mut words = first.split_whitespace();
-    let method = words.next()?.to_string();
-    let path = words.next()?.to_string();
-    let mut length = 0usize;
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line).ok()? == 0 {
-            return None;
-        }
-        if line == "\r\n" || line == "\n" {
-            break;
-        }
-        let lower = line.to_ascii_lowercase();
-        if let Some(v) = lower.strip_prefix("content-length:") {
-            length = v.trim().parse().ok()?;
-        }
-    }
-    let mut body = vec![0u8; length];
-    reader.read_exact(&mut body).ok()?;
-    Some((method, path, String::from_utf8_lossy(&body).into_owned()))
+    let request = testing::read_request(reader)?;
+    let (method, path) = request.method_and_path()?;
+    Some((
+        method.to_string(),
+        path.to_string(),
+        String::from_utf8_lossy(&request.body).into_owned(),
+    ))
 }
