@@ -141,13 +141,17 @@ pub fn candidates<'a>(
         return None;
     }
     // Tests before the equality have one value for all elements: false makes every element
-    // false (nothing kept); an error is left to the call evaluated in place.
+    // false (nothing kept); true or absent lets the equality decide; anything else (an error,
+    // a value that is not a boolean) is left to the call evaluated in place, which fails on
+    // the first element as `and` does.
     for test in &shape.before {
         let mark = frame.evidence.len();
         let value = eval(test, env, frame);
         frame.evidence.truncate(mark);
-        if matches!(value.ok()?.v, V::Bool(false)) {
-            return Some(Vec::new());
+        match value.ok()?.v {
+            V::Bool(false) => return Some(Vec::new()),
+            V::Bool(true) | V::Absent => {}
+            _ => return None,
         }
     }
     // The value compared with: its evidence is recorded again, element by element, when the

@@ -418,3 +418,41 @@ fn a_join_by_equality_costs_one_pass_per_account() {
         "{small} -> {large} steps: {ratio:.1}x for 10x the load balancers"
     );
 }
+
+/// A test before the equality whose value is not a boolean fails `and` on the first element:
+/// from the index too, even for a load balancer no listener names (nothing to evaluate the
+/// body on).
+#[test]
+fn a_test_before_the_equality_that_is_not_a_boolean_fails_as_a_scan_does() {
+    let pack = load(
+        r#"
+def named(flag, lb) = filter(resources(AWS::ElasticLoadBalancingV2::Listener), l => flag and l.configuration.LoadBalancerArn == lb.arn)
+
+rule flagged-listeners {
+  title: "t"
+  severity: low
+  resource: AWS::ElasticLoadBalancingV2::LoadBalancer
+  hipaa: ["164.312(b)"]
+  assert count(named("yes", resource)) >= 0 else "never"
+}
+"#,
+    );
+    let inventory = balancers(4, false);
+    assert_eq!(
+        same_as_in_place(&pack, &inventory, &EvalOptions::default()),
+        8
+    );
+    let evaluation = ward_engine::evaluate(&pack, &inventory, &EvalOptions::default()).unwrap();
+    assert!(
+        evaluation
+            .findings
+            .iter()
+            .all(|f| f.status == ward_model::Status::Error),
+        "{:?}",
+        evaluation
+            .findings
+            .iter()
+            .map(|f| (f.status, &f.message))
+            .collect::<Vec<_>>()
+    );
+}
