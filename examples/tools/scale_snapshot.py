@@ -32,6 +32,7 @@ TEMPLATES = os.path.join(ROOT, "examples", "clinic", "estate")
 HEX_ID = re.compile(r"^([a-z0-9]+-)([0-9a-f]{8,32})$")
 IAM_ID = re.compile(r"^(A[A-Z]{3})([A-Z0-9]{12,28})$")
 PLAIN_WORD = re.compile(r"^[A-Za-z]+$")
+NAME_REVISION = re.compile(r"^(.*[^:]):([0-9]+)$")
 ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 
 
@@ -122,6 +123,12 @@ def rewrite_id(old, seed, copy_index):
     if m:
         prefix, rest = m.groups()
         return prefix + "".join(ALNUM[b % len(ALNUM)] for b in d[: len(rest)])
+    m = NAME_REVISION.match(old)
+    if m:
+        # An ECS task definition's `family:revision`: the family gets the copy's suffix (as
+        # the family's own name does), the revision stays a number.
+        name, revision = m.groups()
+        return f"{name}-{copy_index:06d}:{revision}"
     return f"{old}-{copy_index:06d}"
 
 

@@ -19,7 +19,9 @@
 //! Each run is checked, not only timed: on many small accounts, Ward's NON_COMPLIANT count
 //! must be the sum of its template accounts' counts (the generator copies whole accounts); on
 //! the shapes where copies share an account, account-wide rules see the copies together, so
-//! the check is on the six controls, which judge each resource alone; and the other engines'
+//! the check is on the six controls, which judge each resource alone; on every shape the ERROR
+//! count is the templates' sum (none: a copy sharing an account must not break a rule, as the
+//! generator once did by renaming an ECS revision `3-000001`); and the other engines'
 //! violations of the six controls must agree with Ward's.
 //!
 //! cfn-guard holds about a hundred times the file in memory (19.7 GB for the 190 MB snapshot
@@ -180,6 +182,12 @@ fn main() {
                 let findings = read_findings(&out);
                 let expected = templates_sum(&mix, &template_counts, |c| c.all);
                 let got = non_compliant(&findings, None);
+                assert_eq!(
+                    errors(&findings),
+                    templates_sum(&mix, &template_counts, |c| c.errors),
+                    "{size} on {}: ERROR findings the template accounts do not have",
+                    shape.name
+                );
                 let verdict = if shape.accounts == 0 {
                     assert_eq!(
                         got, expected,
@@ -539,6 +547,10 @@ fn mix_of(snapshot: &Path) -> Value {
 /// It is left out of the templates' sum (and still evaluated, and timed).
 const ACCOUNT_BOUND: &str = "ward-phi-least-privilege";
 
+fn errors(doc: &FindingsDoc) -> usize {
+    doc.findings.iter().filter(|f| f.status == "ERROR").count()
+}
+
 fn non_compliant(doc: &FindingsDoc, rule: Option<&str>) -> usize {
     doc.findings
         .iter()
@@ -572,6 +584,8 @@ fn read_findings(path: &Path) -> FindingsDoc {
 #[derive(Default)]
 struct TemplateCount {
     all: usize,
+    /// ERROR findings.
+    errors: usize,
     /// Each of the six controls' count.
     by_rule: BTreeMap<&'static str, usize>,
 }
@@ -594,6 +608,7 @@ fn template_counts(ward: &Path) -> BTreeMap<String, TemplateCount> {
             name,
             TemplateCount {
                 all: non_compliant(&doc, None),
+                errors: errors(&doc),
                 by_rule: SIX
                     .iter()
                     .map(|r| (*r, non_compliant(&doc, Some(r))))

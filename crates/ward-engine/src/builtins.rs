@@ -140,6 +140,46 @@ pub fn higher_order<'a>(
             }
             Ok(Val::list(keyed.into_iter().map(|(_, v)| v).collect()))
         }
+        Builtin::GroupBy => {
+            // The keys find elements; they decide nothing: what the key function read is not
+            // evidence (the caller tests what it looks up).
+            let mut groups: BTreeMap<String, Vec<Val<'a>>> = BTreeMap::new();
+            for item in items {
+                let key = apply(slot, body, item.clone(), env, frame)?;
+                frame.evidence.truncate(start);
+                let mut filed: Vec<String> = Vec::new();
+                match (&key.v, key.elements()) {
+                    (V::Absent, _) => {}
+                    (V::Str(k), _) => filed.push(k.as_str().to_string()),
+                    (_, Some(ks)) => {
+                        for k in ks {
+                            let Some(k) = k.as_str() else {
+                                return err(format!(
+                                    "`group_by` needs a string or a list of strings as the key, found a list holding a {}{}",
+                                    k.kind(),
+                                    at_path(&k)
+                                ));
+                            };
+                            if !filed.iter().any(|f| f == k) {
+                                filed.push(k.to_string());
+                            }
+                        }
+                    }
+                    _ => {
+                        return err(format!(
+                            "`group_by` needs a string or a list of strings as the key, found a {}{}",
+                            key.kind(),
+                            at_path(&key)
+                        ));
+                    }
+                }
+                for k in filed {
+                    groups.entry(k).or_default().push(item.clone());
+                }
+            }
+            let groups = groups.into_iter().map(|(k, v)| (k, Val::list(v))).collect();
+            Ok(Val::new(V::Obj(Rc::new(groups))))
+        }
         other => err(format!("internal: `{}` takes no function", other.name())),
     }
 }
@@ -489,7 +529,7 @@ pub fn call<'a>(
                     .collect(),
             )
         }
-        B::Any | B::All | B::None | B::Filter | B::Map | B::SortBy => {
+        B::Any | B::All | B::None | B::Filter | B::Map | B::SortBy | B::GroupBy => {
             return err(format!("`{}` needs a function argument", b.name()));
         }
     })

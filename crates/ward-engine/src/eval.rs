@@ -552,9 +552,17 @@ fn compare(op: CmpOp, l: &Val<'_>, r: &Val<'_>) -> Result<bool, EvalError> {
     };
     match op {
         CmpOp::Eq | CmpOp::Ne => {
-            let equal = match ord {
-                Some(o) => o == Ordering::Equal,
-                None => l.to_json() == r.to_json() && l.kind() == r.kind(),
+            let equal = match (ord, &l.v, &r.v) {
+                (Some(o), _, _) => o == Ordering::Equal,
+                // One inventory holds one resource per type and id: no need to compare two
+                // resources field by field unless they are that one.
+                (None, V::Resource(a), V::Resource(b)) => {
+                    std::ptr::eq(*a, *b)
+                        || (a.resource_type == b.resource_type
+                            && a.resource_id == b.resource_id
+                            && l.to_json() == r.to_json())
+                }
+                (None, _, _) => l.to_json() == r.to_json() && l.kind() == r.kind(),
             };
             Ok(equal == (op == CmpOp::Eq))
         }
@@ -726,10 +734,18 @@ fn arith<'a>(op: ArithOp, l: &Val<'a>, r: &Val<'a>) -> EvalResult<'a> {
             return Ok(Val::list(a));
         }
     }
+    let at = |v: &Val<'_>| {
+        v.path
+            .as_ref()
+            .map(|p| format!(" (`{}`)", p.render()))
+            .unwrap_or_default()
+    };
     Err(EvalError(format!(
-        "cannot apply arithmetic to a {} and a {}",
+        "cannot apply arithmetic to a {}{} and a {}{}",
         l.kind(),
-        r.kind()
+        at(l),
+        r.kind(),
+        at(r)
     )))
 }
 

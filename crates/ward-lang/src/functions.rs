@@ -135,6 +135,7 @@ builtins! {
     Filter = "filter",               2..=2,     [List, Predicate, ..Any],                   First,                Propagates;
     Map = "map",                     2..=2,     [List, Function, ..Any],                    ListOfFunctionBody,   Propagates;
     SortBy = "sort_by",              2..=2,     [List, Function, ..Any],                    First,                Propagates;
+    GroupBy = "group_by",            2..=2,     [List, Function, ..Any],                    Any,                  Propagates;
     First = "first",                 1..=1,     [List, ..Any],                              ElementOfFirst,       Propagates;
     Last = "last",                   1..=1,     [List, ..Any],                              ElementOfFirst,       Propagates;
     Flatten = "flatten",             1..=1,     [List, ..Any],                              FlattenedFirst,       Propagates;
