@@ -772,15 +772,48 @@ struct BeyondKey {
 /// belong to.
 type JudgedGroups = (Arc<Judged>, Vec<usize>);
 
-/// The resources of one [`BeyondKey`]: names for the message, Cedar uids for the evidence.
+/// The resources of one [`BeyondKey`], by (account, resource type): Cedar uid → name (names
+/// for the message, uids for the evidence).
 #[derive(Default)]
 struct BeyondTargets {
-    names: BTreeSet<String>,
-    uids: BTreeSet<String>,
+    by_scope: BTreeMap<(Option<String>, String), BTreeMap<String, String>>,
 }
 
 /// At most this many resource names in a message part; the evidence lists every resource.
 const NAMES_IN_MESSAGE: usize = 10;
+
+/// What a message part and its evidence entry say a group's grants reach: every PHI resource
+/// of a type in an account, when the grants reach all of them and there are more than
+/// [`NAMES_IN_MESSAGE`] (a broad role on one large account would otherwise list thousands,
+/// for each such role); the other resources by name.
+struct Reached {
+    /// (account, type, how many).
+    every: Vec<(Option<String>, String, usize)>,
+    names: BTreeSet<String>,
+    uids: BTreeSet<String>,
+}
+
+impl BeyondTargets {
+    fn reached(self, phi_index: &iam::PhiIndex<'_>) -> Reached {
+        let mut reached = Reached {
+            every: Vec::new(),
+            names: BTreeSet::new(),
+            uids: BTreeSet::new(),
+        };
+        for ((account, ty), resources) in self.by_scope {
+            let n = resources.len();
+            if n > NAMES_IN_MESSAGE && n == phi_index.held(account.as_deref(), &ty) {
+                reached.every.push((account, ty, n));
+            } else {
+                for (uid, name) in resources {
+                    reached.uids.insert(uid);
+                    reached.names.insert(name);
+                }
+            }
+        }
+        reached
+    }
+}
 
 fn judge(
     control: &CedarControl,
@@ -891,8 +924,14 @@ fn judge(
             });
         for id in ids.iter() {
             if let Some(targets) = groups.get_mut(*id) {
-                targets.names.insert(target.clone());
-                targets.uids.insert(uid_of(on.resource));
+                targets
+                    .by_scope
+                    .entry((
+                        on.resource.account_id.clone(),
+                        on.resource.resource_type.clone(),
+                    ))
+                    .or_default()
+                    .insert(uid_of(on.resource), target.clone());
             }
         }
     }
@@ -920,32 +959,48 @@ fn judge(
             .filter_map(|a| names.actions.get(*a).cloned())
             .collect();
         let applicable: BTreeMap<String, usize> = key.applicable.iter().cloned().collect();
-        let several = targets.names.len() > 1;
+        let reached = targets.reached(phi_index);
+        let several = reached.names.len() + reached.every.iter().map(|e| e.2).sum::<usize>() > 1;
         let summary = summarize(&actions, Some(&applicable), several);
-        let mut shown: Vec<&str> = targets
-            .names
+        let mut shown: Vec<String> = reached
+            .every
             .iter()
-            .take(NAMES_IN_MESSAGE)
-            .map(String::as_str)
+            .map(|(account, ty, n)| {
+                format!(
+                    "every PHI-bearing {ty} of account {} ({n})",
+                    account.as_deref().unwrap_or("(unknown)")
+                )
+            })
             .collect();
-        let more = targets.names.len().saturating_sub(NAMES_IN_MESSAGE);
-        let more_text = format!("and {more} more (the evidence lists them all)");
+        shown.extend(reached.names.iter().take(NAMES_IN_MESSAGE).cloned());
+        let more = reached.names.len().saturating_sub(NAMES_IN_MESSAGE);
         if more > 0 {
-            shown.push(&more_text);
+            shown.push(format!("and {more} more (the evidence lists them all)"));
         }
         parts.push(format!(
             "{summary} on {} via {}",
             shown.join(", "),
             key.statement
         ));
+        let mut value = json!({
+            "statement": key.statement,
+            "conditional": key.conditional,
+            "actions": actions,
+            "resources": reached.uids,
+        });
+        if !reached.every.is_empty()
+            && let Some(fields) = value.as_object_mut()
+        {
+            let every: Vec<_> = reached
+                .every
+                .iter()
+                .map(|(account, ty, n)| json!({"account": account, "type": ty, "count": n}))
+                .collect();
+            fields.insert("every".into(), json!(every));
+        }
         evidence.push(Evidence {
             path: format!("iam:{label}:{}", key.statement),
-            value: json!({
-                "statement": key.statement,
-                "conditional": key.conditional,
-                "actions": actions,
-                "resources": targets.uids,
-            }),
+            value,
             absent: false,
         });
     }

@@ -451,3 +451,78 @@ fn least_privilege_tells_each_statements_resources_together() {
         serde_json::to_value(&findings).unwrap()
     );
 }
+
+/// Grants that reach every PHI-bearing resource of a type in an account, more than ten of them,
+/// are told as that ("every PHI-bearing AWS::S3::Bucket of account A (12)"), not as a list that
+/// grows with the account for each broad role; grants that miss even one are listed.
+#[test]
+fn least_privilege_describes_every_phi_resource_of_an_account_instead_of_listing_them() {
+    use ward_cedar::eval::{Requests, entity_store, evaluate_least_privilege};
+    let mut inv = Inventory::new();
+    for i in 0..12 {
+        inv.insert(phi_bucket(&format!("phi-{i:02}")));
+    }
+    let mut plain = phi_bucket("plain");
+    plain.tags.clear();
+    inv.insert(plain);
+    inv.insert(role(
+        "broad",
+        json!([{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]),
+    ));
+    // phi-00 .. phi-10: eleven of the twelve.
+    inv.insert(role(
+        "most",
+        json!([{"Effect": "Allow", "Action": "s3:GetObject",
+                "Resource": ["arn:aws:s3:::phi-0*", "arn:aws:s3:::phi-10/*"]}]),
+    ));
+    inv.synthesize_accounts();
+    let intent = r#"
+@id("lp") @mode("least-privilege") @title("intended access") @severity("high") @hipaa("164.312(a)(1)")
+@message("nobody") forbid (principal, action, resource);
+"#;
+    let backend = CedarBackend::from_sources(&[CedarSource {
+        name: "lp.cedar".into(),
+        text: intent.into(),
+    }])
+    .unwrap();
+    let control = backend.control("lp").unwrap();
+    let schema = ward_cedar::WardSchema::builtin().unwrap();
+    let phi = ward_cedar::PhiConfig::default();
+    let store = entity_store(&[control], &inv, schema, &phi);
+    let findings = evaluate_least_privilege(control, &inv, &store, &phi, schema, Requests::Fewest);
+    let of = |name: &str| {
+        findings
+            .iter()
+            .find(|f| f.message.starts_with(&format!("role/{name} ")))
+            .unwrap()
+    };
+    let broad = of("broad");
+    assert_eq!(broad.status, Status::NonCompliant);
+    assert_eq!(
+        broad.message,
+        "role/broad has access to PHI-bearing resources beyond the intended: s3:GetObject on \
+         every PHI-bearing AWS::S3::Bucket of account 123456789012 (12) via inline policy \
+         inline, statement 0, attached to role/broad"
+    );
+    assert_eq!(broad.evidence.len(), 1);
+    assert_eq!(broad.evidence[0].value["resources"], json!([]));
+    assert_eq!(
+        broad.evidence[0].value["every"],
+        json!([{"account": "123456789012", "type": "AWS::S3::Bucket", "count": 12}])
+    );
+    let most = of("most");
+    assert!(
+        most.message
+            .contains("phi-09, and 1 more (the evidence lists them all)"),
+        "{}",
+        most.message
+    );
+    assert_eq!(
+        most.evidence[0].value["resources"]
+            .as_array()
+            .unwrap()
+            .len(),
+        11
+    );
+    assert!(most.evidence[0].value.get("every").is_none());
+}

@@ -461,6 +461,8 @@ pub struct PhiIndex<'a> {
     allowed_by_arn: HashMap<String, Vec<usize>>,
     /// The resources whose policy has an `Allow` for everyone (`*`, or all but some).
     allowed_to_anyone: Vec<usize>,
+    /// (account, resource type) → how many PHI resources of that type the account holds.
+    held: HashMap<(Option<String>, String), usize>,
 }
 
 /// The ARNs (targets) of a set of PHI resources, to find the resources a policy's
@@ -645,6 +647,12 @@ impl<'a> PhiIndex<'a> {
             }
         }
         let open_arns = ArnIndex::new(open_to_all.iter().copied(), &targets);
+        let mut held: HashMap<(Option<String>, String), usize> = HashMap::new();
+        for r in &resources {
+            *held
+                .entry((r.account_id.clone(), r.resource_type.clone()))
+                .or_default() += 1;
+        }
         PhiIndex {
             resources,
             policies,
@@ -655,7 +663,17 @@ impl<'a> PhiIndex<'a> {
             account_arns: Mutex::new(HashMap::new()),
             allowed_by_arn,
             allowed_to_anyone,
+            held,
         }
+    }
+
+    /// How many PHI-bearing resources of `resource_type` the account holds (`None`: the
+    /// resources whose account is unknown).
+    pub fn held(&self, account: Option<&str>, resource_type: &str) -> usize {
+        self.held
+            .get(&(account.map(str::to_string), resource_type.to_string()))
+            .copied()
+            .unwrap_or(0)
     }
 
     /// For each service that reaches the `index`th resource, how many catalogued actions
