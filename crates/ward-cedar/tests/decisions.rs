@@ -368,13 +368,43 @@ fn phi_bucket(name: &str) -> Resource {
     .unwrap()
 }
 
+/// Least privilege over `inv` with an intent that allows nothing: every grant is beyond it.
+fn intending_nothing(
+    inv: &Inventory,
+    requests: ward_cedar::eval::Requests,
+) -> Vec<ward_model::Finding> {
+    use ward_cedar::eval::{entity_store, evaluate_least_privilege};
+    let intent = r#"
+@id("lp") @mode("least-privilege") @title("intended access") @severity("high") @hipaa("164.312(a)(1)")
+@message("nobody") forbid (principal, action, resource);
+"#;
+    let backend = CedarBackend::from_sources(&[CedarSource {
+        name: "lp.cedar".into(),
+        text: intent.into(),
+    }])
+    .unwrap();
+    let control = backend.control("lp").unwrap();
+    let schema = ward_cedar::WardSchema::builtin().unwrap();
+    let phi = ward_cedar::PhiConfig::default();
+    let store = entity_store(&[control], inv, schema, &phi);
+    evaluate_least_privilege(control, inv, &store, &phi, schema, requests)
+}
+
+/// The finding on role `name`.
+fn role_finding<'f>(findings: &'f [ward_model::Finding], name: &str) -> &'f ward_model::Finding {
+    findings
+        .iter()
+        .find(|f| f.message.starts_with(&format!("role/{name} ")))
+        .unwrap()
+}
+
 /// One finding per principal, with the same actions through the same statement told once for
 /// all the resources they reach: at most ten names in the message, every resource in the
 /// evidence. Resources are found through their ARNs (`Resource` patterns by their literal
 /// part, wildcards on either side), and one no pattern can match is left out.
 #[test]
 fn least_privilege_tells_each_statements_resources_together() {
-    use ward_cedar::eval::{Requests, entity_store, evaluate_least_privilege};
+    use ward_cedar::eval::Requests;
     let mut inv = Inventory::new();
     for i in 0..12 {
         inv.insert(phi_bucket(&format!("phi-{i:02}")));
@@ -391,26 +421,8 @@ fn least_privilege_tells_each_statements_resources_together() {
         json!([{"Effect": "Allow", "Action": ["s3:GetObject", "s3:ListBucket"], "Resource": "arn:aws:s3:::*notes*"}]),
     ));
     inv.synthesize_accounts();
-    let intent = r#"
-@id("lp") @mode("least-privilege") @title("intended access") @severity("high") @hipaa("164.312(a)(1)")
-@message("nobody") forbid (principal, action, resource);
-"#;
-    let backend = CedarBackend::from_sources(&[CedarSource {
-        name: "lp.cedar".into(),
-        text: intent.into(),
-    }])
-    .unwrap();
-    let control = backend.control("lp").unwrap();
-    let schema = ward_cedar::WardSchema::builtin().unwrap();
-    let phi = ward_cedar::PhiConfig::default();
-    let store = entity_store(&[control], &inv, schema, &phi);
-    let findings = evaluate_least_privilege(control, &inv, &store, &phi, schema, Requests::Fewest);
-    let of = |name: &str| {
-        findings
-            .iter()
-            .find(|f| f.message.starts_with(&format!("role/{name} ")))
-            .unwrap()
-    };
+    let findings = intending_nothing(&inv, Requests::Fewest);
+    let of = |name: &str| role_finding(&findings, name);
     let wide = of("wide");
     assert_eq!(wide.status, Status::NonCompliant);
     assert_eq!(
@@ -444,8 +456,7 @@ fn least_privilege_tells_each_statements_resources_together() {
     assert_eq!(reached("s3:ListBucket"), 1);
     assert_eq!(reached("s3:GetObject"), 13);
     // The same with one request per grant.
-    let per_grant =
-        evaluate_least_privilege(control, &inv, &store, &phi, schema, Requests::PerGrant);
+    let per_grant = intending_nothing(&inv, Requests::PerGrant);
     assert_eq!(
         serde_json::to_value(&per_grant).unwrap(),
         serde_json::to_value(&findings).unwrap()
@@ -457,7 +468,7 @@ fn least_privilege_tells_each_statements_resources_together() {
 /// grows with the account for each broad role; grants that miss even one are listed.
 #[test]
 fn least_privilege_describes_every_phi_resource_of_an_account_instead_of_listing_them() {
-    use ward_cedar::eval::{Requests, entity_store, evaluate_least_privilege};
+    use ward_cedar::eval::Requests;
     let mut inv = Inventory::new();
     for i in 0..12 {
         inv.insert(phi_bucket(&format!("phi-{i:02}")));
@@ -476,26 +487,8 @@ fn least_privilege_describes_every_phi_resource_of_an_account_instead_of_listing
                 "Resource": ["arn:aws:s3:::phi-0*", "arn:aws:s3:::phi-10/*"]}]),
     ));
     inv.synthesize_accounts();
-    let intent = r#"
-@id("lp") @mode("least-privilege") @title("intended access") @severity("high") @hipaa("164.312(a)(1)")
-@message("nobody") forbid (principal, action, resource);
-"#;
-    let backend = CedarBackend::from_sources(&[CedarSource {
-        name: "lp.cedar".into(),
-        text: intent.into(),
-    }])
-    .unwrap();
-    let control = backend.control("lp").unwrap();
-    let schema = ward_cedar::WardSchema::builtin().unwrap();
-    let phi = ward_cedar::PhiConfig::default();
-    let store = entity_store(&[control], &inv, schema, &phi);
-    let findings = evaluate_least_privilege(control, &inv, &store, &phi, schema, Requests::Fewest);
-    let of = |name: &str| {
-        findings
-            .iter()
-            .find(|f| f.message.starts_with(&format!("role/{name} ")))
-            .unwrap()
-    };
+    let findings = intending_nothing(&inv, Requests::Fewest);
+    let of = |name: &str| role_finding(&findings, name);
     let broad = of("broad");
     assert_eq!(broad.status, Status::NonCompliant);
     assert_eq!(
