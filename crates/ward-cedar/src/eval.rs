@@ -772,11 +772,11 @@ struct BeyondKey {
 /// belong to.
 type JudgedGroups = (Arc<Judged>, Vec<usize>);
 
-/// The resources of one [`BeyondKey`], by (account, resource type): Cedar uid → name (names
-/// for the message, uids for the evidence).
+/// The resources of one [`BeyondKey`], as they are found (one pointer per pair of principal
+/// and resource: names and uids are made only for the resources a finding lists).
 #[derive(Default)]
-struct BeyondTargets {
-    by_scope: BTreeMap<(Option<String>, String), BTreeMap<String, String>>,
+struct BeyondTargets<'a> {
+    resources: Vec<&'a Resource>,
 }
 
 /// At most this many resource names in a message part; the evidence lists every resource.
@@ -793,21 +793,37 @@ struct Reached {
     uids: BTreeSet<String>,
 }
 
-impl BeyondTargets {
+impl BeyondTargets<'_> {
     fn reached(self, phi_index: &iam::PhiIndex<'_>) -> Reached {
+        let mut by_scope: BTreeMap<(Option<&str>, &str), Vec<&Resource>> = BTreeMap::new();
+        for r in self.resources {
+            by_scope
+                .entry((r.account_id.as_deref(), r.resource_type.as_str()))
+                .or_default()
+                .push(r);
+        }
         let mut reached = Reached {
             every: Vec::new(),
             names: BTreeSet::new(),
             uids: BTreeSet::new(),
         };
-        for ((account, ty), resources) in self.by_scope {
+        for ((account, ty), mut resources) in by_scope {
+            // A resource is found once per group, unless two statements are described alike.
+            resources.sort_unstable_by_key(|r| std::ptr::from_ref::<Resource>(r));
+            resources.dedup_by_key(|r| std::ptr::from_ref::<Resource>(r));
             let n = resources.len();
-            if n > NAMES_IN_MESSAGE && n == phi_index.held(account.as_deref(), &ty) {
-                reached.every.push((account, ty, n));
+            if n > NAMES_IN_MESSAGE && n == phi_index.held(account, ty) {
+                reached
+                    .every
+                    .push((account.map(str::to_string), ty.to_string(), n));
             } else {
-                for (uid, name) in resources {
-                    reached.uids.insert(uid);
-                    reached.names.insert(name);
+                for r in resources {
+                    reached.uids.insert(uid_of(r));
+                    reached.names.insert(
+                        r.resource_name
+                            .clone()
+                            .unwrap_or_else(|| r.resource_id.clone()),
+                    );
                 }
             }
         }
@@ -883,11 +899,6 @@ fn judge(
         };
         errors.extend(judged.errors.iter().cloned());
         intended += judged.intended;
-        let target = on
-            .resource
-            .resource_name
-            .clone()
-            .unwrap_or_else(|| on.resource.resource_id.clone());
         if judged.beyond.is_empty() {
             continue;
         }
@@ -924,14 +935,7 @@ fn judge(
             });
         for id in ids.iter() {
             if let Some(targets) = groups.get_mut(*id) {
-                targets
-                    .by_scope
-                    .entry((
-                        on.resource.account_id.clone(),
-                        on.resource.resource_type.clone(),
-                    ))
-                    .or_default()
-                    .insert(uid_of(on.resource), target.clone());
+                targets.resources.push(on.resource);
             }
         }
     }
