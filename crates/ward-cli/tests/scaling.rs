@@ -71,13 +71,12 @@ fn steps_for(dir: &Path, resources: usize) -> (BTreeMap<String, u64>, usize) {
     (per_rule, inventory.len())
 }
 
-/// Rules whose work grows faster than the account on this shape, each with why: a per-resource
-/// scan of a type that grows with the account (every copy of the template adds both). They are
-/// known debt (issue 19): joins by equality use the engine's index (`ward_engine::index`) and
-/// the pack files what it looks up with `group_by` in account-wide defs (`lib/backup.ward`),
-/// but these still test every element. The test fails when a rule
-/// outside this list grows faster than the account, and when a rule in it becomes linear (then
-/// it leaves the list).
+/// Rules whose work grows faster than the account on this shape, each with why (a per-resource
+/// scan of a type that grows with the account): known debt. None today: joins by equality use
+/// the engine's index (`ward_engine::index`), and other joins file what they look up with
+/// `group_by` in account-wide defs (`lib/backup.ward`). The test fails when a rule outside
+/// this list grows faster than the account, and when a rule in it becomes linear (then it
+/// leaves the list).
 const KNOWN_SUPERLINEAR: [(&str, &str); 0] = [];
 
 #[test]

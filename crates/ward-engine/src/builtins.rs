@@ -18,7 +18,7 @@ fn err<T>(msg: impl Into<String>) -> Result<T, EvalError> {
 }
 
 /// ` at `path`` when the value was read from one, for error messages.
-fn at_path(v: &Val<'_>) -> String {
+pub(crate) fn at_path(v: &Val<'_>) -> String {
     v.path
         .as_ref()
         .map(|p| format!(" at `{}`", p.render()))
@@ -160,10 +160,11 @@ pub fn higher_order<'a>(
                                     at_path(&k)
                                 ));
                             };
-                            if !filed.iter().any(|f| f == k) {
-                                filed.push(k.to_string());
-                            }
+                            filed.push(k.to_string());
                         }
+                        // Once under each key, however many times the list names it.
+                        filed.sort_unstable();
+                        filed.dedup();
                     }
                     _ => {
                         return err(format!(

@@ -734,18 +734,12 @@ fn arith<'a>(op: ArithOp, l: &Val<'a>, r: &Val<'a>) -> EvalResult<'a> {
             return Ok(Val::list(a));
         }
     }
-    let at = |v: &Val<'_>| {
-        v.path
-            .as_ref()
-            .map(|p| format!(" (`{}`)", p.render()))
-            .unwrap_or_default()
-    };
     Err(EvalError(format!(
         "cannot apply arithmetic to a {}{} and a {}{}",
         l.kind(),
-        at(l),
+        builtins::at_path(l),
         r.kind(),
-        at(r)
+        builtins::at_path(r)
     )))
 }
 

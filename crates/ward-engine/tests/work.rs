@@ -89,11 +89,17 @@ fn an_account_wide_def_costs_one_pass_per_account() {
         steps(&pack, &inventory(200)),
         steps(&pack, &inventory(2_000)),
     );
-    let ratio = large as f64 / small as f64;
     // Ten times the buckets: ten times the work (evaluated in place, it would be a hundred).
+    assert_tenfold(small, large, "buckets");
+}
+
+/// `large` steps for ten times the resources of `small`: about ten times the work, not a
+/// hundred.
+fn assert_tenfold(small: u64, large: u64, what: &str) {
+    let ratio = large as f64 / small as f64;
     assert!(
         ratio < 12.0,
-        "{small} -> {large} steps: {ratio:.1}x for 10x the buckets"
+        "{small} -> {large} steps: {ratio:.1}x for 10x the {what}"
     );
 }
 
@@ -411,12 +417,8 @@ fn a_join_by_equality_costs_one_pass_per_account() {
         steps(&pack, &balancers(100, false)),
         steps(&pack, &balancers(1_000, false)),
     );
-    let ratio = large as f64 / small as f64;
     // Ten times the load balancers and listeners: ten times the work (scanned, a hundred).
-    assert!(
-        ratio < 12.0,
-        "{small} -> {large} steps: {ratio:.1}x for 10x the load balancers"
-    );
+    assert_tenfold(small, large, "load balancers");
 }
 
 /// A test before the equality whose value is not a boolean fails `and` on the first element:
