@@ -773,10 +773,19 @@ struct BeyondKey {
 type JudgedGroups = (Arc<Judged>, Vec<usize>);
 
 /// The resources of one [`BeyondKey`], as they are found (one pointer per pair of principal
-/// and resource: names and uids are made only for the resources a finding lists).
+/// and resource, one per cohort of resources reached alike: names and uids are made only for
+/// the resources a finding lists).
 #[derive(Default)]
 struct BeyondTargets<'a> {
     resources: Vec<&'a Resource>,
+    cohorts: Vec<&'a iam::CohortGrants<'a>>,
+}
+
+/// Where a judgment applies: one resource, or the resources of a cohort reached alike.
+#[derive(Clone, Copy)]
+enum Judging<'a> {
+    One(&'a Resource),
+    Cohort(&'a iam::CohortGrants<'a>),
 }
 
 /// At most this many resource names in a message part; the evidence lists every resource.
@@ -793,31 +802,45 @@ struct Reached {
     uids: BTreeSet<String>,
 }
 
-impl BeyondTargets<'_> {
-    fn reached(self, phi_index: &iam::PhiIndex<'_>) -> Reached {
-        let mut by_scope: BTreeMap<(Option<&str>, &str), Vec<&Resource>> = BTreeMap::new();
+/// The resources of one scope (account, type) a group reaches.
+type Scoped<'a> = (Vec<&'a Resource>, Vec<&'a iam::CohortGrants<'a>>);
+
+impl<'a> BeyondTargets<'a> {
+    fn reached(self, phi_index: &'a iam::PhiIndex<'a>) -> Reached {
+        let mut by_scope: BTreeMap<(Option<&str>, &str), Scoped<'a>> = BTreeMap::new();
+        let scope = |r: &'a Resource| (r.account_id.as_deref(), r.resource_type.as_str());
         for r in self.resources {
+            by_scope.entry(scope(r)).or_default().0.push(r);
+        }
+        for c in self.cohorts {
             by_scope
-                .entry((r.account_id.as_deref(), r.resource_type.as_str()))
+                .entry(scope(c.example.resource))
                 .or_default()
-                .push(r);
+                .1
+                .push(c);
         }
         let mut reached = Reached {
             every: Vec::new(),
             names: BTreeSet::new(),
             uids: BTreeSet::new(),
         };
-        for ((account, ty), mut resources) in by_scope {
-            // A resource is found once per group, unless two statements are described alike.
+        for ((account, ty), (mut resources, mut cohorts)) in by_scope {
+            // A resource is found once per group, unless two statements are described alike;
+            // a cohort's resources are never among the group's single resources.
             resources.sort_unstable_by_key(|r| std::ptr::from_ref::<Resource>(r));
             resources.dedup_by_key(|r| std::ptr::from_ref::<Resource>(r));
-            let n = resources.len();
+            cohorts.sort_unstable_by_key(|c| std::ptr::from_ref::<iam::CohortGrants<'_>>(c));
+            cohorts.dedup_by_key(|c| std::ptr::from_ref::<iam::CohortGrants<'_>>(c));
+            let n = resources.len() + cohorts.iter().map(|c| c.count).sum::<usize>();
             if n > NAMES_IN_MESSAGE && n == phi_index.held(account, ty) {
                 reached
                     .every
                     .push((account.map(str::to_string), ty.to_string(), n));
             } else {
-                for r in resources {
+                let alike = cohorts
+                    .iter()
+                    .flat_map(|c| phi_index.cohort_resources(c).map(|(_, r)| r));
+                for r in resources.into_iter().chain(alike) {
                     reached.uids.insert(uid_of(r));
                     reached.names.insert(
                         r.resource_name
@@ -831,12 +854,94 @@ impl BeyondTargets<'_> {
     }
 }
 
-fn judge(
+/// The judgments of one principal's grants, gathered into the groups a finding tells.
+#[derive(Default)]
+struct Collected<'a> {
+    groups: Vec<BeyondTargets<'a>>,
+    group_of: HashMap<BeyondKey, usize>,
+    /// (judgment, actions that apply) → its groups: keys are built once, not per resource.
+    /// The map holds each judgment, so its address is never another's.
+    groups_of: HashMap<(*const Judged, usize), JudgedGroups>,
+    /// (the resource's place in the PHI index, error).
+    errors: Vec<(usize, String)>,
+    intended: usize,
+}
+
+impl<'a> Collected<'a> {
+    /// Adds a judgment of the grants on `target` (whose first resource is the `index`th of
+    /// the PHI index).
+    fn add(
+        &mut self,
+        judged: &Arc<Judged>,
+        index: usize,
+        target: Judging<'a>,
+        access: &PrincipalAccess<'_>,
+        phi_index: &iam::PhiIndex<'_>,
+    ) {
+        let count = match target {
+            Judging::One(_) => 1,
+            Judging::Cohort(c) => c.count,
+        };
+        self.errors
+            .extend(judged.errors.iter().map(|e| (index, e.clone())));
+        self.intended += judged.intended * count;
+        if judged.beyond.is_empty() {
+            return;
+        }
+        let applicable = phi_index.applicable(index);
+        let Collected {
+            groups,
+            group_of,
+            groups_of,
+            ..
+        } = self;
+        let (_, ids) = groups_of
+            .entry((
+                Arc::as_ptr(judged),
+                applicable.map_or(0, |a| std::ptr::from_ref(a) as usize),
+            ))
+            .or_insert_with(|| {
+                let ids = judged
+                    .beyond
+                    .iter()
+                    .map(|((source, conditional), actions)| {
+                        let key = BeyondKey {
+                            statement: access
+                                .sources
+                                .get(*source)
+                                .map(|s| s.describe())
+                                .unwrap_or_default(),
+                            actions: actions.clone(),
+                            conditional: *conditional,
+                            applicable: applicable
+                                .map(|a| a.iter().map(|(k, v)| (k.clone(), *v)).collect())
+                                .unwrap_or_default(),
+                        };
+                        *group_of.entry(key).or_insert_with(|| {
+                            groups.push(BeyondTargets::default());
+                            groups.len() - 1
+                        })
+                    })
+                    .collect();
+                (judged.clone(), ids)
+            });
+        for id in ids.iter() {
+            if let Some(targets) = groups.get_mut(*id) {
+                match target {
+                    Judging::One(r) => targets.resources.push(r),
+                    Judging::Cohort(c) => targets.cohorts.push(c),
+                }
+            }
+        }
+    }
+}
+
+fn judge<'r>(
     control: &CedarControl,
-    access: &PrincipalAccess<'_>,
+    access: &PrincipalAccess<'r>,
     store: &EntityStore,
     schema: &WardSchema,
-    phi_index: &iam::PhiIndex<'_>,
+    phi_index: &iam::PhiIndex<'r>,
     names: &CedarNames,
     requests: Requests,
 ) -> Finding {
@@ -871,74 +976,64 @@ fn judge(
     // Resources that share a list of grants (`ResourceGrants::grants`) and a type are judged
     // alike when every answer came from a partial request that left the resource unknown.
     let mut alike: HashMap<(*const [Grant], &str), Arc<Judged>> = HashMap::new();
-    let mut groups: Vec<BeyondTargets> = Vec::new();
-    let mut group_of: HashMap<BeyondKey, usize> = HashMap::new();
-    // (judgment, actions that apply) → its groups: keys are built once, not per resource.
-    // The map holds each judgment, so its address is never another's.
-    let mut groups_of: HashMap<(*const Judged, usize), JudgedGroups> = HashMap::new();
-    let mut errors = Vec::new();
-    let mut intended = 0usize;
+    let mut judge_one = |on: &iam::ResourceGrants<'r>| -> (Arc<Judged>, bool) {
+        let resource: &'r Resource = on.resource;
+        let key = (Arc::as_ptr(&on.grants), resource.resource_type.as_str());
+        if let Some(known) = alike.get(&key) {
+            return (known.clone(), true);
+        }
+        let mut decided_alike = true;
+        let judged = Arc::new(judge_resource(
+            &mut asker,
+            access,
+            on,
+            names,
+            &mut decided_alike,
+        ));
+        if decided_alike {
+            alike.insert(key, judged.clone());
+        }
+        (judged, decided_alike)
+    };
+    let mut collected = Collected::default();
     for on in &access.resources {
-        let key = (Arc::as_ptr(&on.grants), on.resource.resource_type.as_str());
-        let judged = match alike.get(&key) {
-            Some(known) => known.clone(),
-            None => {
-                let mut decided_alike = true;
-                let judged = Arc::new(judge_resource(
-                    &mut asker,
-                    access,
-                    on,
-                    names,
-                    &mut decided_alike,
-                ));
-                if decided_alike {
-                    alike.insert(key, judged.clone());
-                }
-                judged
-            }
-        };
-        errors.extend(judged.errors.iter().cloned());
-        intended += judged.intended;
-        if judged.beyond.is_empty() {
+        let (judged, _) = judge_one(on);
+        collected.add(
+            &judged,
+            on.phi_index,
+            Judging::One(on.resource),
+            access,
+            phi_index,
+        );
+    }
+    for part in &access.cohorts {
+        let (judged, decided_alike) = judge_one(&part.example);
+        if decided_alike {
+            let target = Judging::Cohort(part);
+            collected.add(&judged, part.example.phi_index, target, access, phi_index);
             continue;
         }
-        let applicable = phi_index.applicable(on.phi_index);
-        let (_, ids) = groups_of
-            .entry((
-                Arc::as_ptr(&judged),
-                applicable.map_or(0, |a| std::ptr::from_ref(a) as usize),
-            ))
-            .or_insert_with(|| {
-                let ids = judged
-                    .beyond
-                    .iter()
-                    .map(|((source, conditional), actions)| {
-                        let key = BeyondKey {
-                            statement: access
-                                .sources
-                                .get(*source)
-                                .map(|s| s.describe())
-                                .unwrap_or_default(),
-                            actions: actions.clone(),
-                            conditional: *conditional,
-                            applicable: applicable
-                                .map(|a| a.iter().map(|(k, v)| (k.clone(), *v)).collect())
-                                .unwrap_or_default(),
-                        };
-                        *group_of.entry(key).or_insert_with(|| {
-                            groups.push(BeyondTargets::default());
-                            groups.len() - 1
-                        })
-                    })
-                    .collect();
-                (judged.clone(), ids)
-            });
-        for id in ids.iter() {
-            if let Some(targets) = groups.get_mut(*id) {
-                targets.resources.push(on.resource);
-            }
+        // An answer depended on the resource: each is judged on its own.
+        for (index, resource) in phi_index.cohort_resources(part) {
+            let on = iam::ResourceGrants {
+                resource,
+                phi_index: index,
+                grants: part.example.grants.clone(),
+            };
+            let (judged, _) = judge_one(&on);
+            collected.add(&judged, index, Judging::One(resource), access, phi_index);
         }
     }
+    let Collected {
+        mut groups,
+        group_of,
+        mut errors,
+        intended,
+        ..
+    } = collected;
+    // In inventory order, as the resources are.
+    errors.sort_by_key(|(index, _)| *index);
+    let errors: Vec<String> = errors.into_iter().map(|(_, e)| e).collect();
     let mut by_key: BTreeMap<BeyondKey, BeyondTargets> = BTreeMap::new();
     for (key, id) in group_of {
         if let Some(targets) = groups.get_mut(id) {
@@ -1034,7 +1129,7 @@ fn judge(
         }
         return finding(control, p, Status::NonCompliant, msg, evidence);
     }
-    if access.resources.is_empty() {
+    if access.resources.is_empty() && access.cohorts.is_empty() {
         return finding(
             control,
             p,

@@ -2,7 +2,10 @@
 //! does work that grows linearly with the account, counted in evaluation steps, not seconds.
 //! An account-wide `def` called for each resource (`log_bucket_names()` for every bucket) is
 //! evaluated once per account (`ward_engine::memo`). The rules still worse than linear are
-//! listed, with why, in `KNOWN_SUPERLINEAR`: a rule joining them fails the test.
+//! listed, with why, in `KNOWN_SUPERLINEAR`: a rule joining them fails the test. The
+//! least-privilege analysis (`ward_iam::analyze`, for every role and user) is held to the
+//! same bound, counted in its own steps: broad roles reach the resources of a large account
+//! through cohorts, not one by one.
 //!
 //! The snapshots come from `examples/tools/scale_snapshot.py --accounts 1` (copies of the
 //! example estate's accounts, all in one account). Python 3 is needed; without it the test
@@ -23,9 +26,8 @@ use ward_engine::EvalOptions;
 const SMALL: usize = 1_500;
 const LARGE: usize = 6_000;
 
-/// Per rule of the built-in pack, the steps it takes over a one-account snapshot of about
-/// `resources` items; and the exact item count.
-fn steps_for(dir: &Path, resources: usize) -> (BTreeMap<String, u64>, usize) {
+/// A one-account snapshot of about `resources` items, imported.
+fn one_account(dir: &Path, resources: usize) -> ward_model::Inventory {
     let out = dir.join(format!("one-account-{resources}.json"));
     let script = common::root().join("examples/tools/scale_snapshot.py");
     let made = Command::new("python3")
@@ -42,6 +44,13 @@ fn steps_for(dir: &Path, resources: usize) -> (BTreeMap<String, u64>, usize) {
     );
     let (inventory, report) = ward_run::import_inputs(std::slice::from_ref(&out));
     assert!(!report.has_errors(), "the scaled snapshot imports cleanly");
+    inventory
+}
+
+/// Per rule of the built-in pack, the steps it takes over a one-account snapshot of about
+/// `resources` items; and the exact item count.
+fn steps_for(dir: &Path, resources: usize) -> (BTreeMap<String, u64>, usize) {
+    let inventory = one_account(dir, resources);
     let pack = ward_run::builtin_pack().expect("the built-in pack");
     // One thread: memoized calls are then evaluated exactly once per account and rule.
     let pool = rayon::ThreadPoolBuilder::new()
@@ -109,4 +118,46 @@ fn every_rule_does_linear_work_on_one_growing_account() {
         "KNOWN_SUPERLINEAR names a rule the pack does not have"
     );
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// The least-privilege analysis's steps over every role and user of a one-account snapshot
+/// of about `resources` items, with the item count and how many (principal, resource) pairs
+/// have grants (what listing them one by one would cost).
+fn least_privilege_steps(dir: &Path, resources: usize) -> (usize, usize, usize) {
+    let inventory = one_account(dir, resources);
+    let catalog = ward_iam::ActionCatalog::builtin();
+    let phi = ward_iam::PhiIndex::new(&inventory, &ward_iam::PhiConfig::default(), catalog);
+    let managed = ward_iam::ManagedPolicies::default();
+    let mut cache = ward_iam::ReachCache::default();
+    let (mut steps, mut pairs) = (0, 0);
+    for ty in ["AWS::IAM::Role", "AWS::IAM::User"] {
+        for principal in inventory.of_type(ty) {
+            let access =
+                ward_iam::analyze(&inventory, principal, &phi, catalog, &managed, &mut cache);
+            steps += access.work;
+            pairs += access.resources.len();
+            pairs += access.cohorts.iter().map(|c| c.count).sum::<usize>();
+        }
+    }
+    (steps, inventory.len(), pairs)
+}
+
+#[test]
+fn least_privilege_does_linear_work_on_one_growing_account() {
+    let dir = tempfile::tempdir().unwrap();
+    let (small_steps, small, small_pairs) = least_privilege_steps(dir.path(), SMALL);
+    let (large_steps, large, large_pairs) = least_privilege_steps(dir.path(), LARGE);
+    let size_ratio = large as f64 / small as f64;
+    // The shape this guards: broad roles over every resource of the account, whose pairs
+    // grow with the square of the account.
+    let pair_ratio = large_pairs as f64 / small_pairs as f64;
+    assert!(
+        pair_ratio > 2.0 * size_ratio,
+        "the snapshots no longer have broad roles: {small_pairs} pairs for {small} resources, {large_pairs} for {large}"
+    );
+    let ratio = large_steps as f64 / small_steps.max(1) as f64;
+    assert!(
+        ratio <= 1.5 * size_ratio,
+        "least privilege: {small_steps} steps for {small} resources, {large_steps} for {large}: {ratio:.1}x for an account {size_ratio:.1}x larger"
+    );
 }

@@ -17,7 +17,9 @@
 //! grants it access within its account, and across accounts access needs both the identity
 //! policy and the resource's policy (naming the principal, its account or everyone). Each
 //! principal is paired only with the resources it can reach that way (`PhiIndex`), which keeps
-//! the analysis linear in the size of an organization. A resource whose item does not record
+//! the analysis linear in the size of an organization; within an account, the resources its
+//! policies reach alike are decided together (`cohort`), which keeps it linear in the size of
+//! one account. A resource whose item does not record
 //! its policy (DynamoDB tables; any item without `BucketPolicy` / `Policy`) is seen from its
 //! own account only.
 //!
@@ -30,7 +32,9 @@ use std::sync::{Arc, Mutex, OnceLock};
 use serde_json::Value;
 use ward_model::{Inventory, Resource};
 
+use crate::arn_index::ArnIndex;
 use crate::catalog::ActionCatalog;
+use crate::cohort::{Cohort, Split};
 use crate::policy::{self, Effect, Patterns, Statement, StatementRef};
 use crate::resource_policy::{Named, ResourcePolicy, account_of_arn};
 
@@ -203,18 +207,30 @@ pub struct ResourceGrants<'a> {
 #[derive(Debug, Clone)]
 pub struct PrincipalAccess<'a> {
     pub principal: &'a Resource,
-    /// The resources it has grants on, in inventory order.
+    /// The resources it has grants on, in inventory order, but those in `cohorts`.
     pub resources: Vec<ResourceGrants<'a>>,
+    /// The resources it has grants on that its policies reach alike, by cohort: each
+    /// resource is here or in `resources`, never in both.
+    pub cohorts: Vec<CohortGrants<'a>>,
     /// The statements the grants come from, each once.
     pub sources: Vec<StatementRef>,
     /// Policies Ward could not read or find: the access cannot be verified.
     pub unverifiable: Vec<String>,
+    /// The steps the analysis took: resources looked at one by one, statements matched
+    /// against a cohort, exceptions grouped. Tests keep its sum over an account's principals
+    /// linear in the size of the account.
+    pub work: usize,
 }
 
 impl PrincipalAccess<'_> {
     /// How many (action, resource, statement) grants there are.
     pub fn grant_count(&self) -> usize {
-        self.resources.iter().map(|r| r.grants.len()).sum()
+        let alike: usize = self
+            .cohorts
+            .iter()
+            .map(|c| c.example.grants.len() * c.count)
+            .sum();
+        alike + self.resources.iter().map(|r| r.grants.len()).sum::<usize>()
     }
 }
 
@@ -463,82 +479,51 @@ pub struct PhiIndex<'a> {
     allowed_to_anyone: Vec<usize>,
     /// (account, resource type) → how many PHI resources of that type the account holds.
     held: HashMap<(Option<String>, String), usize>,
+    /// The resources reached alike by the principals of their account ([`crate::cohort`]).
+    cohorts: Vec<Cohort>,
+    /// Each resource's cohort, if it is in one.
+    cohort_of: Vec<Option<usize>>,
+    /// Account → its cohorts.
+    cohorts_by_account: HashMap<String, Vec<usize>>,
+    /// Principal ARN → the cohorts' resources whose policy names it in a statement that can
+    /// change a grant.
+    named_in_cohorts: HashMap<String, Vec<usize>>,
+    /// How statements meet the cohorts' ARNs, by (Deny, cohort, position) and `Resource`
+    /// patterns: worked out once however many statements (every copy of a managed policy,
+    /// inline policies written alike) have those patterns.
+    splits: Mutex<KnownSplits>,
+    /// How many splits `splits` holds: the next one's id.
+    split_count: std::sync::atomic::AtomicUsize,
+    /// (cohort, the ids of the splits of a principal's relevant statements) → the grouping
+    /// of the cohort's resources they make.
+    parts: Mutex<KnownParts>,
 }
 
-/// The ARNs (targets) of a set of PHI resources, to find the resources a policy's
-/// `Resource` patterns may reach without trying every resource.
-#[derive(Default)]
-struct ArnIndex {
-    /// (the ARN up to its first wildcard, resource), sorted.
-    by_literal: Vec<(String, usize)>,
-    /// ARNs with a wildcard (`arn:aws:s3:::B/*`), by their part before it.
-    wildcard: HashMap<String, Vec<usize>>,
-    members: HashSet<usize>,
+/// (Deny, cohort, position among the ARNs) → `Resource` patterns → (id, split).
+type KnownSplits = HashMap<(bool, usize, usize), HashMap<Patterns, (usize, Split)>>;
+
+/// (cohort, split ids) → the grouping.
+type KnownParts = HashMap<(usize, Vec<usize>), Arc<CohortParts>>;
+
+/// What a principal may do to resources of a cohort ([`crate::cohort`]) that its policies
+/// reach alike.
+#[derive(Debug, Clone)]
+pub struct CohortGrants<'a> {
+    /// The first of these resources, with the grants each of them has.
+    pub example: ResourceGrants<'a>,
+    /// How many resources have these grants.
+    pub count: usize,
+    members: CohortMembers,
 }
 
-/// The part of a pattern before its first wildcard (`*` or `?`).
-fn literal_prefix(pattern: &str) -> (&str, bool) {
-    match pattern.find(['*', '?']) {
-        Some(at) => (pattern.get(..at).unwrap_or(""), true),
-        None => (pattern, false),
-    }
-}
-
-impl ArnIndex {
-    fn new(
-        resources: impl IntoIterator<Item = usize>,
-        targets: &[Vec<(&'static str, String)>],
-    ) -> Self {
-        let mut index = ArnIndex::default();
-        for r in resources {
-            if !index.members.insert(r) {
-                continue;
-            }
-            for (_, arn) in targets.get(r).into_iter().flatten() {
-                let (literal, wild) = literal_prefix(arn);
-                index.by_literal.push((literal.to_string(), r));
-                if wild {
-                    index
-                        .wildcard
-                        .entry(literal.to_string())
-                        .or_default()
-                        .push(r);
-                }
-            }
-        }
-        index.by_literal.sort_unstable();
-        index
-    }
-
-    /// Adds to `out` every resource with an ARN that `pattern` may match (a superset: the
-    /// caller matches each). Two patterns can only share a string when their parts before
-    /// their first wildcard agree as far as the shorter goes: an ARN that starts with the
-    /// pattern's literal part, or a wildcard ARN whose literal part starts the pattern's.
-    fn may_reach(&self, pattern: &str, out: &mut Vec<usize>) {
-        let (literal, _) = literal_prefix(pattern);
-        let from = self
-            .by_literal
-            .partition_point(|(l, _)| l.as_str() < literal);
-        out.extend(
-            self.by_literal
-                .get(from..)
-                .unwrap_or_default()
-                .iter()
-                .take_while(|(l, _)| l.starts_with(literal))
-                .map(|(_, r)| *r),
-        );
-        for end in 0..literal.len() {
-            if let Some(shorter) = literal.get(..end)
-                && let Some(list) = self.wildcard.get(shorter)
-            {
-                out.extend(list);
-            }
-        }
-    }
-
-    fn all(&self, out: &mut Vec<usize>) {
-        out.extend(self.members.iter().copied());
-    }
+/// The resources of a [`CohortGrants`], by their index in the [`PhiIndex`].
+#[derive(Debug, Clone)]
+enum CohortMembers {
+    /// Every resource of the cohort but these (ascending): the ones no statement of the
+    /// principal's treats as an exception.
+    AllBut { cohort: usize, except: Arc<[usize]> },
+    /// These (ascending): resources that are an exception to the same statements.
+    Listed(Arc<[usize]>),
 }
 
 /// The actions that reach a resource.
@@ -646,12 +631,57 @@ impl<'a> PhiIndex<'a> {
                 }
             }
         }
-        let open_arns = ArnIndex::new(open_to_all.iter().copied(), &targets);
+        let open_arns = arn_index(open_to_all.iter().copied(), &targets);
         let mut held: HashMap<(Option<String>, String), usize> = HashMap::new();
         for r in &resources {
             *held
                 .entry((r.account_id.clone(), r.resource_type.clone()))
                 .or_default() += 1;
+        }
+        // Cohorts: by account and kind of reach, the resources whose policy names no one
+        // but roles and users by ARN.
+        let mut cohort_key: HashMap<(&str, *const Reach), usize> = HashMap::new();
+        let mut cohorts: Vec<(String, Vec<usize>)> = Vec::new();
+        let mut cohort_of = vec![None; resources.len()];
+        let mut named_in_cohorts: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, ((r, policy), reach_of)) in resources.iter().zip(&policies).zip(&reach).enumerate()
+        {
+            let Some(account) = r.account_id.as_deref() else {
+                continue;
+            };
+            let Some(named) = policy.names_only_arns(account) else {
+                continue;
+            };
+            let c = *cohort_key
+                .entry((account, Arc::as_ptr(reach_of)))
+                .or_insert_with(|| {
+                    cohorts.push((account.to_string(), Vec::new()));
+                    cohorts.len() - 1
+                });
+            if let Some((_, members)) = cohorts.get_mut(c) {
+                members.push(i);
+            }
+            if let Some(slot) = cohort_of.get_mut(i) {
+                *slot = Some(c);
+            }
+            for arn in named {
+                named_in_cohorts.entry(arn.to_string()).or_default().push(i);
+            }
+        }
+        let cohorts: Vec<Cohort> = cohorts
+            .into_iter()
+            .map(|(account, members)| {
+                Cohort::new(account, members, |m| {
+                    targets.get(m).map_or(&[], Vec::as_slice)
+                })
+            })
+            .collect();
+        let mut cohorts_by_account: HashMap<String, Vec<usize>> = HashMap::new();
+        for (c, cohort) in cohorts.iter().enumerate() {
+            cohorts_by_account
+                .entry(cohort.account.clone())
+                .or_default()
+                .push(c);
         }
         PhiIndex {
             resources,
@@ -664,6 +694,106 @@ impl<'a> PhiIndex<'a> {
             allowed_by_arn,
             allowed_to_anyone,
             held,
+            cohorts,
+            cohort_of,
+            cohorts_by_account,
+            named_in_cohorts,
+            splits: Mutex::new(HashMap::new()),
+            split_count: std::sync::atomic::AtomicUsize::new(0),
+            parts: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The grouping of the `c`th cohort's resources by `splits`, and whether it was worked
+    /// out now (not remembered).
+    fn parts(&self, c: usize, splits: &[(usize, Split)]) -> (Arc<CohortParts>, bool) {
+        let key = (c, splits.iter().map(|(id, _)| *id).collect::<Vec<_>>());
+        if let Ok(known) = self.parts.lock()
+            && let Some(parts) = known.get(&key)
+        {
+            return (parts.clone(), false);
+        }
+        let members = self
+            .cohorts
+            .get(c)
+            .map_or(&[][..], |c| c.members.as_slice());
+        let splits: Vec<&Split> = splits.iter().map(|(_, s)| s).collect();
+        let parts = Arc::new(CohortParts::new(members, &splits, &[]));
+        if let Ok(mut known) = self.parts.lock() {
+            return (known.entry(key).or_insert(parts).clone(), true);
+        }
+        (parts, true)
+    }
+
+    /// [`Cohort::split`] of the `c`th cohort, remembered, with an id of its own.
+    fn split(
+        &self,
+        c: usize,
+        patterns: &Patterns,
+        deny: bool,
+        position: usize,
+    ) -> Option<(usize, Split)> {
+        let key = (deny, c, position);
+        if let Ok(known) = self.splits.lock()
+            && let Some(split) = known.get(&key).and_then(|by| by.get(patterns))
+        {
+            return Some(split.clone());
+        }
+        let split = self.cohorts.get(c)?.split(patterns, deny, position, |m| {
+            self.targets
+                .get(m)
+                .and_then(|t| t.get(position))
+                .map(|(_, arn)| arn.as_str())
+        });
+        let mut known = self.splits.lock().ok()?;
+        let stored = known
+            .entry(key)
+            .or_default()
+            .entry(patterns.clone())
+            .or_insert_with(|| {
+                let id = self
+                    .split_count
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                (id, split)
+            });
+        Some(stored.clone())
+    }
+
+    /// The resources of a [`CohortGrants`]: (index, resource), ascending.
+    pub fn cohort_resources<'s>(
+        &'s self,
+        grants: &'s CohortGrants<'_>,
+    ) -> impl Iterator<Item = (usize, &'a Resource)> + 's {
+        let (members, except) = match &grants.members {
+            CohortMembers::AllBut { cohort, except } => (
+                self.cohorts
+                    .get(*cohort)
+                    .map_or(&[][..], |c| c.members.as_slice()),
+                &except[..],
+            ),
+            CohortMembers::Listed(members) => (&members[..], &[][..]),
+        };
+        members
+            .iter()
+            .filter(move |m| except.binary_search(m).is_err())
+            .filter_map(|m| Some((*m, *self.resources.get(*m)?)))
+    }
+
+    /// Whether the `index`th resource is in a cohort its account's principals (or, for
+    /// `None`, principals of unknown account: every cohort) see through [`analyze`]'s cohort
+    /// pass rather than one by one.
+    fn in_cohort_of(&self, index: usize, account: Option<&str>) -> bool {
+        let cohort = self.cohort_of.get(index).copied().flatten();
+        cohort
+            .and_then(|c| self.cohorts.get(c))
+            .is_some_and(|c| account.is_none_or(|a| c.account == a))
+    }
+
+    /// The cohorts a principal of `account` sees (`None`: every cohort).
+    fn cohorts_for(&self, account: Option<&str>) -> Vec<usize> {
+        match account {
+            Some(a) => self.cohorts_by_account.get(a).cloned().unwrap_or_default(),
+            None => (0..self.cohorts.len()).collect(),
         }
     }
 
@@ -691,10 +821,17 @@ impl<'a> PhiIndex<'a> {
         {
             return known.clone();
         }
+        // The resources of the account's cohorts are seen through them instead.
+        let outside = |i: &usize| !self.in_cohort_of(*i, account);
         let built = Arc::new(match account {
-            None => ArnIndex::new(0..self.resources.len(), &self.targets),
-            Some(_) => ArnIndex::new(
-                self.by_account.get(&key).into_iter().flatten().copied(),
+            None => arn_index((0..self.resources.len()).filter(outside), &self.targets),
+            Some(_) => arn_index(
+                self.by_account
+                    .get(&key)
+                    .into_iter()
+                    .flatten()
+                    .copied()
+                    .filter(outside),
                 &self.targets,
             ),
         });
@@ -762,6 +899,26 @@ impl<'a> PhiIndex<'a> {
     }
 }
 
+/// The ARNs of `resources` (each once).
+fn arn_index(
+    resources: impl IntoIterator<Item = usize>,
+    targets: &[Vec<(&'static str, String)>],
+) -> ArnIndex {
+    let mut seen = HashSet::new();
+    ArnIndex::new(
+        resources
+            .into_iter()
+            .filter(|r| seen.insert(*r))
+            .flat_map(|r| {
+                targets
+                    .get(r)
+                    .into_iter()
+                    .flatten()
+                    .map(move |(_, arn)| (r, arn.as_str()))
+            }),
+    )
+}
+
 /// The account of a principal: its item's account, else its ARN's.
 fn account_of(principal: &Resource) -> Option<&str> {
     principal
@@ -779,10 +936,13 @@ fn account_of(principal: &Resource) -> Option<&str> {
 /// in its identity policies or in the resource's policy, and covers every ARN the action
 /// accepts, removes the grant.
 ///
-/// Cost: for each resource, each statement is matched once per set of the resource's ARNs
-/// (not once per action); the action-by-action decision is made once per group of resources
-/// the statements reach alike ([`ResourceGrants::grants`]), so an administrator over
-/// thousands of buckets costs one decision per action, not one per action and bucket.
+/// Cost: the resources of the principal's account that are in a cohort ([`crate::cohort`])
+/// are grouped by how its statements meet their ARNs, and each group is decided once, on one
+/// of its resources ([`PrincipalAccess::cohorts`]): an administrator over thousands of
+/// buckets costs a few steps, not one per bucket. The other resources it may reach are
+/// looked at one by one: each statement matched once per set of the resource's ARNs (not once
+/// per action), and the action-by-action decision made once per set of answers
+/// ([`ResourceGrants::grants`]).
 pub fn analyze<'a>(
     inventory: &'a Inventory,
     principal: &'a Resource,
@@ -791,80 +951,222 @@ pub fn analyze<'a>(
     managed: &ManagedPolicies,
     cache: &mut ReachCache,
 ) -> PrincipalAccess<'a> {
-    let (statements, mut unverifiable) = statements_of(inventory, principal, catalog, managed);
+    let (statements, unverifiable) = statements_of(inventory, principal, catalog, managed);
     let (allows, denies): (Vec<&Statement>, Vec<&Statement>) =
         statements.iter().partition(|s| s.effect == Effect::Allow);
     let own_account = account_of(principal);
     let arn = principal.arn.as_deref();
-    let mut out = Vec::new();
-    let mut sources = Sources {
-        list: Vec::new(),
-        identity: vec![None; allows.len()],
+    let mut analysis = Analysis {
+        phi,
+        arn,
+        own_account,
+        sources: Sources {
+            list: Vec::new(),
+            identity: vec![None; allows.len()],
+        },
+        allows,
+        denies,
+        relevant: HashMap::new(),
+        shared: HashMap::new(),
+        unverifiable,
+        cache,
+        work: 0,
     };
-    // Per kind of reach (by address): the statements that allow one of its actions.
-    let mut relevant: HashMap<*const Reach, Relevant> = HashMap::new();
-    // (kind of reach, which statements reach and cover which ARNs) → the grants.
-    let mut shared: HashMap<*const Reach, HashMap<Vec<bool>, Granted>> = HashMap::new();
-    for (index, may_reach) in phi.examined(own_account, arn, &allows) {
+    let mut resources = Vec::new();
+    for (index, may_reach) in phi.examined(own_account, arn, &analysis.allows) {
+        resources.extend(analysis.grants_on(index, Some(&may_reach)));
+    }
+    let mut cohorts = Vec::new();
+    for c in phi.cohorts_for(own_account) {
+        let Some((named, parts)) = analysis.parts(c) else {
+            continue;
+        };
+        for &index in &named {
+            resources.extend(analysis.grants_on(index, None));
+        }
+        for group in &parts.groups {
+            if let Some(example) = group.first().and_then(|e| analysis.grants_on(*e, None)) {
+                cohorts.push(CohortGrants {
+                    example,
+                    count: group.len(),
+                    members: CohortMembers::Listed(group.clone()),
+                });
+            }
+        }
+        let size = phi.cohorts.get(c).map_or(0, |c| c.members.len());
+        if let Some(example) = parts.example.and_then(|e| analysis.grants_on(e, None)) {
+            cohorts.push(CohortGrants {
+                example,
+                count: size - parts.except.len(),
+                members: CohortMembers::AllBut {
+                    cohort: c,
+                    except: parts.except.clone(),
+                },
+            });
+        }
+    }
+    resources.sort_by_key(|g| g.phi_index);
+    PrincipalAccess {
+        principal,
+        resources,
+        cohorts,
+        sources: analysis.sources.list,
+        unverifiable: analysis.unverifiable,
+        work: analysis.work,
+    }
+}
+
+/// How a principal's policies reach the resources of one cohort ([`Analysis::parts`]), but
+/// those whose policy names it.
+struct CohortParts {
+    /// Resources reached alike, beyond the rest (each ascending; by first resource).
+    groups: Vec<Arc<[usize]>>,
+    /// The resources left out of the rest (ascending): those of `groups`, and those whose
+    /// policy names the principal.
+    except: Arc<[usize]>,
+    /// A resource of the rest, if there is one.
+    example: Option<usize>,
+}
+
+impl CohortParts {
+    /// Groups `members` (ascending) by the splits they are an exception to; `named`
+    /// (ascending) are left out of every group.
+    fn new(members: &[usize], splits: &[&Split], named: &[usize]) -> Self {
+        // (member, which split it is an exception to)
+        let mut marks: Vec<(usize, usize)> = splits
+            .iter()
+            .enumerate()
+            .flat_map(|(i, split)| split.except.iter().map(move |m| (*m, i)))
+            .collect();
+        marks.sort_unstable();
+        let mut except = named.to_vec();
+        let mut by_splits: HashMap<Vec<usize>, Vec<usize>> = HashMap::new();
+        for marked in marks.chunk_by(|a, b| a.0 == b.0) {
+            let Some(&(member, _)) = marked.first() else {
+                continue;
+            };
+            except.push(member);
+            if named.binary_search(&member).is_err() {
+                let splits = marked.iter().map(|(_, s)| *s).collect();
+                by_splits.entry(splits).or_default().push(member);
+            }
+        }
+        except.sort_unstable();
+        except.dedup();
+        let mut groups: Vec<Vec<usize>> = by_splits.into_values().collect();
+        groups.sort_unstable();
+        let example = members
+            .iter()
+            .copied()
+            .find(|m| except.binary_search(m).is_err());
+        CohortParts {
+            groups: groups.into_iter().map(Arc::from).collect(),
+            except: except.into(),
+            example,
+        }
+    }
+}
+
+/// One principal's analysis under way.
+struct Analysis<'p, 'a, 's> {
+    phi: &'p PhiIndex<'a>,
+    arn: Option<&'p str>,
+    own_account: Option<&'p str>,
+    /// The principal's identity-policy Allows and Denies.
+    allows: Vec<&'s Statement>,
+    denies: Vec<&'s Statement>,
+    sources: Sources,
+    /// Per kind of reach (by address): the statements that allow one of its actions.
+    relevant: HashMap<*const Reach, Relevant>,
+    /// (kind of reach, which statements reach and cover which ARNs) → the grants.
+    shared: HashMap<*const Reach, HashMap<Vec<bool>, Granted>>,
+    unverifiable: Vec<String>,
+    cache: &'p mut ReachCache,
+    /// Steps taken ([`PrincipalAccess::work`]).
+    work: usize,
+}
+
+impl<'a> Analysis<'_, 'a, '_> {
+    /// The grants on the `index`th resource, if any. `may_reach`: the Allows (by index,
+    /// ascending) whose patterns may reach its ARNs, when known; the others reach none.
+    fn grants_on(
+        &mut self,
+        index: usize,
+        may_reach: Option<&[usize]>,
+    ) -> Option<ResourceGrants<'a>> {
+        self.work += 1;
+        let phi = self.phi;
         let (Some(resource), Some(resource_policy), Some(targets), Some(reach_of)) = (
             phi.resources.get(index).copied(),
             phi.policies.get(index),
             phi.targets.get(index),
             phi.reach.get(index),
         ) else {
-            continue;
+            return None;
         };
+        let (arn, own_account) = (self.arn, self.own_account);
         let same_account = own_account.is_none()
             || resource.account_id.is_none()
             || resource.account_id.as_deref() == own_account;
-        // The resource policy's statements that apply to this principal, and how.
+        // The resource policy's statements that apply to this principal, and how. Left out:
+        // those that cannot change a grant, and within the account, Allows that name the
+        // account (they delegate to its IAM policies).
         let applying: Vec<(&Statement, Named)> = match resource_policy {
             ResourcePolicy::Recorded(list) => list
                 .iter()
+                .filter(|s| s.matters())
                 .map(|s| (&s.statement, s.principals.names(arn, own_account)))
-                .filter(|(_, named)| *named != Named::No)
+                .filter(|(s, named)| match named {
+                    Named::No => false,
+                    Named::ByAccount => !same_account || s.effect == Effect::Deny,
+                    Named::Directly => true,
+                })
                 .collect(),
             _ => Vec::new(),
         };
         if !same_account && applying.is_empty() {
-            continue;
+            return None;
         }
         let statements = Applicable {
-            allows: &allows,
-            denies: &denies,
+            allows: &self.allows,
+            denies: &self.denies,
             applying: &applying,
             same_account,
         };
-        let mut reach = Memo::new(allows.len(), targets.len());
+        let mut reach = Memo::new(self.allows.len(), targets.len());
         // An Allow whose patterns cannot share an ARN with the resource's reaches none of them.
-        for si in (0..allows.len()).filter(|si| may_reach.binary_search(si).is_err()) {
-            reach.settle(si, false);
+        if let Some(may_reach) = may_reach {
+            for si in (0..self.allows.len()).filter(|si| may_reach.binary_search(si).is_err()) {
+                reach.settle(si, false);
+            }
         }
-        let mut cover = Memo::new(denies.len(), targets.len());
+        let mut cover = Memo::new(self.denies.len(), targets.len());
         let granted = if applying.is_empty() {
             // Identity policies alone decide: the grants depend only on the kind of reach
             // and on which statements reach and cover which of the resource's ARNs.
             let key = Arc::as_ptr(reach_of);
-            let rel = relevant
+            let rel = self
+                .relevant
                 .entry(key)
-                .or_insert_with(|| Relevant::new(reach_of, &allows, &denies));
+                .or_insert_with(|| Relevant::new(reach_of, &self.allows, &self.denies));
             let mut signature = Vec::with_capacity(
                 (rel.allows.len() + rel.denies.len()) * reach_of.kinds_used.len(),
             );
             for &kinds in &reach_of.kinds_used {
                 let arns = arns(targets, kinds);
                 for &si in &rel.allows {
-                    let s = allows.get(si).copied();
+                    let s = self.allows.get(si).copied();
+                    let cache = &mut *self.cache;
                     signature.push(reach.get(si, kinds, || {
                         s.is_some_and(|s| cache.reaches(s, index, kinds, &arns))
                     }));
                 }
                 for &si in &rel.denies {
-                    let d = denies.get(si).copied();
+                    let d = self.denies.get(si).copied();
                     signature.push(cover.get(si, kinds, || d.is_some_and(|d| d.covers_all(&arns))));
                 }
             }
-            let known = shared.entry(key).or_default();
+            let known = self.shared.entry(key).or_default();
             match known.get(signature.as_slice()) {
                 Some(known) => known.clone(),
                 None => {
@@ -873,7 +1175,7 @@ pub fn analyze<'a>(
                         &statements,
                         targets,
                         (&mut reach, &mut cover),
-                        &mut sources,
+                        &mut self.sources,
                     );
                     known.insert(signature, granted.clone());
                     granted
@@ -885,30 +1187,77 @@ pub fn analyze<'a>(
                 &statements,
                 targets,
                 (&mut reach, &mut cover),
-                &mut sources,
+                &mut self.sources,
             )
         };
         // A policy that cannot be read could change what is allowed, denied or not.
         if granted.allowed
             && let ResourcePolicy::Unreadable(problem) = resource_policy
         {
-            unverifiable.push(problem.clone());
+            self.unverifiable.push(problem.clone());
         }
         let grants = granted.grants;
         if grants.is_empty() {
-            continue;
+            return None;
         }
-        out.push(ResourceGrants {
+        Some(ResourceGrants {
             resource,
             phi_index: index,
             grants,
-        });
+        })
     }
-    PrincipalAccess {
-        principal,
-        resources: out,
-        sources: sources.list,
-        unverifiable,
+
+    /// How the principal's policies reach the resources of cohort `c`: the resources whose
+    /// policy names the principal (ascending), and the rest grouped by the relevant
+    /// statements they are an exception to ([`Cohort::split`]). Principals whose statements
+    /// have the same patterns share one grouping, worked out once.
+    fn parts(&mut self, c: usize) -> Option<(Vec<usize>, Arc<CohortParts>)> {
+        let phi = self.phi;
+        let cohort = phi.cohorts.get(c)?;
+        let first = *cohort.members.first()?;
+        let reach_of = phi.reach.get(first)?;
+        let positions = reach_of.kinds_used.iter().fold(0u8, |all, k| all | k);
+        let rel = self
+            .relevant
+            .entry(Arc::as_ptr(reach_of))
+            .or_insert_with(|| Relevant::new(reach_of, &self.allows, &self.denies));
+        let mut named: Vec<usize> = self
+            .arn
+            .and_then(|a| phi.named_in_cohorts.get(a))
+            .into_iter()
+            .flatten()
+            .copied()
+            .filter(|i| phi.cohort_of.get(*i).copied().flatten() == Some(c))
+            .collect();
+        named.sort_unstable();
+        named.dedup();
+        let allows = rel.allows.iter().filter_map(|si| self.allows.get(*si));
+        // A conditional Deny covers nothing, anywhere.
+        let denies = rel
+            .denies
+            .iter()
+            .filter_map(|si| self.denies.get(*si))
+            .filter(|d| !d.conditional);
+        let mut splits = Vec::new();
+        for (s, deny) in allows.map(|s| (s, false)).chain(denies.map(|d| (d, true))) {
+            for position in (0..MAX_TARGETS).filter(|p| positions & (1 << p) != 0) {
+                splits.extend(phi.split(c, &s.resources, deny, position));
+            }
+        }
+        self.work += splits.len() + named.len();
+        let exceptions: usize = splits.iter().map(|(_, s)| s.except.len()).sum();
+        if !named.is_empty() {
+            // Named resources are few, and only in this principal's grouping.
+            self.work += exceptions;
+            let splits: Vec<&Split> = splits.iter().map(|(_, s)| s).collect();
+            let parts = CohortParts::new(&cohort.members, &splits, &named);
+            return Some((named, Arc::new(parts)));
+        }
+        let (parts, fresh) = phi.parts(c, &splits);
+        if fresh {
+            self.work += exceptions;
+        }
+        Some((named, parts))
     }
 }
 
@@ -1157,6 +1506,167 @@ mod tests {
 
     fn resource(value: Value) -> Resource {
         serde_json::from_value(value).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn bucket(name: &str, account: &str, policy: Option<Value>) -> Resource {
+        let policy = policy.map(|p| serde_json::json!({"policyText": p.to_string()}));
+        resource(serde_json::json!({
+            "resourceType": "AWS::S3::Bucket", "resourceId": name, "resourceName": name,
+            "arn": format!("arn:aws:s3:::{name}"), "accountId": account,
+            "tags": {"phi": "true"},
+            "supplementaryConfiguration": {"BucketPolicy": policy.unwrap_or(serde_json::json!({"policyText": null}))},
+        }))
+    }
+
+    fn role(name: &str, account: &str, statements: Value) -> Resource {
+        resource(serde_json::json!({
+            "resourceType": "AWS::IAM::Role", "resourceId": format!("AROA{}", name.to_uppercase()),
+            "arn": format!("arn:aws:iam::{account}:role/{name}"), "accountId": account,
+            "configuration": {"roleName": name, "rolePolicyList": [{"policyName": "p",
+                "policyDocument": {"Statement": statements}}]},
+        }))
+    }
+
+    /// Each resource's grants as (action, statement, conditional), sorted.
+    type Flat = BTreeMap<String, Vec<(usize, String, bool)>>;
+
+    fn flatten(access: &PrincipalAccess<'_>, phi: &PhiIndex<'_>) -> Flat {
+        let describe = |grants: &[Grant]| {
+            let mut out: Vec<(usize, String, bool)> = grants
+                .iter()
+                .map(|g| (g.action, access.sources[g.source].describe(), g.conditional))
+                .collect();
+            out.sort();
+            out
+        };
+        let mut flat = Flat::new();
+        for g in &access.resources {
+            assert!(
+                flat.insert(g.resource.resource_id.clone(), describe(&g.grants))
+                    .is_none()
+            );
+        }
+        for c in &access.cohorts {
+            let members: Vec<_> = phi.cohort_resources(c).collect();
+            assert_eq!(members.len(), c.count);
+            for (_, r) in members {
+                let fresh = flat.insert(r.resource_id.clone(), describe(&c.example.grants));
+                assert!(fresh.is_none(), "{} reported twice", r.resource_id);
+            }
+        }
+        flat
+    }
+
+    /// Cohorts change how the grants are found, never what they are: each principal's grants
+    /// on each resource, resource by resource, are those found without cohorts.
+    #[test]
+    fn cohorts_find_the_grants_found_resource_by_resource() {
+        let a = "111122223333";
+        let b = "444455556666";
+        let deny_insecure = serde_json::json!({"Statement": [{"Effect": "Deny", "Principal": "*",
+            "Action": "s3:*", "Resource": "arn:aws:s3:::b2/*",
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]});
+        let to_r2 = serde_json::json!({"Statement": [{"Effect": "Allow",
+            "Principal": {"AWS": format!("arn:aws:iam::{a}:role/r2")},
+            "Action": ["s3:GetObject", "s3:DeleteObject"], "Resource": "arn:aws:s3:::b3/*"}]});
+        let deny_all = serde_json::json!({"Statement": [{"Effect": "Deny", "Principal": "*",
+            "Action": "s3:DeleteBucket", "Resource": "arn:aws:s3:::b4"}]});
+        let to_account = serde_json::json!({"Statement": [{"Effect": "Allow",
+            "Principal": {"AWS": format!("arn:aws:iam::{a}:root")},
+            "Action": "s3:*", "Resource": ["arn:aws:s3:::b5", "arn:aws:s3:::b5/*"]}]});
+        let to_b = serde_json::json!({"Statement": [{"Effect": "Allow",
+            "Principal": {"AWS": format!("arn:aws:iam::{b}:root")},
+            "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b6/*"}]});
+        let deny_r3 = serde_json::json!({"Statement": [{"Effect": "Deny",
+            "Principal": {"AWS": format!("arn:aws:iam::{a}:role/r3")},
+            "Action": "s3:*", "Resource": ["arn:aws:s3:::b7", "arn:aws:s3:::b7/*"]}]});
+        let mut inventory = Inventory::new();
+        for (name, policy) in [
+            ("b1", None),
+            ("b2", Some(deny_insecure)),
+            ("b3", Some(to_r2)),
+            ("b4", Some(deny_all)),
+            ("b5", Some(to_account)),
+            ("b6", Some(to_b)),
+            ("b7", Some(deny_r3)),
+            ("b8", None),
+            ("c9", None),
+        ] {
+            inventory.insert(bucket(name, a, policy));
+        }
+        let principals = [
+            role(
+                "r1",
+                a,
+                serde_json::json!([{"Effect": "Allow", "Action": "*", "Resource": "*"}]),
+            ),
+            role(
+                "r2",
+                a,
+                serde_json::json!([
+                {"Effect": "Allow", "Action": "s3:*", "Resource": "arn:aws:s3:::b*"},
+                {"Effect": "Deny", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::b1/*"},
+                {"Effect": "Deny", "Action": "s3:GetObject", "Resource": "*",
+                 "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "false"}}}]),
+            ),
+            role(
+                "r3",
+                a,
+                serde_json::json!([
+                {"Effect": "Allow", "Action": "s3:Get*", "NotResource": "arn:aws:s3:::b2*"},
+                {"Effect": "Deny", "Action": "s3:GetObjectAcl", "NotResource": ["arn:aws:s3:::b8", "arn:aws:s3:::b8/*"]}]),
+            ),
+            role(
+                "r4",
+                a,
+                serde_json::json!([
+                {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "arn:aws:s3:::*"},
+                {"Effect": "Allow", "Action": "s3:GetObject", "Resource": ["arn:aws:s3:::b1/*", "arn:aws:s3:::c9/x"]}]),
+            ),
+            role(
+                "r5",
+                b,
+                serde_json::json!([{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]),
+            ),
+        ];
+        for p in &principals {
+            inventory.insert(p.clone());
+        }
+        let catalog = ActionCatalog::builtin();
+        let with = PhiIndex::new(&inventory, &PhiConfig::default(), catalog);
+        assert!(!with.cohorts.is_empty(), "the buckets make a cohort");
+        let mut without = PhiIndex::new(&inventory, &PhiConfig::default(), catalog);
+        without.cohorts.clear();
+        without.cohort_of.fill(None);
+        without.cohorts_by_account.clear();
+        without.named_in_cohorts.clear();
+        let managed = ManagedPolicies::default();
+        for p in &principals {
+            let found = |phi: &PhiIndex<'_>| {
+                let access = analyze(
+                    &inventory,
+                    p,
+                    phi,
+                    catalog,
+                    &managed,
+                    &mut ReachCache::default(),
+                );
+                flatten(&access, phi)
+            };
+            let (by_cohort, one_by_one) = (found(&with), found(&without));
+            assert!(!one_by_one.is_empty(), "{} has grants", p.resource_id);
+            let names = |f: &Flat| f.keys().cloned().collect::<Vec<_>>();
+            assert_eq!(names(&by_cohort), names(&one_by_one), "{}", p.resource_id);
+            for (name, grants) in &one_by_one {
+                assert!(
+                    by_cohort.get(name) == Some(grants),
+                    "{} on {name}: {} grants by cohort, {} one by one",
+                    p.resource_id,
+                    by_cohort.get(name).map_or(0, Vec::len),
+                    grants.len()
+                );
+            }
+        }
     }
 
     /// The pack's tests give every resource an account; an inventory may not.

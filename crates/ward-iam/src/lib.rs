@@ -23,14 +23,16 @@
 //! resources).
 
 pub mod access;
+mod arn_index;
 pub mod catalog;
+mod cohort;
 pub mod pattern;
 pub mod policy;
 pub mod resource_policy;
 
 pub use access::{
-    CONFIGURATION_KEYS, Grant, ManagedPolicies, PhiConfig, PhiIndex, PrincipalAccess, ReachCache,
-    ResourceGrants, analyze, groups_of, phi_services, principal_label,
+    CONFIGURATION_KEYS, CohortGrants, Grant, ManagedPolicies, PhiConfig, PhiIndex, PrincipalAccess,
+    ReachCache, ResourceGrants, analyze, groups_of, phi_services, principal_label,
 };
 pub use catalog::{ActionCatalog, IamAction};
 pub use policy::{Effect, Statement, StatementRef};

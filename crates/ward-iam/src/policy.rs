@@ -57,7 +57,7 @@ impl StatementRef {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Patterns {
     /// `Action` / `Resource`: the listed patterns.
     Listed(Vec<String>),

@@ -110,6 +110,14 @@ pub struct ResourceStatement {
     pub principals: Principals,
 }
 
+impl ResourceStatement {
+    /// Whether it can change a grant: an `Allow`, or a `Deny` without conditions (a
+    /// conditional `Deny` removes nothing, [`Statement::covers_all`]).
+    pub fn matters(&self) -> bool {
+        self.statement.effect == Effect::Allow || !self.statement.conditional
+    }
+}
+
 /// What the inventory says about a PHI resource's resource-based policy.
 #[derive(Debug, Clone)]
 pub enum ResourcePolicy {
@@ -198,6 +206,41 @@ impl ResourcePolicy {
                 _ => None,
             })
             .collect()
+    }
+
+    /// How the policy of a resource of account `own` bears on the principals of that
+    /// account: when it treats all of them alike but those it names by ARN, the ARNs it names
+    /// in statements that can change a grant (an `Allow`, a `Deny` without conditions), each
+    /// once; `None` when such a statement names everyone or all but some, when an
+    /// unconditional `Deny` names the account, and when the policy cannot be read. An `Allow`
+    /// naming an account grants its principals nothing the account's own IAM policies do not
+    /// (and another account's principals are not of `own`). A resource whose policy gives
+    /// `Some` is reached by the other principals of its account through their identity
+    /// policies alone.
+    pub fn names_only_arns(&self, own: &str) -> Option<Vec<&str>> {
+        let statements = match self {
+            ResourcePolicy::Unsupported | ResourcePolicy::NotRecorded => return Some(Vec::new()),
+            ResourcePolicy::Unreadable(_) => return None,
+            ResourcePolicy::Recorded(statements) => statements,
+        };
+        let mut arns: Vec<&str> = Vec::new();
+        for s in statements.iter().filter(|s| s.matters()) {
+            let Principals::Listed(list) = &s.principals else {
+                return None;
+            };
+            let deny = s.statement.effect == Effect::Deny;
+            for p in list {
+                match p {
+                    PrincipalPattern::Anyone => return None,
+                    PrincipalPattern::Account(a) if deny && a == own => return None,
+                    PrincipalPattern::Arn(arn) if !arns.contains(&arn.as_str()) => arns.push(arn),
+                    PrincipalPattern::Account(_)
+                    | PrincipalPattern::Arn(_)
+                    | PrincipalPattern::Other => {}
+                }
+            }
+        }
+        Some(arns)
     }
 
     /// The accounts other than `own` whose principals the policy may admit, and whether it
