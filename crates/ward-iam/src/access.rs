@@ -745,7 +745,11 @@ impl<'a> PhiIndex<'a> {
                 .and_then(|t| t.get(position))
                 .map(|(_, arn)| arn.as_str())
         });
-        let mut known = self.splits.lock().ok()?;
+        // A split is never dropped: a poisoned lock still holds every split stored.
+        let mut known = self
+            .splits
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let stored = known
             .entry(key)
             .or_default()
