@@ -81,7 +81,6 @@ impl Resource {
         }
     }
 
-    /// The key under which the inventory indexes this resource.
     /// Gives back the spare capacity reading left in the configuration trees: maps and
     /// lists grow by doubling as a parser fills them, and a large inventory is mostly such
     /// trees (at 100k items, 28% of the memory after import). Each map is rebuilt at its
@@ -92,6 +91,7 @@ impl Resource {
         self.supplementary_configuration = compact_map(supplementary);
     }
 
+    /// The key under which the inventory indexes this resource.
     pub fn key(&self) -> ResourceKey {
         ResourceKey {
             resource_type: self.resource_type.clone(),
@@ -160,7 +160,6 @@ impl std::fmt::Debug for SharedRef {
     }
 }
 
-/// Identity of a resource inside one inventory: its type and id.
 /// A JSON value with no spare capacity in its maps, lists and strings.
 pub fn compact_value(value: &mut Value) {
     match value {
@@ -185,6 +184,7 @@ fn compact_map(map: Map<String, Value>) -> Map<String, Value> {
         .collect()
 }
 
+/// Identity of a resource inside one inventory: its type and id.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ResourceKey {
