@@ -3198,9 +3198,10 @@ REPORT_COLUMNS = ["user", "arn", "user_creation_time", "password_enabled", "pass
                   "cert_1_active", "cert_1_last_rotated", "cert_2_active", "cert_2_last_rotated"]
 
 
-def report_row(user, created, password=None, mfa=False, key=None, root=False, account=PROD, max_age=90):
+def report_row(user, created, password=None, mfa=False, key=None, root=False, account=PROD, max_age=90,
+               key2=None):
     """One credential report row. `password`: (last used or None, last changed); `key`: (last
-    rotated, last used, service) of the one active access key."""
+    rotated, last used, service) of the active access key 1; `key2` the same for key 2."""
     def t(iso):
         return iso[:19] + "+00:00"
     arn = f"arn:aws:iam::{account}:root" if root else f"arn:aws:iam::{account}:user/{user}"
@@ -3219,17 +3220,14 @@ def report_row(user, created, password=None, mfa=False, key=None, root=False, ac
         row.update(password_enabled="false", password_last_used="N/A", password_last_changed="N/A",
                    password_next_rotation="N/A")
     row["mfa_active"] = "true" if mfa else "false"
-    if key:
-        rotated, used, service = key
-        row.update(access_key_1_active="true", access_key_1_last_rotated=t(rotated),
-                   access_key_1_last_used_date=t(used), access_key_1_last_used_region=REGION,
-                   access_key_1_last_used_service=service)
-    else:
-        row.update(access_key_1_active="false", access_key_1_last_rotated="N/A", access_key_1_last_used_date="N/A",
-                   access_key_1_last_used_region="N/A", access_key_1_last_used_service="N/A")
-    row.update(access_key_2_active="false", access_key_2_last_rotated="N/A", access_key_2_last_used_date="N/A",
-               access_key_2_last_used_region="N/A", access_key_2_last_used_service="N/A",
-               cert_1_active="false", cert_1_last_rotated="N/A", cert_2_active="false", cert_2_last_rotated="N/A")
+    for n, k in ((1, key), (2, key2)):
+        rotated, used, service = k or ("N/A", "N/A", "N/A")
+        row.update({f"access_key_{n}_active": "true" if k else "false",
+                    f"access_key_{n}_last_rotated": t(rotated) if k else "N/A",
+                    f"access_key_{n}_last_used_date": t(used) if k else "N/A",
+                    f"access_key_{n}_last_used_region": REGION if k else "N/A",
+                    f"access_key_{n}_last_used_service": service})
+    row.update(cert_1_active="false", cert_1_last_rotated="N/A", cert_2_active="false", cert_2_last_rotated="N/A")
     return row
 
 
@@ -3237,8 +3235,10 @@ CREDENTIAL_REPORTS = {
     PROD: [
         report_row("root", "2019-03-11T16:58:20Z", ("2026-03-02T14:11:05Z", None), mfa=True, root=True),
         report_row("mlopez", "2024-02-06T14:52:31Z", ("2026-11-19T21:40:12Z", "2026-10-01T09:00:00Z"), mfa=True),
+        # Mid-rotation: key 2 was created a week before the capture, key 1 still serves.
         report_row("ci-deploy", "2024-02-12T13:40:09Z",
-                   key=("2026-10-02T08:15:00Z", "2026-11-19T17:05:00Z", "lambda")),
+                   key=("2026-10-02T08:15:00Z", "2026-11-19T17:05:00Z", "lambda"),
+                   key2=("2026-11-13T10:00:00Z", "2026-11-19T17:30:00Z", "lambda")),
         report_row("backup-agent", "2024-03-14T18:05:12Z",
                    key=("2024-03-14T18:06:02Z", "2026-11-20T02:10:00Z", "s3")),
         report_row("frontdesk-shared", "2024-03-01T09:14:50Z", ("2026-11-19T16:58:31Z", "2026-09-02T08:00:00Z")),
@@ -3246,10 +3246,13 @@ CREDENTIAL_REPORTS = {
                    mfa=True),
     ],
     ANALYTICS: [
-        report_row("root", "2025-02-10T09:58:02Z", ("2025-02-11T10:00:41Z", None), root=True, account=ANALYTICS,
+        # The contractor still signs in as root: last on 2026-11-04, to raise a service quota.
+        report_row("root", "2025-02-10T09:58:02Z", ("2026-11-04T19:22:10Z", None), root=True, account=ANALYTICS,
                    key=("2025-02-10T10:12:30Z", "2025-02-11T09:31:00Z", "iam")),
+        # Key 2 was made in February for the new pipeline; a forgotten job still uses key 1.
         report_row("data-eng-svc", "2025-02-11T10:02:11Z", account=ANALYTICS,
-                   key=("2025-09-01T12:00:00Z", "2026-11-19T23:10:00Z", "s3")),
+                   key=("2025-09-01T12:00:00Z", "2026-11-19T23:10:00Z", "s3"),
+                   key2=("2026-02-02T09:00:00Z", "2026-11-19T23:40:00Z", "s3")),
         report_row("kpatel", "2025-02-11T10:05:40Z", ("2026-11-19T20:12:00Z", "2025-02-11T10:06:00Z"), mfa=True,
                    account=ANALYTICS, max_age=None),
         report_row("intern-2025", "2025-06-02T13:00:02Z", ("2025-08-22T17:40:02Z", "2025-06-02T13:05:00Z"),
@@ -3352,11 +3355,17 @@ def fact_files(account):
             "ControlFindingGenerator": "SECURITY_CONTROL"})
         register("Ward::SecurityHub::Hub", hub, account, f"{short_account(account)} {REGION}")
     started = "2024-02-06T15:40:02.118000+00:00" if account == PROD else "2025-02-10T10:28:40.502000+00:00"
+    recorder = {
+        "arn": f"arn:aws:config:{REGION}:{account}:configuration-recorder/default/{lower_id('recorder/' + account, 16)}",
+        "name": "default", "lastStartTime": started, "recording": True, "lastStatus": "SUCCESS",
+        "lastStatusChangeTime": "2026-11-20T03:14:00.000000+00:00"}
+    if account != PROD:
+        # The analytics recorder's role lost its managed policy in a clean-up on 2026-11-20:
+        # the recorder still runs, but its last recording failed.
+        recorder.update({"lastStatus": "FAILURE", "lastErrorCode": "AccessDeniedException",
+                         "lastErrorMessage": "The configuration recorder role does not have permission to call config:PutConfigurationItems"})
     regional["configservice-describe-configuration-recorder-status.json"] = cli_json({
-        "ConfigurationRecordersStatus": [{
-            "arn": f"arn:aws:config:{REGION}:{account}:configuration-recorder/default/{lower_id('recorder/' + account, 16)}",
-            "name": "default", "lastStartTime": started, "recording": True, "lastStatus": "SUCCESS",
-            "lastStatusChangeTime": "2026-11-20T03:14:00.000000+00:00"}]})
+        "ConfigurationRecordersStatus": [recorder]})
     register("Ward::Config::RecorderStatus", f"{account}/{REGION}", account, f"{short_account(account)} {REGION}")
     regional.update(service_fact_files(account))
     for name, text in regional.items():
@@ -3657,6 +3666,10 @@ both_accounts("root-account-mfa-enabled", "the root user has no MFA (AccountMFAE
 both_accounts("s3-account-level-public-access-blocks-periodic", "BlockPublicPolicy and RestrictPublicBuckets are off")
 both_accounts("securityhub-enabled", "Security Hub is not enabled (no describe-hub output)")
 both_accounts("ward-cloudtrail-stop-alarm", "no EventBridge rule or alarm alerts on StopLogging/DeleteTrail/UpdateTrail")
+both_accounts("ward-root-user-not-used", "the root user signed in with its password on 2026-11-04 (within 90 days)")
+expect("ward-access-keys-no-lasting-overlap", NA, c=["ci-deploy"],
+       nc={"data-eng-svc": "key 2 (created 2026-02-02) and key 1 (2025-09-01) both active since February"})
+both_accounts("ward-config-recorder-on", "the recorder's last status is FAILURE (AccessDeniedException: its role lost permission)")
 
 # ---- per account and Region facts
 expect("ec2-ebs-encryption-by-default", C, nc={"analytics us-east-1": "EbsEncryptionByDefault false"})
