@@ -3761,6 +3761,9 @@ BEANSTALK = ["survey-app-prod-1", "survey-app-staging-1"]
 expect("desired-instance-tenancy", NC, c=["ehr-app-1", "ehr-app-2"],
        nc={n: "tenancy default" for n in ["bastion", "hl7-interface", "fax-gateway", "bi-dashboard-1", "jupyter-gpu-1"]
            + EMR_MASTERS + BEANSTALK})
+expect("ec2-instance-detailed-monitoring-enabled", NC, c=["ehr-app-1", "ehr-app-2"],
+       nc={n: "monitoring state disabled" for n in ["bastion", "hl7-interface", "fax-gateway", "bi-dashboard-1",
+                                                    "jupyter-gpu-1"] + EMR_MASTERS + BEANSTALK})
 expect("ec2-imdsv2-check", C, nc={"hl7-interface": "httpTokens optional", "fax-gateway": "httpTokens optional",
                                   "genomics-spark-master": "httpTokens optional"})
 expect("ec2-instance-managed-by-systems-manager", NC, c=["ehr-app-1", "ehr-app-2"],

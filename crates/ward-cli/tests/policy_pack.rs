@@ -188,7 +188,18 @@ fn the_readme_accounts_for_every_rule_of_the_conformance_pack() {
             "{id} is listed as not implemented but is in the pack"
         );
     }
-    let outside = ["nacl-no-unrestricted-ssh-rdp", "desired-instance-tenancy"];
+    let outside = [
+        "nacl-no-unrestricted-ssh-rdp",
+        "desired-instance-tenancy",
+        "ec2-instance-detailed-monitoring-enabled",
+    ];
+    for id in outside {
+        assert!(
+            ids.contains(id),
+            "{id} is named as outside the pack but is not a rule"
+        );
+        assert!(text.contains(&format!("`{id}`")), "README should name {id}");
+    }
     let ward_controls = ids.iter().filter(|id| id.starts_with("ward-")).count();
     let from_pack = ids.len() - ward_controls - outside.len();
     let claim = format!(
