@@ -1620,7 +1620,13 @@ def prod_secrets_and_messaging():
                       "Action": ["SNS:GetTopicAttributes", "SNS:SetTopicAttributes", "SNS:AddPermission",
                                  "SNS:RemovePermission", "SNS:DeleteTopic", "SNS:Subscribe",
                                  "SNS:ListSubscriptionsByTopic", "SNS:Publish"],
-                      "Resource": SNS_ARN[name], "Condition": {"StringEquals": {"AWS:SourceOwner": PROD}}}]}),
+                      "Resource": SNS_ARN[name], "Condition": {"StringEquals": {"AWS:SourceOwner": PROD}}}]
+                      # riverside-audit notifies security-alerts of each log file it delivers.
+                      + ([{"Sid": "AWSCloudTrailSNSPolicy", "Effect": "Allow",
+                           "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "SNS:Publish",
+                           "Resource": SNS_ARN[name], "Condition": {"StringEquals": {
+                               "aws:SourceArn": f"arn:aws:cloudtrail:{REGION}:{PROD}:trail/riverside-audit"}}}]
+                         if name == "security-alerts" else [])}),
                   "Tags": cfn_tags(tags(name))}
         if kms:
             config["KmsMasterKeyId"] = kms
@@ -2050,7 +2056,7 @@ def prod_api_gateway():
 
 # ================================================================= CloudTrail, CloudWatch, EventBridge (prod)
 def trail_item(name, multi, validation, bucket, kms, cw, selectors, created, logging=True, prefix=None,
-               stopped=None, home=REGION):
+               stopped=None, home=REGION, sns=None):
     arn = f"arn:aws:cloudtrail:{home}:{ACCOUNT}:trail/{name}"
     config = {
         "name": name,
@@ -2070,6 +2076,10 @@ def trail_item(name, multi, validation, bucket, kms, cw, selectors, created, log
         config["cloudWatchLogsRoleArn"] = f"arn:aws:iam::{ACCOUNT}:role/cloudtrail-to-cloudwatch"
     if kms:
         config["kmsKeyId"] = kms
+    if sns:
+        # CloudTrail's GetTrail returns both, each the topic's ARN.
+        config["snsTopicName"] = sns
+        config["snsTopicARN"] = sns
     t = tags(name) if ACCOUNT == PROD else atags(name)
     add("AWS::CloudTrail::Trail", name, config, short=name, name=name, arn=arn, az="Regional", created=created,
         tags=t,
@@ -2093,7 +2103,8 @@ def prod_trails():
     trail_item("riverside-audit", True, True, BUCKET["cloudtrail"], KMS_KEY_ARN, LOG_GROUP_ARN,
                [{"readWriteType": "All", "includeManagementEvents": True,
                  "dataResources": [{"type": "AWS::S3::Object", "values": ["arn:aws:s3"]}],
-                 "excludeManagementEventSources": []}], "2024-02-06T16:10:03.000Z")
+                 "excludeManagementEventSources": []}], "2024-02-06T16:10:03.000Z",
+               sns=SNS_ARN["security-alerts"])
     trail_item("ehr-documents-data-events", False, False, BUCKET["cloudtrail"], None, None,
                [{"readWriteType": "All", "includeManagementEvents": False,
                  "dataResources": [{"type": "AWS::S3::Object", "values": [f"arn:aws:s3:::{BUCKET['documents']}/"]}],
@@ -3669,6 +3680,7 @@ both_accounts("ward-cloudtrail-stop-alarm", "no EventBridge rule or alarm alerts
 both_accounts("ward-root-user-not-used", "the root user signed in with its password on 2026-11-04 (within 90 days)")
 expect("ward-access-keys-no-lasting-overlap", NA, c=["ci-deploy"],
        nc={"data-eng-svc": "key 2 (created 2026-02-02) and key 1 (2025-09-01) both active since February"})
+both_accounts("ward-cloudtrail-delivery-notifies", "its only multi-Region trail, analytics-trail, is not logging")
 both_accounts("ward-config-recorder-on", "the recorder's last status is FAILURE (AccessDeniedException: its role lost permission)")
 
 # ---- per account and Region facts
