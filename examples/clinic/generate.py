@@ -3681,6 +3681,7 @@ both_accounts("ward-root-user-not-used", "the root user signed in with its passw
 expect("ward-access-keys-no-lasting-overlap", NA, c=["ci-deploy"],
        nc={"data-eng-svc": "key 2 (created 2026-02-02) and key 1 (2025-09-01) both active since February"})
 both_accounts("ward-cloudtrail-delivery-notifies", "its only multi-Region trail, analytics-trail, is not logging")
+both_accounts("ward-admin-count", "no administrator-equivalent IAM principal (between 2 and 3 expected): the contractor works as root")
 both_accounts("ward-config-recorder-on", "the recorder's last status is FAILURE (AccessDeniedException: its role lost permission)")
 
 # ---- per account and Region facts
