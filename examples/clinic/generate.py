@@ -2140,6 +2140,10 @@ def prod_monitoring():
     alarm("ehr-db-cpu-high", "AWS/RDS", "CPUUtilization", {"DBInstanceIdentifier": "ehr-db"},
           [SNS_ARN["ops-alerts"]], [SNS_ARN["ops-alerts"]], [SNS_ARN["ops-alerts"]],
           "EHR database CPU above 80% for 15 minutes", "2024-02-09T08:10:00.000Z")
+    for app in ["ehr-app-1", "ehr-app-2"]:
+        alarm(f"{app}-cpu-high", "AWS/EC2", "CPUUtilization", {"InstanceId": INSTANCE[app]},
+              [SNS_ARN["ops-alerts"]], [SNS_ARN["ops-alerts"]], [SNS_ARN["ops-alerts"]],
+              f"{app} CPU above 80% for 15 minutes", "2024-02-09T08:12:00.000Z")
     alarm("bastion-status-check-failed", "AWS/EC2", "StatusCheckFailed", {"InstanceId": INSTANCE["bastion"]},
           [SNS_ARN["ops-alerts"]], [], [], "Bastion failed its EC2 status checks", "2026-09-02T14:02:18.000Z")
     pattern = {"source": ["aws.cloudtrail"], "detail-type": ["AWS API Call via CloudTrail"],
@@ -3774,6 +3778,11 @@ BEANSTALK = ["survey-app-prod-1", "survey-app-staging-1"]
 expect("desired-instance-tenancy", NC, c=["ehr-app-1", "ehr-app-2"],
        nc={n: "tenancy default" for n in ["bastion", "hl7-interface", "fax-gateway", "bi-dashboard-1", "jupyter-gpu-1"]
            + EMR_MASTERS + BEANSTALK})
+expect("cloudwatch-alarm-resource-check", NA, c=["ehr-app-1", "ehr-app-2"],
+       nc={n: "no CPUUtilization alarm on its InstanceId" for n in ["bastion", "hl7-interface", "fax-gateway",
+                                                                   "bi-dashboard-1", "jupyter-gpu-1"]
+           + EMR_MASTERS + BEANSTALK},
+       note="NOT_APPLICABLE: EBS volumes, Aurora clusters and S3 buckets (the alarmResourceType parameter selects EC2 instances)")
 expect("ec2-instance-detailed-monitoring-enabled", NC, c=["ehr-app-1", "ehr-app-2"],
        nc={n: "monitoring state disabled" for n in ["bastion", "hl7-interface", "fax-gateway", "bi-dashboard-1",
                                                     "jupyter-gpu-1"] + EMR_MASTERS + BEANSTALK})

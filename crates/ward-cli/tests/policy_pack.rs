@@ -192,6 +192,7 @@ fn the_readme_accounts_for_every_rule_of_the_conformance_pack() {
         "nacl-no-unrestricted-ssh-rdp",
         "desired-instance-tenancy",
         "ec2-instance-detailed-monitoring-enabled",
+        "cloudwatch-alarm-resource-check",
     ];
     for id in outside {
         assert!(
