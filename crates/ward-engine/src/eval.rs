@@ -386,15 +386,22 @@ fn eval_inner<'a>(ir: &Ir, env: &Env<'a>, frame: &mut Frame<'a>) -> EvalResult<'
             match entry {
                 // Replayed only where it cannot reach a limit (steps, nesting, evidence)
                 // that evaluating it in place would reach: then the result is the same.
+                // Evidence: either all of the call's fits, or the finding's evidence is
+                // already full, so that evaluated in place the call would record nothing (and
+                // remove nothing: what it rolls back, it recorded itself). Without the second
+                // case, an account-level rule whose evidence fills up while it asks an
+                // account-wide def about every resource would evaluate the def in place for
+                // each: quadratic.
                 Some(e)
                     if frame.steps + e.steps <= frame.budget
                         && frame.depth + e.depth <= MAX_DEPTH
-                        && frame.evidence.len() + e.peak <= MAX_EVIDENCE =>
+                        && (frame.evidence.len() + e.peak <= MAX_EVIDENCE
+                            || frame.evidence.len() >= MAX_EVIDENCE) =>
                 {
                     let held = frame.evidence.len();
                     frame.steps += e.steps;
                     frame.max_depth = frame.max_depth.max(frame.depth + e.depth);
-                    frame.peak = frame.peak.max(held + e.peak);
+                    frame.peak = frame.peak.max((held + e.peak).min(MAX_EVIDENCE));
                     for ev in &e.evidence {
                         frame.note_evidence(ev);
                     }

@@ -458,3 +458,45 @@ rule flagged-listeners {
             .collect::<Vec<_>>()
     );
 }
+
+/// An account-level rule that asks an account-wide def about every resource, while its own
+/// evidence fills up: once the finding's evidence is full, each call is reused (evaluated in
+/// place, it would record nothing more), so the work stays one pass per account; and the
+/// finding is the one evaluated in place.
+#[test]
+fn an_account_wide_def_asked_for_every_resource_after_the_evidence_is_full_is_reused() {
+    let pack = load(
+        r#"
+def locked_names() = map(filter(resources(AWS::S3::Bucket), b => b.tags.locked == "true"), b => b.configuration.name)
+
+rule most-buckets-locked {
+  title: "t"
+  severity: low
+  resource: AWS::::Account
+  hipaa: ["164.312(b)"]
+  let open = filter(resources(AWS::S3::Bucket), b => exists(b.configuration.name) and not (b.configuration.name in locked_names()))
+  assert count(open) < 5 else "{count(open)} buckets are not locked"
+}
+"#,
+    );
+    // The buckets of `inventory`, with the account resources the importer would add.
+    let with_accounts = |n: usize| {
+        let mut inventory = inventory(n);
+        for account in ["111122223333", "444455556666"] {
+            let mut a = Resource::new("AWS::::Account", account);
+            a.account_id = Some(account.to_string());
+            inventory.insert(a);
+        }
+        inventory
+    };
+    let (small, large) = (
+        steps(&pack, &with_accounts(200)),
+        steps(&pack, &with_accounts(2_000)),
+    );
+    assert!(small > 0, "the rule ran");
+    assert_tenfold(small, large, "buckets of an account");
+    assert_eq!(
+        same_as_in_place(&pack, &with_accounts(120), &EvalOptions::default()),
+        2
+    );
+}
