@@ -349,3 +349,51 @@ fn every_entity_of_the_example_estate_conforms_to_the_cedar_schema() {
         ward_cedar::entities::nonconforming(&inventory, schema, &ward_cedar::PhiConfig::default());
     assert!(problems.is_empty(), "{problems:#?}");
 }
+
+/// The README's table of HIPAA practices has a row for each practice of the two guides (A1 to
+/// A27, B1 to B29), and every rule id in its control column is a rule of the pack.
+#[test]
+fn the_practice_table_names_only_rules_of_the_pack() {
+    let pack = ward_run::builtin_pack().unwrap();
+    let mut ids: std::collections::BTreeSet<String> =
+        pack.rules.iter().map(|r| r.id.clone()).collect();
+    // The Cedar controls, by their `@id("...")` annotations.
+    for entry in std::fs::read_dir(workspace_root().join("policies/hipaa/cedar")).unwrap() {
+        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap_or_default();
+        for part in text.split("@id(\"").skip(1) {
+            if let Some(id) = part.split('"').next() {
+                ids.insert(id.to_string());
+            }
+        }
+    }
+    let text = readme();
+    let start = text
+        .find("| # | practice | control | status |")
+        .expect("the README has the practice table");
+    let rows: Vec<Vec<&str>> = text[start..]
+        .lines()
+        .skip(2)
+        .take_while(|l| l.starts_with('|'))
+        .map(|l| l.split('|').map(str::trim).collect())
+        .collect();
+    let numbers: Vec<String> = rows.iter().map(|r| r[1].to_string()).collect();
+    let expected: Vec<String> = (1..=27)
+        .map(|n| format!("A{n}"))
+        .chain((1..=29).map(|n| format!("B{n}")))
+        .collect();
+    assert_eq!(numbers, expected, "one row per practice, in order");
+    let mut unknown = Vec::new();
+    for row in &rows {
+        let control = row[3];
+        for quoted in control.split('`').skip(1).step_by(2) {
+            let looks_like_rule = quoted.contains('-')
+                && quoted
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+            if looks_like_rule && !ids.contains(quoted) {
+                unknown.push(format!("{}: {quoted}", row[1]));
+            }
+        }
+    }
+    assert!(unknown.is_empty(), "not rules of the pack: {unknown:?}");
+}
