@@ -236,7 +236,7 @@ fn role(name: &str, statements: serde_json::Value) -> Resource {
 
 #[test]
 fn partial_requests_decide_least_privilege_as_one_request_per_grant() {
-    use ward_cedar::eval::{Requests, entity_store, evaluate_least_privilege};
+    use ward_cedar::eval::Requests;
     let mut inv = inventory();
     let rds_all = json!([{"Effect": "Allow", "Action": "rds:*", "Resource": "*"}]);
     inv.insert(role("admin", rds_all.clone()));
@@ -265,18 +265,8 @@ fn partial_requests_decide_least_privilege_as_one_request_per_grant() {
         json!([{"Effect": "Allow", "Action": "rds:DeleteDBInstance",
                 "Resource": "arn:aws:rds:us-east-1:123456789012:db:good"}]),
     ));
-    let backend = CedarBackend::from_sources(&[CedarSource {
-        name: "lp.cedar".into(),
-        text: INTENT.into(),
-    }])
-    .unwrap();
-    let control = backend.control("lp").unwrap();
-    let schema = ward_cedar::WardSchema::builtin().unwrap();
-    let phi = ward_cedar::PhiConfig::default();
-    let store = entity_store(&[control], &inv, schema, &phi);
-    let per_grant =
-        evaluate_least_privilege(control, &inv, &store, &phi, schema, Requests::PerGrant);
-    let fewest = evaluate_least_privilege(control, &inv, &store, &phi, schema, Requests::Fewest);
+    let per_grant = least_privilege(&inv, INTENT, Requests::PerGrant);
+    let fewest = least_privilege(&inv, INTENT, Requests::Fewest);
     let statuses: Vec<(String, Status)> = per_grant
         .iter()
         .map(|f| (f.resource.id.clone(), f.status))
@@ -373,11 +363,20 @@ fn intending_nothing(
     inv: &Inventory,
     requests: ward_cedar::eval::Requests,
 ) -> Vec<ward_model::Finding> {
-    use ward_cedar::eval::{entity_store, evaluate_least_privilege};
     let intent = r#"
 @id("lp") @mode("least-privilege") @title("intended access") @severity("high") @hipaa("164.312(a)(1)")
 @message("nobody") forbid (principal, action, resource);
 "#;
+    least_privilege(inv, intent, requests)
+}
+
+/// Least privilege over `inv` with the least-privilege control `lp` of `intent`.
+fn least_privilege(
+    inv: &Inventory,
+    intent: &str,
+    requests: ward_cedar::eval::Requests,
+) -> Vec<ward_model::Finding> {
+    use ward_cedar::eval::{entity_store, evaluate_least_privilege};
     let backend = CedarBackend::from_sources(&[CedarSource {
         name: "lp.cedar".into(),
         text: intent.into(),
