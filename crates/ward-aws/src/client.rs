@@ -32,6 +32,9 @@ pub struct Clients {
     pub ec2: aws_sdk_ec2::Client,
     pub iam: aws_sdk_iam::Client,
     pub sts: aws_sdk_sts::Client,
+    /// Only for the remediation evidence object. Path-style addressing when an endpoint
+    /// override is set (moto, LocalStack: no bucket subdomains on loopback).
+    pub s3: aws_sdk_s3::Client,
     pub region: String,
     pub retry: RetryPolicy,
 }
@@ -63,6 +66,16 @@ impl Clients {
             ec2: aws_sdk_ec2::Client::new(sdk),
             iam: aws_sdk_iam::Client::new(sdk),
             sts: aws_sdk_sts::Client::new(sdk),
+            s3: aws_sdk_s3::Client::from_conf(
+                aws_sdk_s3::config::Builder::from(sdk)
+                    .force_path_style(sdk.endpoint_url().is_some())
+                    // A checksum only where S3 requires one: a small JSON body needs no
+                    // aws-chunked trailer, which S3-compatible endpoints may not read.
+                    .request_checksum_calculation(
+                        aws_sdk_s3::config::RequestChecksumCalculation::WhenRequired,
+                    )
+                    .build(),
+            ),
             region,
             retry,
         })

@@ -329,7 +329,7 @@ pub fn plan(
     let mut params: BTreeMap<String, BTreeMap<String, Value>> = BTreeMap::new();
     let mut extra_types = Vec::new();
     for (key, value) in &event.rule_parameters {
-        if key == WARD_RULES_PARAM {
+        if key == WARD_RULES_PARAM || crate::remediate::PARAMS.contains(&key.as_str()) {
             continue;
         }
         if key == WARD_TYPES_PARAM {

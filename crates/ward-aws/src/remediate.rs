@@ -18,6 +18,14 @@
 //!
 //! [`apply`] sends one `RevokeSecurityGroupIngress` (and `...Egress`) per group, then reads
 //! the group again and records before and after as evidence.
+//!
+//! Two limits apply to every plan ([`PlanOptions`]): a group carrying the opt-out tag
+//! ([`DEFAULT_OPT_OUT_TAG`] unless another is given) is never changed, and at most
+//! `max_groups` groups are changed in one run; both are reported as [`Skipped`].
+//!
+//! The Config rule path ([`remediate_evaluations`]) acts after the evaluation, on the groups
+//! it found `NON_COMPLIANT`, when the Config rule's parameter `wardRemediate` is `true`
+//! ([`event_options`]); what it did goes into each evaluation's annotation.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -29,9 +37,44 @@ use ward_model::{Evidence, Finding, Inventory, Resource, Source, Status};
 
 use crate::AwsError;
 use crate::client::Clients;
-use crate::config_rule::Controls;
+use crate::config_rule::{self, ConfigEvaluation, Controls, RuleEvent};
 use crate::convert::{self, Ec2Context};
 use crate::retry::call_error;
+
+/// The tag key that keeps a group from being changed (any value), unless another is given.
+pub const DEFAULT_OPT_OUT_TAG: &str = "ward:no-remediate";
+
+/// The Config rule parameter that turns remediation on (`true` or `false`).
+pub const REMEDIATE_PARAM: &str = "wardRemediate";
+/// The Config rule parameter capping the groups one invocation changes.
+pub const MAX_GROUPS_PARAM: &str = "wardRemediateMaxGroups";
+/// The Config rule parameter naming the opt-out tag key.
+pub const OPT_OUT_TAG_PARAM: &str = "wardRemediateOptOutTag";
+/// The parameters of remediation: Ward's, not any rule's.
+pub const PARAMS: [&str; 3] = [REMEDIATE_PARAM, MAX_GROUPS_PARAM, OPT_OUT_TAG_PARAM];
+/// How many groups one Config rule invocation changes at most, unless the rule says.
+pub const DEFAULT_MAX_GROUPS: usize = 10;
+
+/// What limits a plan.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PlanOptions {
+    /// A tag key: a group carrying it (whatever its value) is never changed.
+    pub opt_out_tag: Option<String>,
+    /// At most this many groups are changed; the others are reported, not changed.
+    pub max_groups: Option<usize>,
+    /// Only these rules' findings are acted on (of [`RULES`]); `None`: every one loaded.
+    pub rules: Option<Vec<String>>,
+}
+
+/// A group the plan would change but does not, and why.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct Skipped {
+    pub group_id: String,
+    pub reason: String,
+    /// The rules that fail on it.
+    pub rules: Vec<String>,
+}
 
 /// The rules whose findings `ward remediate` fixes.
 pub const RULES: [&str; 3] = [
@@ -97,6 +140,8 @@ pub struct Plan {
     pub region: String,
     pub account_id: String,
     pub actions: Vec<Action>,
+    /// Failing groups left alone: opted out by tag, or past the cap.
+    pub skipped: Vec<Skipped>,
     /// Each planned group as read before any change (Config's `configuration`).
     #[serde(skip)]
     pub before: BTreeMap<String, Value>,
@@ -105,10 +150,21 @@ pub struct Plan {
 impl Plan {
     /// The plan for a person: one block per call.
     pub fn to_text(&self) -> String {
-        if self.actions.is_empty() {
-            return "nothing to remediate: no security group fails restricted-ssh, restricted-common-ports or vpc-default-security-group-closed\n".into();
-        }
         let mut out = String::new();
+        for s in &self.skipped {
+            out.push_str(&format!(
+                "skipped {} ({}): {}\n",
+                s.group_id,
+                s.rules.join(", "),
+                s.reason
+            ));
+        }
+        if self.actions.is_empty() {
+            if self.skipped.is_empty() {
+                out.push_str("nothing to remediate: no security group fails restricted-ssh, restricted-common-ports or vpc-default-security-group-closed\n");
+            }
+            return out;
+        }
         for a in &self.actions {
             out.push_str(&format!(
                 "{} {}{}\n",
@@ -230,12 +286,13 @@ async fn describe_groups(
 }
 
 /// Reads the groups (all of the Region's, or `group_ids`), evaluates the three rules (with
-/// `params`) and plans the revocations.
+/// `params`) and plans the revocations, within `options`.
 pub async fn plan(
     clients: &Clients,
     controls: &dyn Controls,
     group_ids: &[String],
     params: &BTreeMap<String, BTreeMap<String, Value>>,
+    options: &PlanOptions,
 ) -> Result<Plan, AwsError> {
     let account_id = clients.account_id().await?;
     let ctx = Ec2Context {
@@ -243,7 +300,9 @@ pub async fn plan(
         region: clients.region.clone(),
         capture_time: crate::now_rfc3339(),
     };
-    let groups = describe_groups(clients, group_ids).await?;
+    let mut groups = describe_groups(clients, group_ids).await?;
+    // The cap keeps the first groups by id, whatever order EC2 answers in.
+    groups.sort_by(|a, b| a.group_id().cmp(&b.group_id()));
     let mut inventory = Inventory::new();
     let mut before = BTreeMap::new();
     for g in &groups {
@@ -264,8 +323,15 @@ pub async fn plan(
     let rules: Vec<String> = RULES
         .iter()
         .filter(|r| controls.rules().iter().any(|i| i.id == **r))
+        .filter(|r| {
+            options
+                .rules
+                .as_ref()
+                .is_none_or(|only| only.iter().any(|o| o == *r))
+        })
         .map(|r| r.to_string())
         .collect();
+    let limits = options;
     let options = EvalOptions {
         as_of: None,
         params: params
@@ -277,12 +343,54 @@ pub async fn plan(
         ..EvalOptions::default()
     };
     let mut actions = Vec::new();
+    let mut skipped = Vec::new();
+    let mut changed = 0usize;
     for g in &groups {
         let Some(id) = g.group_id() else { continue };
         let Some(resource) = inventory.get("AWS::EC2::SecurityGroup", id).cloned() else {
             continue;
         };
         let revocations = plan_group(g, resource, controls, &options)?;
+        if revocations.ingress.is_empty() && revocations.egress.is_empty() {
+            continue;
+        }
+        let failing: Vec<String> = {
+            let mut r: Vec<String> = revocations
+                .why_ingress
+                .iter()
+                .chain(&revocations.why_egress)
+                .map(|w| w.rule.clone())
+                .collect();
+            r.sort();
+            r.dedup();
+            r
+        };
+        let opted_out = limits.opt_out_tag.as_ref().and_then(|key| {
+            g.tags()
+                .iter()
+                .find(|t| t.key() == Some(key.as_str()))
+                .map(|t| (key, t.value().unwrap_or_default()))
+        });
+        if let Some((key, value)) = opted_out {
+            skipped.push(Skipped {
+                group_id: id.to_string(),
+                reason: format!("opted out by its tag {key}={value}"),
+                rules: failing,
+            });
+            continue;
+        }
+        if limits.max_groups.is_some_and(|max| changed >= max) {
+            skipped.push(Skipped {
+                group_id: id.to_string(),
+                reason: format!(
+                    "the cap of {} group(s) changed per run was reached",
+                    limits.max_groups.unwrap_or_default()
+                ),
+                rules: failing,
+            });
+            continue;
+        }
+        changed += 1;
         for (call, perms, why) in [
             (
                 "RevokeSecurityGroupIngress",
@@ -313,6 +421,7 @@ pub async fn plan(
         region: clients.region.clone(),
         account_id,
         actions,
+        skipped,
         before,
     })
 }
@@ -628,9 +737,203 @@ pub async fn apply(clients: &Clients, plan: &Plan) -> Result<Value, AwsError> {
         "finishedAt": crate::now_rfc3339(),
         "complete": failed == 0,
         "actions": results,
+        "skipped": plan.skipped,
         "before": before,
         "after": after,
     }))
+}
+
+/// The remediation a Config rule event asks for: `None` when its parameter `wardRemediate`
+/// is absent or `false`. A value Ward does not read, or remediation asked of a Config rule
+/// that runs none of [`RULES`], is an error: never a silent no.
+pub fn event_options(
+    event: &RuleEvent,
+    plan: &config_rule::Plan,
+) -> Result<Option<PlanOptions>, AwsError> {
+    let text = |key: &str| {
+        event.rule_parameters.get(key).map(|v| match v {
+            Value::String(s) => s.trim().to_string(),
+            other => other.to_string(),
+        })
+    };
+    let Some(on) = text(REMEDIATE_PARAM) else {
+        return Ok(None);
+    };
+    match on.to_ascii_lowercase().as_str() {
+        "true" => {}
+        "false" => return Ok(None),
+        _ => {
+            return Err(AwsError::Param(format!(
+                "the rule parameter `{REMEDIATE_PARAM}` is `{on}`: give `true` or `false`"
+            )));
+        }
+    }
+    let rules: Vec<String> = plan
+        .rules
+        .iter()
+        .filter(|r| RULES.contains(&r.as_str()))
+        .cloned()
+        .collect();
+    if rules.is_empty() {
+        return Err(AwsError::Param(format!(
+            "the rule parameter `{REMEDIATE_PARAM}` is true, but this Config rule runs {}, which Ward does not remediate (it remediates {})",
+            plan.rules.join(", "),
+            RULES.join(", ")
+        )));
+    }
+    let max_groups = match text(MAX_GROUPS_PARAM) {
+        None => DEFAULT_MAX_GROUPS,
+        Some(t) => t.parse::<usize>().ok().filter(|n| *n > 0).ok_or_else(|| {
+            AwsError::Param(format!(
+                "the rule parameter `{MAX_GROUPS_PARAM}` is `{t}`: give a whole number of groups, at least 1"
+            ))
+        })?,
+    };
+    let opt_out_tag = match text(OPT_OUT_TAG_PARAM) {
+        None => DEFAULT_OPT_OUT_TAG.to_string(),
+        Some(t) if t.is_empty() || t.chars().count() > 128 => {
+            return Err(AwsError::Param(format!(
+                "the rule parameter `{OPT_OUT_TAG_PARAM}` is `{t}`: give a tag key (1 to 128 characters)"
+            )));
+        }
+        Some(t) => t,
+    };
+    Ok(Some(PlanOptions {
+        opt_out_tag: Some(opt_out_tag),
+        max_groups: Some(max_groups),
+        rules: Some(rules),
+    }))
+}
+
+/// What remediation did for one Config rule event.
+#[derive(Debug, Clone)]
+pub struct EventRemediation {
+    /// Counts and the groups left alone, for the invocation's result.
+    pub summary: Value,
+    /// What [`apply`] recorded (the plan, each call's result, before and after); `None`
+    /// when no call was made.
+    pub evidence: Option<Value>,
+}
+
+/// Revokes what makes the evaluated security groups fail, after the evaluation: the
+/// `NON_COMPLIANT` groups of `evaluations` are read again and planned ([`plan`], within
+/// `options`), the plan is carried out ([`apply`]), and each of those evaluations'
+/// annotations starts with what was done to its group (revoked, failed, skipped, or
+/// nothing: the group as read now passes). A failed call is reported, never retried
+/// here; nothing is done before the evaluation or to a group it did not find failing.
+pub async fn remediate_evaluations(
+    clients: &Clients,
+    controls: &dyn Controls,
+    event_plan: &config_rule::Plan,
+    options: &PlanOptions,
+    evaluations: &mut [ConfigEvaluation],
+) -> EventRemediation {
+    let mut targets: Vec<String> = evaluations
+        .iter()
+        .filter(|e| {
+            e.compliance_resource_type == "AWS::EC2::SecurityGroup"
+                && e.compliance_type == "NON_COMPLIANT"
+        })
+        .map(|e| e.compliance_resource_id.clone())
+        .collect();
+    targets.sort();
+    targets.dedup();
+    if targets.is_empty() {
+        return EventRemediation {
+            summary: json!({"groups": 0, "calls": 0, "failed": 0, "skipped": []}),
+            evidence: None,
+        };
+    }
+    let mut notes: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let outcome = async {
+        let planned = plan(clients, controls, &targets, &event_plan.params, options).await?;
+        let evidence = match planned.actions.is_empty() {
+            true => None,
+            false => Some(apply(clients, &planned).await?),
+        };
+        Ok::<_, AwsError>((planned, evidence))
+    }
+    .await;
+    let (planned, evidence) = match outcome {
+        Ok(done) => done,
+        Err(e) => {
+            for evaluation in evaluations
+                .iter_mut()
+                .filter(|ev| targets.contains(&ev.compliance_resource_id))
+            {
+                prepend(evaluation, &format!("Ward did not remediate: {e}"));
+            }
+            return EventRemediation {
+                summary: json!({"groups": targets.len(), "calls": 0, "failed": 0, "skipped": [], "error": e.to_string()}),
+                evidence: None,
+            };
+        }
+    };
+    let mut failed = 0usize;
+    let results = evidence
+        .as_ref()
+        .and_then(|e| e.get("actions"))
+        .and_then(Value::as_array);
+    for (action, result) in planned.actions.iter().zip(results.into_iter().flatten()) {
+        let direction = match action.call.as_str() {
+            "RevokeSecurityGroupEgress" => "egress",
+            _ => "ingress",
+        };
+        let what: Vec<String> = action
+            .sdk_permissions
+            .iter()
+            .map(describe_permission)
+            .collect();
+        let note = match result.pointer("/result/status").and_then(Value::as_str) {
+            Some("ok") => format!("Ward revoked {direction} {}", what.join("; ")),
+            _ => {
+                failed += 1;
+                format!(
+                    "Ward's revocation of {direction} {} failed: {}",
+                    what.join("; "),
+                    result
+                        .pointer("/result/message")
+                        .and_then(Value::as_str)
+                        .unwrap_or("no answer")
+                )
+            }
+        };
+        notes.entry(action.group_id.clone()).or_default().push(note);
+    }
+    for s in &planned.skipped {
+        notes
+            .entry(s.group_id.clone())
+            .or_default()
+            .push(format!("Ward did not remediate: {}", s.reason));
+    }
+    for e in evaluations.iter_mut() {
+        if !targets.contains(&e.compliance_resource_id) {
+            continue;
+        }
+        let note = match notes.get(&e.compliance_resource_id) {
+            Some(n) => n.join("; "),
+            None => "Ward did not remediate: the group as read now passes".to_string(),
+        };
+        prepend(e, &note);
+    }
+    EventRemediation {
+        summary: json!({
+            "groups": targets.len(),
+            "calls": planned.actions.len(),
+            "failed": failed,
+            "skipped": planned.skipped,
+        }),
+        evidence,
+    }
+}
+
+/// Puts `note` before the evaluation's annotation (cut to Config's limit).
+fn prepend(e: &mut ConfigEvaluation, note: &str) {
+    let text = match &e.annotation {
+        Some(a) if !a.is_empty() => format!("{note}. Was: {a}"),
+        _ => note.to_string(),
+    };
+    e.annotation = Some(config_rule::annotation(&text, note));
 }
 
 #[cfg(test)]

@@ -333,6 +333,10 @@ impl Drop for Moto {
 pub struct Recorded {
     /// `X-Amz-Target`, e.g. `StarlingDoveService.PutEvaluations`.
     pub target: String,
+    /// The operation: the target's last part (`PutEvaluations`), a query protocol's
+    /// `Action` (EC2's `RevokeSecurityGroupIngress`), else the method and path (S3's
+    /// `PUT /bucket/key`).
+    pub operation: String,
     pub body: Value,
     pub status: u16,
     pub response: Value,
@@ -407,6 +411,75 @@ pub fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Request> {
     let mut body = vec![0u8; length];
     reader.read_exact(&mut body).ok()?;
     Some(Request { head, target, body })
+}
+
+/// The operation a request calls and its body: JSON protocols by `X-Amz-Target` (the body
+/// as JSON), query protocols by the form's `Action` (the body as an object of its fields),
+/// anything else by method and path (the body as text, or null when empty).
+fn operation_and_body(req: &Request) -> (String, Value) {
+    if !req.target.is_empty() {
+        let operation = req
+            .target
+            .rsplit('.')
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        return (
+            operation,
+            serde_json::from_slice(&req.body).unwrap_or(Value::Null),
+        );
+    }
+    let text = String::from_utf8_lossy(&req.body).to_string();
+    let form = form_fields(&text);
+    if let Some(action) = form.get("Action").and_then(Value::as_str) {
+        return (action.to_string(), Value::Object(form));
+    }
+    let operation = req
+        .method_and_path()
+        .map(|(m, p)| format!("{m} {}", p.split('?').next().unwrap_or(p)))
+        .unwrap_or_default();
+    let body = match text.is_empty() {
+        true => Value::Null,
+        false => serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    };
+    (operation, body)
+}
+
+/// The fields of an `application/x-www-form-urlencoded` body (empty when it is not one).
+pub fn form_fields(text: &str) -> serde_json::Map<String, Value> {
+    let mut out = serde_json::Map::new();
+    if text.is_empty() || text.starts_with('{') || !text.contains('=') {
+        return out;
+    }
+    for pair in text.split('&') {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        out.insert(url_decode(k), Value::String(url_decode(v)));
+    }
+    out
+}
+
+fn url_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("");
+                match u8::from_str_radix(hex, 16) {
+                    Ok(b) => {
+                        out.push(b);
+                        i += 2;
+                    }
+                    Err(_) => out.push(b'%'),
+                }
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).to_string()
 }
 
 fn forward(to: &str, req: &Request) -> Vec<u8> {
@@ -575,14 +648,7 @@ impl Recorder {
                         let mut writer = conn.try_clone().unwrap();
                         let mut reader = BufReader::new(conn);
                         while let Some(req) = read_request(&mut reader) {
-                            let operation = req
-                                .target
-                                .rsplit('.')
-                                .next()
-                                .unwrap_or_default()
-                                .to_string();
-                            let body: Value =
-                                serde_json::from_slice(&req.body).unwrap_or(Value::Null);
+                            let (operation, body) = operation_and_body(&req);
                             let answer = handler(&operation, &body).or_else(|| {
                                 match (&forward_to, operation.as_str()) {
                                     (Some(to), "SelectResourceConfig") => {
@@ -599,6 +665,7 @@ impl Recorder {
                                 let raw = forward(to, &req);
                                 requests.lock().unwrap().push(Recorded {
                                     target: req.target.clone(),
+                                    operation: operation.clone(),
                                     body,
                                     status: 0,
                                     response: Value::Null,
@@ -613,6 +680,7 @@ impl Recorder {
                             };
                             requests.lock().unwrap().push(Recorded {
                                 target: req.target.clone(),
+                                operation: operation.clone(),
                                 body,
                                 status,
                                 response: serde_json::from_str(&text).unwrap_or(Value::Null),
@@ -703,6 +771,140 @@ impl Drop for Recorder {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
         let _ = TcpStream::connect(("127.0.0.1", self.port));
+    }
+}
+
+/// What a function posted to the [`RuntimeApi`] for one invocation.
+#[derive(Debug, Clone)]
+pub struct RuntimeAnswer {
+    pub request_id: String,
+    /// When it arrived.
+    pub at: Instant,
+    /// `response` or `error`.
+    pub outcome: String,
+    pub body: String,
+}
+
+/// The Lambda Runtime API on loopback, as the Lambda service serves it to a custom runtime:
+/// `GET /2018-06-01/runtime/invocation/next` hands out the event [`RuntimeApi::offer`]ed
+/// (once, with the request id, deadline, function ARN and trace headers), else waits; what
+/// the function posts (`.../invocation/ID/response`, `.../error`, `/runtime/init/error`)
+/// arrives on [`RuntimeApi::answers`] with the time it came.
+pub struct RuntimeApi {
+    /// `host:port`, for `AWS_LAMBDA_RUNTIME_API`.
+    pub address: String,
+    pub answers: std::sync::mpsc::Receiver<RuntimeAnswer>,
+    offered: Arc<Mutex<Option<(String, String)>>>,
+    polls: Arc<Mutex<usize>>,
+    next_id: Mutex<usize>,
+}
+
+impl RuntimeApi {
+    pub fn start() -> RuntimeApi {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind the runtime API");
+        let address = listener.local_addr().unwrap().to_string();
+        let offered: Arc<Mutex<Option<(String, String)>>> = Arc::default();
+        let polls: Arc<Mutex<usize>> = Arc::default();
+        let (send, answers) = std::sync::mpsc::channel();
+        {
+            let (offered, polls) = (offered.clone(), polls.clone());
+            std::thread::spawn(move || {
+                for conn in listener.incoming() {
+                    let Ok(conn) = conn else { continue };
+                    let (offered, polls, send) = (offered.clone(), polls.clone(), send.clone());
+                    std::thread::spawn(move || serve_runtime(conn, &offered, &polls, &send));
+                }
+            });
+        }
+        RuntimeApi {
+            address,
+            answers,
+            offered,
+            polls,
+            next_id: Mutex::new(0),
+        }
+    }
+
+    /// The event the next `next` gets; its request id.
+    pub fn offer(&self, event: &str) -> String {
+        let mut n = self.next_id.lock().unwrap();
+        *n += 1;
+        let id = format!("ward-invocation-{n}");
+        *self.offered.lock().unwrap() = Some((id.clone(), event.to_string()));
+        id
+    }
+
+    /// How many times a function asked for the next invocation.
+    pub fn polls(&self) -> usize {
+        *self.polls.lock().unwrap()
+    }
+
+    /// The environment Lambda gives a function, pointing at this API.
+    pub fn lambda_env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("AWS_LAMBDA_RUNTIME_API", self.address.clone()),
+            ("AWS_LAMBDA_FUNCTION_NAME", "ward-config-rule".into()),
+            ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "512".into()),
+            ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST".into()),
+            (
+                "AWS_LAMBDA_LOG_STREAM_NAME",
+                "2026/12/07/[$LATEST]0123456789abcdef".into(),
+            ),
+            (
+                "AWS_LAMBDA_LOG_GROUP_NAME",
+                "/aws/lambda/ward-config-rule".into(),
+            ),
+        ]
+    }
+}
+
+/// One connection of a function to the runtime API.
+fn serve_runtime(
+    conn: TcpStream,
+    offered: &Mutex<Option<(String, String)>>,
+    polls: &Mutex<usize>,
+    answers: &std::sync::mpsc::Sender<RuntimeAnswer>,
+) {
+    let mut writer = conn.try_clone().unwrap();
+    let mut reader = BufReader::new(conn);
+    while let Some(request) = read_request(&mut reader) {
+        let at = Instant::now();
+        let Some((method, path)) = request.method_and_path() else {
+            return;
+        };
+        let reply = if method == "GET" && path.ends_with("/runtime/invocation/next") {
+            *polls.lock().unwrap() += 1;
+            let Some((id, event)) = offered.lock().unwrap().take() else {
+                // No more events: wait until the function is stopped.
+                let _ = reader.read_to_end(&mut Vec::new());
+                return;
+            };
+            let deadline = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_millis()
+                + 300_000;
+            format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nLambda-Runtime-Aws-Request-Id: {id}\r\nLambda-Runtime-Deadline-Ms: {deadline}\r\nLambda-Runtime-Invoked-Function-Arn: arn:aws:lambda:us-east-1:123456789012:function:ward-config-rule\r\nLambda-Runtime-Trace-Id: Root=1-00000000-000000000000000000000000\r\nContent-Length: {}\r\n\r\n{event}",
+                event.len()
+            )
+        } else {
+            // `/runtime/invocation/ID/response`, `/runtime/invocation/ID/error`,
+            // `/runtime/init/error`.
+            let mut parts = path.rsplit('/');
+            let outcome = parts.next().unwrap_or_default().to_string();
+            let request_id = parts.next().unwrap_or_default().to_string();
+            let _ = answers.send(RuntimeAnswer {
+                request_id,
+                at,
+                outcome,
+                body: String::from_utf8_lossy(&request.body).into_owned(),
+            });
+            "HTTP/1.1 202 Accepted\r\nContent-Type: application/json\r\nContent-Length: 16\r\n\r\n{\"status\":\"OK\"}\n".to_string()
+        };
+        if writer.write_all(reply.as_bytes()).is_err() {
+            return;
+        }
     }
 }
 
@@ -799,6 +1001,65 @@ pub mod plant {
             .await
             .expect("AttachVolume");
         (instance, volume)
+    }
+
+    /// Tags a resource.
+    pub async fn tag(c: &Clients, id: &str, key: &str, value: &str) {
+        c.ec2
+            .create_tags()
+            .resources(id)
+            .tags(
+                aws_sdk_ec2::types::Tag::builder()
+                    .key(key)
+                    .value(value)
+                    .build(),
+            )
+            .send()
+            .await
+            .expect("CreateTags");
+    }
+
+    /// The Config rule event Config would send when group `id` changes, its item made from
+    /// the group as EC2 describes it now: for `configRuleName` with `ruleParameters`.
+    pub async fn change_event(
+        c: &Clients,
+        id: &str,
+        config_rule_name: &str,
+        rule_parameters: serde_json::Value,
+        result_token: &str,
+    ) -> serde_json::Value {
+        let out = c
+            .ec2
+            .describe_security_groups()
+            .group_ids(id)
+            .send()
+            .await
+            .expect("DescribeSecurityGroups");
+        let g = out.security_groups().first().expect("the group").clone();
+        let account = c.account_id().await.expect("GetCallerIdentity");
+        let ctx = crate::convert::Ec2Context {
+            account_id: account.clone(),
+            region: c.region.clone(),
+            capture_time: "2026-12-01T10:00:00.000Z".into(),
+        };
+        let item = crate::convert::security_group(&ctx, &g).expect("a Config item");
+        serde_json::json!({
+            "version": "1.0",
+            "invokingEvent": serde_json::json!({
+                "configurationItem": item,
+                "notificationCreationTime": "2026-12-01T10:00:05.000Z",
+                "messageType": "ConfigurationItemChangeNotification",
+                "recordVersion": "1.3"
+            }).to_string(),
+            "ruleParameters": rule_parameters.to_string(),
+            "resultToken": result_token,
+            "eventLeftScope": false,
+            "executionRoleArn": format!("arn:aws:iam::{account}:role/config-role"),
+            "configRuleArn": format!("arn:aws:config:{}:{account}:config-rule/config-rule-0123456", c.region),
+            "configRuleName": config_rule_name,
+            "configRuleId": "config-rule-0123456",
+            "accountId": account
+        })
     }
 
     /// The ingress permissions of a group, as (protocol, from, to, IPv4 and IPv6 sources).

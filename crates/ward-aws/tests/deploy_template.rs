@@ -37,4 +37,39 @@ fn the_deploy_template_passes_cfn_lint() {
         );
         assert!(text.contains(rule));
     }
+    // Remediation: the parameters and the opt-out tag the code reads, the environment
+    // variable of the evidence bucket, and only the revocations in the role.
+    use ward_aws::remediate;
+    for name in [remediate::REMEDIATE_PARAM, remediate::MAX_GROUPS_PARAM] {
+        assert!(text.contains(&format!("{name}: !Ref")), "{name}");
+    }
+    assert!(
+        text.contains(&format!(
+            "aws:ResourceTag/{}",
+            remediate::DEFAULT_OPT_OUT_TAG
+        )),
+        "the role's Deny names the opt-out tag the function honours"
+    );
+    assert!(text.contains("WARD_EVIDENCE_BUCKET:"));
+    for rule in remediate::RULES {
+        assert!(text.contains(rule), "{rule} is remediated but not deployed");
+    }
+    let ec2_actions: Vec<&str> = text
+        .split(|c: char| c.is_whitespace() || c == ',' || c == '[' || c == ']')
+        .filter(|w| w.starts_with("ec2:"))
+        .collect();
+    for action in ec2_actions {
+        assert!(
+            [
+                "ec2:DescribeSecurityGroups",
+                "ec2:RevokeSecurityGroupIngress",
+                "ec2:RevokeSecurityGroupEgress"
+            ]
+            .contains(&action),
+            "the role grants {action}"
+        );
+    }
+    // Compliance changes go to an SNS topic encrypted with a KMS key.
+    assert!(text.contains("Config Rules Compliance Change"));
+    assert!(text.contains("KmsMasterKeyId: !Ref NotificationKey"));
 }

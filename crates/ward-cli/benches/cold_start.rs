@@ -35,16 +35,12 @@
 mod support;
 
 use std::fmt::Write as _;
-use std::io::{BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::mpsc::{Receiver, Sender, channel};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use ward_aws::testing::{self, Recorder};
+use ward_aws::testing::{self, Recorder, RuntimeAnswer, RuntimeApi};
 
 /// The captured event: a security group that allows SSH from anywhere.
 const EVENT: &str = "tests/data/reference/config-items/cloud-custodian/tests/data/cwe/event-config-rule-security-group.json";
@@ -230,12 +226,7 @@ fn run_lambda(program: &Path, api: &RuntimeApi, config: &Recorder, event: &str) 
     let start = Instant::now();
     let mut child = command(program)
         .env("AWS_ENDPOINT_URL", &config.url)
-        .env("AWS_LAMBDA_RUNTIME_API", &api.address)
-        .env("AWS_LAMBDA_FUNCTION_NAME", "ward-config-rule")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "512")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        .env("AWS_LAMBDA_LOG_STREAM_NAME", "bench")
-        .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/ward-config-rule")
+        .envs(api.lambda_env())
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .spawn()
@@ -243,7 +234,12 @@ fn run_lambda(program: &Path, api: &RuntimeApi, config: &Recorder, event: &str) 
     let answer = api.answers.recv_timeout(Duration::from_secs(60));
     let _ = child.kill();
     let _ = child.wait();
-    let (id, at, outcome, body) = answer.unwrap_or_else(|_| {
+    let RuntimeAnswer {
+        request_id: id,
+        at,
+        outcome,
+        body,
+    } = answer.unwrap_or_else(|_| {
         support::fail(&format!(
             "{} did not answer its first event",
             program.display()
@@ -264,99 +260,4 @@ fn run_lambda(program: &Path, api: &RuntimeApi, config: &Recorder, event: &str) 
         ));
     }
     wall
-}
-
-/// The Lambda Runtime API on loopback: `next` gives the event offered (once), then waits;
-/// the invocation's response (or error) is passed on with the time it arrived.
-struct RuntimeApi {
-    address: String,
-    offered: Arc<Mutex<Option<(String, String)>>>,
-    answers: Receiver<(String, Instant, String, String)>,
-    next_id: Mutex<usize>,
-}
-
-impl RuntimeApi {
-    fn start() -> RuntimeApi {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let address = listener.local_addr().unwrap().to_string();
-        let offered: Arc<Mutex<Option<(String, String)>>> = Arc::default();
-        let (send, answers) = channel();
-        {
-            let offered = offered.clone();
-            std::thread::spawn(move || {
-                for conn in listener.incoming() {
-                    let Ok(conn) = conn else { continue };
-                    let offered = offered.clone();
-                    let send = send.clone();
-                    std::thread::spawn(move || serve(conn, &offered, &send));
-                }
-            });
-        }
-        RuntimeApi {
-            address,
-            offered,
-            answers,
-            next_id: Mutex::new(0),
-        }
-    }
-
-    /// The event the next `next` gets; its request id.
-    fn offer(&self, event: &str) -> String {
-        let mut n = self.next_id.lock().unwrap();
-        *n += 1;
-        let id = format!("bench-{n}");
-        *self.offered.lock().unwrap() = Some((id.clone(), event.to_string()));
-        id
-    }
-}
-
-/// One connection of a `bootstrap` to the runtime API.
-fn serve(
-    conn: TcpStream,
-    offered: &Mutex<Option<(String, String)>>,
-    answers: &Sender<(String, Instant, String, String)>,
-) {
-    let mut writer = conn.try_clone().unwrap();
-    let mut reader = BufReader::new(conn);
-    while let Some((method, path, body)) = read_request(&mut reader) {
-        let at = Instant::now();
-        let reply = if method == "GET" && path.ends_with("/runtime/invocation/next") {
-            let Some((id, event)) = offered.lock().unwrap().take() else {
-                // No more events: wait until the process is stopped.
-                let _ = reader.read_to_end(&mut Vec::new());
-                return;
-            };
-            let deadline = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .as_millis()
-                + 300_000;
-            format!(
-                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nLambda-Runtime-Aws-Request-Id: {id}\r\nLambda-Runtime-Deadline-Ms: {deadline}\r\nLambda-Runtime-Invoked-Function-Arn: arn:aws:lambda:us-east-1:123456789012:function:ward-config-rule\r\nLambda-Runtime-Trace-Id: Root=1-00000000-000000000000000000000000\r\nContent-Length: {}\r\n\r\n{event}",
-                event.len()
-            )
-        } else {
-            // `/runtime/invocation/ID/response`, `/runtime/invocation/ID/error`,
-            // `/runtime/init/error`.
-            let mut parts = path.rsplit('/');
-            let outcome = parts.next().unwrap_or_default().to_string();
-            let id = parts.next().unwrap_or_default().to_string();
-            let _ = answers.send((id, at, outcome, body));
-            "HTTP/1.1 202 Accepted\r\nContent-Type: application/json\r\nContent-Length: 16\r\n\r\n{\"status\":\"OK\"}\n".to_string()
-        };
-        if writer.write_all(reply.as_bytes()).is_err() {
-            return;
-        }
-    }
-}
-
-/// Method, path and body of one HTTP/1.1 request; `None` at the end of the connection.
-fn read_request(reader: &mut BufReader<TcpStream>) -> Option<(String, String, String)> {
-    let request = testing::read_request(reader)?;
-    let (method, path) = request.method_and_path()?;
-    Some((
-        method.to_string(),
-        path.to_string(),
-        String::from_utf8_lossy(&request.body).into_owned(),
-    ))
 }

@@ -7,6 +7,12 @@
 //! `docs/aws.md`). The event is read first; then only those rules are loaded (their files
 //! and what those import, parsed and checked: `ward_run::aws::controls_for_event`), once
 //! per container for each set of rules ([`ControlsByRules`]).
+//!
+//! With the Config rule parameter `wardRemediate=true`, the function then revokes the
+//! world-open ingress its security-group rules found (`ward_aws::remediate`:
+//! `restricted-ssh`, `restricted-common-ports`, `vpc-default-security-group-closed`),
+//! says what it did in each evaluation's annotation, and keeps the before/after evidence
+//! ([`EvidenceStore`]): one JSON line in its log, and an S3 object when a bucket is set.
 
 #![forbid(unsafe_code)]
 
@@ -15,6 +21,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use serde_json::{Value, json};
 use ward_aws::config_rule::{self, RuleEvent};
+use ward_aws::remediate;
 use ward_aws::{AwsError, Clients};
 use ward_run::backends::{ControlSet, LoadError, LoadOptions};
 
@@ -99,25 +106,128 @@ impl ControlsByRules {
     }
 }
 
+/// The environment variable naming the bucket that receives remediation evidence.
+pub const EVIDENCE_BUCKET_ENV: &str = "WARD_EVIDENCE_BUCKET";
+/// The environment variable giving the key prefix of evidence objects.
+pub const EVIDENCE_PREFIX_ENV: &str = "WARD_EVIDENCE_PREFIX";
+/// The key prefix of evidence objects unless the environment gives one.
+pub const DEFAULT_EVIDENCE_PREFIX: &str = "ward-remediation/";
+
+/// Where the evidence of a remediation goes: always one JSON line on standard output (the
+/// function's CloudWatch Logs stream), and an S3 object when a bucket is set.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EvidenceStore {
+    pub bucket: Option<String>,
+    pub prefix: String,
+}
+
+impl EvidenceStore {
+    /// From `WARD_EVIDENCE_BUCKET` and `WARD_EVIDENCE_PREFIX` (empty values are unset).
+    pub fn from_env() -> EvidenceStore {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        EvidenceStore {
+            bucket: var(EVIDENCE_BUCKET_ENV),
+            prefix: var(EVIDENCE_PREFIX_ENV).unwrap_or_else(|| DEFAULT_EVIDENCE_PREFIX.into()),
+        }
+    }
+
+    /// Logs `evidence` and, with a bucket, stores it; where it went (a failed S3 write is
+    /// reported here, the log line is written first either way).
+    async fn keep(&self, clients: &Clients, event: &RuleEvent, mut evidence: Value) -> Value {
+        if let Some(record) = evidence.as_object_mut() {
+            record.insert("configRuleName".into(), json!(event.config_rule_name));
+        }
+        let line = evidence.to_string();
+        println!("{line}");
+        let Some(bucket) = &self.bucket else {
+            return json!({"log": true});
+        };
+        let field = |k: &str| evidence.get(k).and_then(Value::as_str).unwrap_or("unknown");
+        let key = format!(
+            "{}{}/{}/{}-{}.json",
+            self.prefix,
+            field("accountId"),
+            field("region"),
+            field("startedAt").replace(':', ""),
+            event.config_rule_name.as_deref().unwrap_or("ward")
+        );
+        let put = clients
+            .s3
+            .put_object()
+            .bucket(bucket)
+            .key(&key)
+            .content_type("application/json")
+            .body(line.into_bytes().into())
+            .send()
+            .await;
+        match put {
+            Ok(_) => json!({"log": true, "s3": format!("s3://{bucket}/{key}")}),
+            Err(e) => {
+                let message = aws_error_text(&e);
+                eprintln!(
+                    "error: the remediation evidence could not be written to s3://{bucket}/{key}: {message}"
+                );
+                json!({"log": true, "s3Error": format!("s3://{bucket}/{key}: {message}")})
+            }
+        }
+    }
+}
+
+fn aws_error_text<E: std::error::Error>(e: &E) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
 /// What one invocation did, returned to the Lambda service (and so logged).
 pub async fn handle(
     controls: &ControlsByRules,
     clients: Option<&Clients>,
+    store: &EvidenceStore,
     payload: &Value,
 ) -> Result<Value, HandleError> {
     let event = RuleEvent::parse(&payload.to_string())?;
     let loaded = controls.for_event(&event)?;
-    Ok(handle_with(&loaded, clients, &event).await?)
+    Ok(handle_with(&loaded, clients, store, &event).await?)
 }
 
 /// One event over `controls`: every control, or those the event runs, gives the same answer.
+/// With `wardRemediate=true`, what the evaluation found is then remediated (a failed
+/// revocation is reported in the result and the annotation, and the invocation still
+/// succeeds: Lambda would otherwise retry the whole event).
 pub async fn handle_with(
     controls: &ControlSet,
     clients: Option<&Clients>,
+    store: &EvidenceStore,
     event: &RuleEvent,
 ) -> Result<Value, AwsError> {
     let plan = config_rule::plan(controls, event, &[])?;
-    let evaluations = config_rule::evaluate_event(controls, event, &plan, clients).await?;
+    let remediation = remediate::event_options(event, &plan)?;
+    let mut evaluations = config_rule::evaluate_event(controls, event, &plan, clients).await?;
+    let remediated = match (&remediation, clients) {
+        (None, _) => None,
+        (Some(_), None) => {
+            return Err(AwsError::Remediation(format!(
+                "`{}` is true, but no AWS access was given to remediate with",
+                remediate::REMEDIATE_PARAM
+            )));
+        }
+        (Some(options), Some(c)) => {
+            let done =
+                remediate::remediate_evaluations(c, controls, &plan, options, &mut evaluations)
+                    .await;
+            let mut summary = done.summary;
+            if let (Some(evidence), Some(record)) = (done.evidence, summary.as_object_mut()) {
+                record.insert("evidence".into(), store.keep(c, event, evidence).await);
+            }
+            Some(summary)
+        }
+    };
     let sent = match (clients, &event.result_token) {
         (Some(c), Some(token)) => Some(config_rule::put_evaluations(c, token, &evaluations).await?),
         (Some(_), None) => return Err(AwsError::NoResultToken),
@@ -139,5 +249,6 @@ pub async fn handle_with(
             "NOT_APPLICABLE": count("NOT_APPLICABLE"),
         },
         "sent": sent.map(|r| json!({"accepted": r.accepted, "batches": r.batches, "calls": r.calls})),
+        "remediation": remediated,
     }))
 }

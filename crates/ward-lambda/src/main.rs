@@ -8,7 +8,7 @@ use std::sync::Arc;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use serde_json::Value;
 use ward_aws::{AwsOptions, Clients};
-use ward_lambda::ControlsByRules;
+use ward_lambda::{ControlsByRules, EvidenceStore};
 use ward_run::backends::LoadOptions;
 
 fn main() -> Result<(), Error> {
@@ -18,11 +18,13 @@ fn main() -> Result<(), Error> {
     runtime.block_on(async {
         let controls = Arc::new(ControlsByRules::new(LoadOptions::default()));
         let clients = Arc::new(Clients::load(&AwsOptions::default()).await?);
+        let store = Arc::new(EvidenceStore::from_env());
         lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
             let controls = controls.clone();
             let clients = clients.clone();
+            let store = store.clone();
             async move {
-                ward_lambda::handle(&controls, Some(&clients), &event.payload)
+                ward_lambda::handle(&controls, Some(&clients), &store, &event.payload)
                     .await
                     .map_err(|e| Error::from(e.to_string()))
             }

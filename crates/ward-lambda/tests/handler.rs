@@ -13,7 +13,7 @@ use std::path::PathBuf;
 
 use serde_json::{Value, json};
 use ward_aws::config_rule::RuleEvent;
-use ward_lambda::{ControlsByRules, HandleError};
+use ward_lambda::{ControlsByRules, EvidenceStore, HandleError};
 use ward_model::Status;
 use ward_run::backends::{ControlSet, LoadOptions};
 
@@ -36,9 +36,12 @@ fn with_rules(path: &str, rules: &str) -> Value {
 }
 
 fn handle(controls: &ControlsByRules, event: &Value) -> Result<Value, HandleError> {
-    ward_aws::runtime()
-        .unwrap()
-        .block_on(ward_lambda::handle(controls, None, event))
+    ward_aws::runtime().unwrap().block_on(ward_lambda::handle(
+        controls,
+        None,
+        &EvidenceStore::default(),
+        event,
+    ))
 }
 
 fn by_rules() -> ControlsByRules {
@@ -200,7 +203,12 @@ fn loading_only_the_rules_of_an_event_answers_as_every_control_does() {
             let alone = handle(&by_rules(), &event).map_err(|e| e.to_string());
             let parsed = RuleEvent::parse(&event.to_string()).unwrap();
             let whole = runtime
-                .block_on(ward_lambda::handle_with(&every, None, &parsed))
+                .block_on(ward_lambda::handle_with(
+                    &every,
+                    None,
+                    &EvidenceStore::default(),
+                    &parsed,
+                ))
                 .map_err(|e| e.to_string());
             assert_eq!(
                 alone.map(|v| v.to_string()),

@@ -53,6 +53,17 @@ pub(crate) fn config_rule(args: ConfigRuleArgs) -> Outcome {
     let controls = ward_run::aws::controls_for_event(&options, &event, &args.rules)
         .map_err(super::report_load_error)?;
     let plan = config_rule::plan(&controls, &event, &args.rules).map_err(event_fail)?;
+    // The same parameters are read (and refused) as in the Lambda; acting is the Lambda's
+    // and `ward remediate`'s.
+    if ward_aws::remediate::event_options(&event, &plan)
+        .map_err(event_fail)?
+        .is_some()
+    {
+        eprintln!(
+            "note: the event asks for remediation (`{}`); `ward config-rule` only evaluates: `ward remediate --group-id SG` revokes what these evaluations find",
+            ward_aws::remediate::REMEDIATE_PARAM
+        );
+    }
     if args.put && event.result_token.is_none() {
         return Err(event_fail(ward_aws::AwsError::NoResultToken));
     }

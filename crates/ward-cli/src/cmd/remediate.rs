@@ -21,6 +21,12 @@ pub(crate) struct RemediateArgs {
     /// Where to write the evidence of an applied plan (default: remediation-TIMESTAMP.json)
     #[arg(long, value_name = "FILE")]
     pub(crate) evidence: Option<PathBuf>,
+    /// Leave alone a group carrying this tag key, whatever its value
+    #[arg(long, value_name = "KEY", default_value = ward_aws::remediate::DEFAULT_OPT_OUT_TAG)]
+    pub(crate) opt_out_tag: String,
+    /// Change at most this many groups (the others are listed as skipped)
+    #[arg(long, value_name = "N")]
+    pub(crate) max_groups: Option<usize>,
     /// Print the plan as JSON
     #[arg(long)]
     pub(crate) json: bool,
@@ -45,7 +51,14 @@ pub(crate) fn remediate(args: RemediateArgs) -> Outcome {
     let runtime = ward_aws::runtime().map_err(fail)?;
     let outcome = runtime.block_on(async {
         let clients = Clients::load(&args.aws.options()).await?;
-        let plan = ward_aws::remediate::plan(&clients, &controls, &args.group_ids, &params).await?;
+        let options = ward_aws::remediate::PlanOptions {
+            opt_out_tag: Some(args.opt_out_tag.clone()).filter(|t| !t.is_empty()),
+            max_groups: args.max_groups,
+            rules: None,
+        };
+        let plan =
+            ward_aws::remediate::plan(&clients, &controls, &args.group_ids, &params, &options)
+                .await?;
         let evidence = if args.apply && !plan.actions.is_empty() {
             Some(ward_aws::remediate::apply(&clients, &plan).await?)
         } else {
