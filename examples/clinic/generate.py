@@ -2419,8 +2419,9 @@ def prod_iam():
                                              [f"arn:aws:s3:::{BUCKET['cloudtrail']}",
                                               f"arn:aws:s3:::{BUCKET['cloudtrail']}/*"])))],
               "2026-04-27T13:10:40.000Z", ["jwhite-contractor"])
+    # The designated break-glass administrator: the one IAM console login kept beside Okta.
     iam_user("mlopez", ["clinic-admins"], [], [], "2024-02-06T14:52:31.000Z",
-             t={"role": "IT manager"})
+             t={"role": "IT manager", "ward:break-glass": "sealed MFA in the IT safe"})
     iam_user("ci-deploy", [], [], [("deploy-artifacts", doc(
         stmt("Artifacts", ["s3:PutObject", "s3:GetObject"], f"arn:aws:s3:::riverside-build-artifacts-{PROD}/*"),
         stmt("Functions", ["lambda:UpdateFunctionCode", "lambda:PublishVersion"],
@@ -3592,6 +3593,17 @@ def snapshot(account):
 
 
 # ================================================================= build
+def prod_identity_provider():
+    """Prod federates with the clinic's Okta tenant (set up in November 2026, so recorded last);
+    analytics has no identity provider. Config records AWS::IAM::SAMLProvider with the
+    CloudFormation-style fields of AWS's Config resource schema (configuration.Arn, .Name),
+    its resource id the ARN (the type's Cloud Control identifier)."""
+    arn = f"arn:aws:iam::{PROD}:saml-provider/RiversideOkta"
+    add("AWS::IAM::SAMLProvider", arn, {"Arn": arn, "Name": "RiversideOkta"},
+        short="RiversideOkta", name="RiversideOkta", arn=arn, region="global",
+        created="2026-11-18T15:02:40.000Z")
+
+
 def build():
     global ACCOUNT
     for items in ITEMS.values():
@@ -3640,6 +3652,7 @@ def build():
     analytics_iam()
     analytics_kms_and_backup()
     ACCOUNT = PROD
+    prod_identity_provider()
     files = {}
     for account in (PROD, ANALYTICS):
         register("AWS::::Account", account, account, short_account(account))
@@ -3713,6 +3726,13 @@ expect("mfa-enabled-for-iam-console-access", NA, c=["mlopez", "jwhite-contractor
 expect("ward-console-users-have-mfa", NA, c=["mlopez", "jwhite-contractor", "kpatel"],
        nc={"frontdesk-shared": "console password, no MFA (a shared login)",
            "intern-2025": "console password, no MFA"}, na=CONSOLE_NA)
+
+expect("ward-console-password-only-break-glass", NA, c=["mlopez"],
+       nc={"frontdesk-shared": "console password, not a break-glass user (a shared login)",
+           "jwhite-contractor": "console password, not a break-glass user (a contractor)",
+           "kpatel": "console password, not a break-glass user",
+           "intern-2025": "console password, not a break-glass user"}, na=CONSOLE_NA)
+both_accounts("ward-identity-federated", "no SAML or OIDC provider, no IAM Identity Center role (prod federates with Okta: RiversideOkta)")
 
 # ---- IAM items
 expect("iam-customer-policy-blocked-kms-actions", C,
