@@ -3604,6 +3604,48 @@ def prod_identity_provider():
         created="2026-11-18T15:02:40.000Z")
 
 
+def prod_stacks():
+    """Two CloudFormation stacks, recorded last (a December 2026 change). The network stack
+    deploys under its own role (cfn-deploy-network, trusted by CloudFormation only, with the
+    network actions it needs) and drift detection found it IN_SYNC; the legacy EHR app stack
+    was deployed with the administrator's own credentials in 2024 and has since been changed
+    by hand (DRIFTED). Fields as AWS's Config resource schema and the real items of
+    aws-solutions/workload-discovery-on-aws record them: roleARN omitted when there is none,
+    driftInformation.stackDriftStatus."""
+    iam_role("cfn-deploy-network", trust({"Service": "cloudformation.amazonaws.com"}), [],
+             [("network-stack", doc(stmt("Network", [
+                 "ec2:CreateVpc", "ec2:CreateSubnet", "ec2:CreateRouteTable", "ec2:CreateRoute",
+                 "ec2:AssociateRouteTable", "ec2:CreateSecurityGroup", "ec2:AuthorizeSecurityGroupIngress",
+                 "ec2:RevokeSecurityGroupIngress", "ec2:CreateTags", "ec2:DescribeVpcs", "ec2:DescribeSubnets",
+                 "ec2:DescribeRouteTables", "ec2:DescribeSecurityGroups"], "*")))],
+             "2026-12-01T09:00:00.000Z", "CloudFormation service role of the riverside-network stack",
+             t={"role": "network stack deployments"})
+    for name, created, role, drift, checked, resources in [
+        ("riverside-network", "2026-12-01T09:20:00.000Z", f"arn:aws:iam::{PROD}:role/cfn-deploy-network",
+         "IN_SYNC", "2026-12-01T10:00:00.000Z", [("Vpc", "AWS::EC2::VPC", VPC_PROD)]),
+        ("ehr-app-legacy", "2024-02-20T11:05:00.000Z", None, "DRIFTED", "2026-11-30T22:00:00.000Z",
+         [("AppSecurityGroup", "AWS::EC2::SecurityGroup", SG["ehr-app"])]),
+    ]:
+        stack_id = f"arn:aws:cloudformation:{REGION}:{PROD}:stack/{name}/{uid('stack/' + name)}"
+        configuration = {
+            "stackId": stack_id, "stackName": name, "description": f"Riverside {name}",
+            "creationTime": created, "lastUpdatedTime": checked, "stackStatus": "UPDATE_COMPLETE",
+            "disableRollback": False, "notificationARNs": [], "outputs": [],
+            "capabilities": ["CAPABILITY_NAMED_IAM"], "tags": [{"key": "owner", "value": "it-ops"}],
+            "enableTerminationProtection": True,
+            "driftInformation": {"stackDriftStatus": drift, "lastCheckTimestamp": checked},
+        }
+        if role:
+            configuration["roleARN"] = role
+        add("AWS::CloudFormation::Stack", stack_id, configuration, short=name, name=name, arn=stack_id,
+            created=created, tags={"owner": "it-ops"},
+            supplementary={"EnableTerminationProtection": True, "StackResourceSummaries": [
+                {"logicalResourceId": logical, "physicalResourceId": physical, "resourceType": rtype,
+                 "lastUpdatedTimestamp": checked, "resourceStatus": "UPDATE_COMPLETE",
+                 "driftInformation": {"stackResourceDriftStatus": "MODIFIED" if drift == "DRIFTED" else "IN_SYNC"}}
+                for logical, rtype, physical in resources]})
+
+
 def build():
     global ACCOUNT
     for items in ITEMS.values():
@@ -3653,6 +3695,7 @@ def build():
     analytics_kms_and_backup()
     ACCOUNT = PROD
     prod_identity_provider()
+    prod_stacks()
     files = {}
     for account in (PROD, ANALYTICS):
         register("AWS::::Account", account, account, short_account(account))
@@ -3732,6 +3775,10 @@ expect("ward-console-password-only-break-glass", NA, c=["mlopez"],
            "jwhite-contractor": "console password, not a break-glass user (a contractor)",
            "kpatel": "console password, not a break-glass user",
            "intern-2025": "console password, not a break-glass user"}, na=CONSOLE_NA)
+expect("cloudformation-stack-service-role-check", C,
+       nc={"ehr-app-legacy": "no roleARN: deployed with the administrator's own credentials"})
+expect("cloudformation-stack-drift-detection-check", C,
+       nc={"ehr-app-legacy": "drift status DRIFTED (its security group was changed by hand)"})
 both_accounts("ward-identity-federated", "no SAML or OIDC provider, no IAM Identity Center role (prod federates with Okta: RiversideOkta)")
 
 # ---- IAM items
@@ -3746,7 +3793,7 @@ expect("iam-inline-policy-blocked-kms-actions", C, nc={"ci-deploy": "inline depl
 expect("iam-no-inline-policy-check", C, nc={n: "inline policy" for n in [
     "ehr-app-instance-role", "cloudtrail-to-cloudwatch", "vpc-flow-logs-role", "intake-ocr-role",
     "codebuild-ehr-app-build-role", "hl7-parser-task-role", "s3-replication-role", "front-desk",
-    "compliance-auditors", "ci-deploy", "developer-role"]})
+    "compliance-auditors", "ci-deploy", "developer-role", "cfn-deploy-network"]})
 expect("iam-user-no-policies-check", C,
        nc={"ci-deploy": "inline policy", "backup-agent": "BackupOperator attached directly",
            "data-eng-svc": "LakeReadOnly attached directly"})

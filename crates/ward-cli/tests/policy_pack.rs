@@ -193,6 +193,8 @@ fn the_readme_accounts_for_every_rule_of_the_conformance_pack() {
         "desired-instance-tenancy",
         "ec2-instance-detailed-monitoring-enabled",
         "cloudwatch-alarm-resource-check",
+        "cloudformation-stack-service-role-check",
+        "cloudformation-stack-drift-detection-check",
     ];
     for id in outside {
         assert!(
