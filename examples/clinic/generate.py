@@ -4029,6 +4029,13 @@ expect("s3-bucket-logging-enabled", NC, c=[B["documents"], B["backups"], B["clou
                                                    AB["dropbox"]]})
 expect("s3-bucket-public-read-prohibited", C,
        nc={AB["dashboard"]: "policy allows s3:GetObject to *, RestrictPublicBuckets off"})
+expect("s3-bucket-policy-grantee-check", C,
+       nc={B["cloudtrail"]: "Allows cloudtrail.amazonaws.com; no servicePrincipals given (no parameter allows nothing)",
+           B["access-logs"]: "Allows logging.s3.amazonaws.com and the ELB account 127311923021; no parameters given",
+           B["backups"]: "Allows role ehr-backup-role; no awsPrincipals given",
+           AB["dashboard"]: "Allows s3:GetObject to * without a condition",
+           AB["dropbox"]: "Allows Principal * (its condition is not an IP range or VPC given)"},
+       note="deployed without parameters, as the AWS HIPAA Quick Start does: every grant fails")
 expect("s3-bucket-public-write-prohibited", C,
        nc={AB["dropbox"]: "policy allows s3:PutObject to * (its condition does not restrict), RestrictPublicBuckets off"})
 expect("s3-bucket-replication-enabled", NC, c=[B["documents"]],

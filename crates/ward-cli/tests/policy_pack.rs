@@ -195,6 +195,7 @@ fn the_readme_accounts_for_every_rule_of_the_conformance_pack() {
         "cloudwatch-alarm-resource-check",
         "cloudformation-stack-service-role-check",
         "cloudformation-stack-drift-detection-check",
+        "s3-bucket-policy-grantee-check",
     ];
     for id in outside {
         assert!(
