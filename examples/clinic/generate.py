@@ -3383,6 +3383,22 @@ def fact_files(account):
     regional["configservice-describe-configuration-recorder-status.json"] = cli_json({
         "ConfigurationRecordersStatus": [recorder]})
     register("Ward::Config::RecorderStatus", f"{account}/{REGION}", account, f"{short_account(account)} {REGION}")
+    # What the recorders record (the AWS CLI reference's example shape): prod records every
+    # supported type, IAM's included; the 2025 contractor set analytics' to a few types only.
+    group = ({"allSupported": True, "includeGlobalResourceTypes": True, "resourceTypes": [],
+              "exclusionByResourceTypes": {"resourceTypes": []},
+              "recordingStrategy": {"useOnly": "ALL_SUPPORTED_RESOURCE_TYPES"}}
+             if account == PROD else
+             {"allSupported": False, "includeGlobalResourceTypes": False,
+              "resourceTypes": ["AWS::S3::Bucket", "AWS::EC2::Instance", "AWS::EC2::Volume"],
+              "exclusionByResourceTypes": {"resourceTypes": []},
+              "recordingStrategy": {"useOnly": "INCLUSION_BY_RESOURCE_TYPES"}})
+    regional["configservice-describe-configuration-recorders.json"] = cli_json({"ConfigurationRecorders": [{
+        "arn": recorder["arn"], "name": "default",
+        "roleARN": f"arn:aws:iam::{account}:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig",
+        "recordingGroup": group,
+        "recordingMode": {"recordingFrequency": "CONTINUOUS", "recordingModeOverrides": []}}]})
+    register("Ward::Config::Recorders", f"{account}/{REGION}", account, f"{short_account(account)} {REGION} recorders")
     regional.update(service_fact_files(account))
     for name, text in regional.items():
         files[f"{REGION}/{name}"] = text

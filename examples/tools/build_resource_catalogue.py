@@ -70,6 +70,7 @@ def pseudo_types():
         'Ward::GuardDuty::Detectors': ward({'detectorIds': ['string'], 'detectors': [{'detectorId': 'string', 'status': 'string'}]}),
         'Ward::SecurityHub::Hub': ward(from_model('securityhub', 'DescribeHubResponse')),
         'Ward::Config::RecorderStatus': ward(from_model('config', 'DescribeConfigurationRecorderStatusResponse')),
+        'Ward::Config::Recorders': ward(from_model('config', 'DescribeConfigurationRecordersResponse')),
         # aws ec2 describe-snapshots --owner-ids self --restorable-by-user-ids all, whole:
         # {snapshots: [Snapshot], nextToken (one page of a paginated output only)}.
         'Ward::EC2::PublicSnapshots': ward(from_model('ec2', 'DescribeSnapshotsResult')),

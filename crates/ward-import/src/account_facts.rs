@@ -1,7 +1,7 @@
 //! Account-level facts that AWS Config records no item for: the IAM credential report, the
 //! account password policy and summary, the root's virtual MFA devices, EBS encryption by
-//! default, the account's public EBS snapshots, GuardDuty detectors, Security Hub and the
-//! Config recorder status. Each AWS CLI /
+//! default, the account's public EBS snapshots, GuardDuty detectors, Security Hub, and the
+//! Config recorders and their status. Each AWS CLI /
 //! API response becomes resources of a documented `Ward::` pseudo type
 //! (`docs/inventory-format.md`), so rules treat them like any other resource.
 //!
@@ -26,6 +26,7 @@ pub const EBS_ENCRYPTION_BY_DEFAULT: &str = "Ward::EC2::EbsEncryptionByDefault";
 pub const GUARDDUTY_DETECTORS: &str = "Ward::GuardDuty::Detectors";
 pub const SECURITY_HUB: &str = "Ward::SecurityHub::Hub";
 pub const CONFIG_RECORDER_STATUS: &str = "Ward::Config::RecorderStatus";
+pub const CONFIG_RECORDERS: &str = "Ward::Config::Recorders";
 pub const PUBLIC_SNAPSHOTS: &str = "Ward::EC2::PublicSnapshots";
 
 /// The query whose output is [`PUBLIC_SNAPSHOTS`]: the account's snapshots that every AWS
@@ -51,6 +52,7 @@ pub const PSEUDO_TYPES: &[&str] = &[
     GUARDDUTY_DETECTORS,
     SECURITY_HUB,
     CONFIG_RECORDER_STATUS,
+    CONFIG_RECORDERS,
     PUBLIC_SNAPSHOTS,
 ];
 
@@ -121,6 +123,12 @@ pub(crate) fn recognize(rest: &Map<String, Value>) -> Option<Recognized> {
         (
             CONFIG_RECORDER_STATUS,
             "configservice describe-configuration-recorder-status",
+            Scope::Regional,
+        )
+    } else if rest.contains_key("ConfigurationRecorders") {
+        (
+            CONFIG_RECORDERS,
+            "configservice describe-configuration-recorders",
             Scope::Regional,
         )
     } else if rest.contains_key("Content") && rest.contains_key("ReportFormat") {

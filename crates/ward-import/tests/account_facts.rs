@@ -305,9 +305,15 @@ fn security_hub_and_virtual_mfa_devices_name_their_account() {
         "recorder.json",
         r#"{"ConfigurationRecordersStatus": [{"name": "default", "recording": true, "lastStatus": "SUCCESS"}]}"#,
     );
+    // The AWS CLI reference's example output of describe-configuration-recorders.
+    let recorders = write(
+        dir.path(),
+        "recorders.json",
+        r#"{"ConfigurationRecorders": [{"roleARN": "arn:aws:iam::123456789012:role/config-ConfigRole-A1B2C3D4E5F6", "recordingGroup": {"allSupported": true, "includeGlobalResourceTypes": true, "resourceTypes": []}, "name": "default"}]}"#,
+    );
     // Nothing else in the inventory: the hub and the devices know their account, and the
     // hub its Region, which then leaves no doubt about the recorder status either.
-    let (inventory, report) = import(&[hub, mfa, recorder]);
+    let (inventory, report) = import(&[hub, mfa, recorder, recorders]);
     assert!(codes(&report).is_empty(), "{:?}", report.files);
     let hub = inventory
         .get(
@@ -329,6 +335,13 @@ fn security_hub_and_virtual_mfa_devices_name_their_account() {
         .unwrap();
     assert_eq!(
         recorder.configuration["configurationRecordersStatus"][0]["recording"],
+        json!(true)
+    );
+    let recorders = inventory
+        .get("Ward::Config::Recorders", "444455556666/eu-west-1")
+        .unwrap();
+    assert_eq!(
+        recorders.configuration["configurationRecorders"][0]["recordingGroup"]["allSupported"],
         json!(true)
     );
 }
