@@ -924,6 +924,13 @@ def ssm_items():
                 "DocumentVersion": "1", "AssociationId": uid("ssm-assoc/update-agent"),
                 "ExecutionType": "Command", "ExecutionTime": "2026-11-16T04:00:12Z",
                 "Title": "update-ssm-agent-weekly"},
+            # The CloudWatch agent ships /var/log/secure to the ehr-app-ssh log group; on
+            # ehr-app-2 its last configure run failed (the old SSM agent cannot fetch the parameter).
+            uid(f"ssm-assoc/cloudwatch-agent"): {
+                "Status": "COMPLIANT" if agent_ok else "NON_COMPLIANT", "DocumentName": "AmazonCloudWatch-ManageAgent",
+                "DocumentVersion": "4", "AssociationId": uid("ssm-assoc/cloudwatch-agent"),
+                "ExecutionType": "Command", "ExecutionTime": "2026-11-19T05:00:40Z",
+                "Title": "cloudwatch-agent-ssh-logs"},
         }
         add("AWS::SSM::AssociationCompliance", f"AWS:ComplianceItem/{iid}", {
             "AWS:ComplianceItem": {"SchemaVersion": "1.0", "ComplianceType": "Association",
@@ -3892,6 +3899,11 @@ expect("ec2-resources-protected-by-backup-plan", NC, c=["ehr-app-1", "ehr-app-2"
 expect("ec2-stopped-instance", NA, c=["jupyter-gpu-1"],
        nc={"fax-gateway": "stopped since 2026-08-14 (97 days)"},
        note="NOT_APPLICABLE: running instances")
+expect("ward-phi-ssh-logs-forwarded", NA, c=["ehr-app-1"],
+       nc={"ehr-app-2": "its AmazonCloudWatch-ManageAgent association last ran NON_COMPLIANT",
+           "hl7-interface": "no SSM association compliance recorded (not a managed instance)"},
+       na={"fax-gateway": "stopped"},
+       note="NOT_APPLICABLE: instances without phi=true")
 expect("ward-phi-dedicated-tenancy", NA, c=["ehr-app-1", "ehr-app-2"],
        nc={"hl7-interface": "phi=true, tenancy default", "fax-gateway": "phi=true, tenancy default"},
        note="NOT_APPLICABLE: instances without phi=true")
