@@ -3899,6 +3899,14 @@ expect("ec2-resources-protected-by-backup-plan", NC, c=["ehr-app-1", "ehr-app-2"
 expect("ec2-stopped-instance", NA, c=["jupyter-gpu-1"],
        nc={"fax-gateway": "stopped since 2026-08-14 (97 days)"},
        note="NOT_APPLICABLE: running instances")
+expect("ward-log-bucket-writers", C,
+       nc={"clinic-admins": "AdministratorAccess: s3:* on the log buckets; no allowedWriters given",
+           "mlopez": "AdministratorAccess through clinic-admins",
+           "codebuild-portal-legacy-build-role": "AdministratorAccess",
+           "compliance-auditors": "inline audit-log-access allows s3:* on the CloudTrail bucket",
+           "jwhite-contractor": "s3:* on the CloudTrail bucket through compliance-auditors",
+           "EMR_EC2_DefaultRole": "AmazonElasticMapReduceforEC2Role allows s3:* on *"},
+       note="deployed without allowedWriters: every writer is named")
 expect("ward-phi-ssh-logs-forwarded", NA, c=["ehr-app-1"],
        nc={"ehr-app-2": "its AmazonCloudWatch-ManageAgent association last ran NON_COMPLIANT",
            "hl7-interface": "no SSM association compliance recorded (not a managed instance)"},

@@ -482,6 +482,11 @@ pub fn call<'a>(
             // Already structured (Config decodes some JSON strings itself): as is.
             _ => a0.clone(),
         },
+        B::AwsManagedPolicy => match ward_iam::access::aws_managed_policy_document(str_arg(b, a0)?)
+        {
+            Some(doc) => Val::json(doc, None),
+            None => Val::absent(None),
+        },
         B::Lookup => {
             let t = str_arg(b, a0)?;
             let id = str_arg(b, a1)?;

@@ -180,6 +180,25 @@ pub fn aws_managed_policies() -> &'static BTreeMap<String, Vec<Value>> {
     })
 }
 
+/// An AWS managed policy of Ward's catalogue as a policy document (`{"Statement": [...]}`,
+/// the statements that can touch s3, rds, kms and dynamodb: see
+/// `data/aws-managed-policies.json`), for rules that read its text; `None` for an ARN the
+/// catalogue does not hold (a policy newer than the catalogue, or not AWS managed).
+pub fn aws_managed_policy_document(arn: &str) -> Option<&'static Value> {
+    static DOCUMENTS: OnceLock<BTreeMap<String, Value>> = OnceLock::new();
+    DOCUMENTS
+        .get_or_init(|| {
+            aws_managed_policies()
+                .iter()
+                .map(|(arn, statements)| {
+                    let doc = serde_json::json!({"Version": "2012-10-17", "Statement": statements});
+                    (arn.clone(), doc)
+                })
+                .collect()
+        })
+        .get(arn)
+}
+
 /// One effective grant on a resource: an action one statement allows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Grant {

@@ -180,6 +180,7 @@ builtins! {
     HoursBetween = "hours_between",  2..=2,     [Any, Any, ..Any],                          Num,                  Propagates;
     TypeOf = "type_of",              1..=1,     [Any, ..Any],                               Str,                  Propagates;
     ParseJson = "parse_json",        1..=1,     [Str, ..Str],                               Any,                  Propagates;
+    AwsManagedPolicy = "aws_managed_policy", 1..=1, [Str, ..Str],                            Any,                  Propagates;
     Lookup = "lookup",               2..=2,     [Type, Str, ..Any],                         ResourceOfType,       Propagates;
     LookupArn = "lookup_arn",        1..=1,     [Str, ..Str],                               AnyResource,          Propagates;
     Related = "related",             1..=1,     [Type, ..Any],                              ResourcesOfType,      Propagates;
