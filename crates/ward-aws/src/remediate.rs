@@ -669,7 +669,7 @@ pub async fn apply(clients: &Clients, plan: &Plan) -> Result<Value, AwsError> {
                 .set_ip_permissions(Some(a.sdk_permissions.clone()))
                 .send()
                 .await
-                .map(|o| o.r#return())
+                .map(|o| (o.r#return(), o.unknown_ip_permissions().len()))
                 .map_err(|e| call_error("ec2", "RevokeSecurityGroupEgress", &e))
         } else {
             clients
@@ -679,13 +679,18 @@ pub async fn apply(clients: &Clients, plan: &Plan) -> Result<Value, AwsError> {
                 .set_ip_permissions(Some(a.sdk_permissions.clone()))
                 .send()
                 .await
-                .map(|o| o.r#return())
+                .map(|o| (o.r#return(), o.unknown_ip_permissions().len()))
                 .map_err(|e| call_error("ec2", "RevokeSecurityGroupIngress", &e))
         };
         let result = match outcome {
-            Ok(Some(false)) => {
+            Ok((Some(false), _)) => {
                 failed += 1;
                 json!({"status": "failed", "message": "EC2 answered Return=false"})
+            }
+            // EC2 lists the permissions it did not find instead of failing the call.
+            Ok((_, unknown)) if unknown > 0 => {
+                failed += 1;
+                json!({"status": "failed", "message": format!("EC2 did not find {unknown} of the permissions to revoke (UnknownIpPermissions): the group changed since it was read")})
             }
             Ok(_) => json!({"status": "ok"}),
             Err(e) => {
@@ -707,20 +712,28 @@ pub async fn apply(clients: &Clients, plan: &Plan) -> Result<Value, AwsError> {
         ids.dedup();
         ids
     };
-    let mut after = BTreeMap::new();
+    // The calls are made: reading the groups again can fail, but the evidence of what was
+    // done is kept whatever happens (the failure is recorded in its place).
+    let mut after: BTreeMap<String, Value> = BTreeMap::new();
+    let mut after_error = None;
     if !ids.is_empty() {
         let ctx = Ec2Context {
             account_id: plan.account_id.clone(),
             region: plan.region.clone(),
             capture_time: crate::now_rfc3339(),
         };
-        for g in describe_groups(clients, &ids).await? {
-            if let Some(item) = convert::security_group(&ctx, &g) {
-                let source = Source::default();
-                if let Ok(r) = ward_import::resource_from_item(item, source) {
-                    after.insert(r.resource_id, r.configuration);
+        match describe_groups(clients, &ids).await {
+            Ok(groups) => {
+                for g in groups {
+                    if let Some(item) = convert::security_group(&ctx, &g) {
+                        let source = Source::default();
+                        if let Ok(r) = ward_import::resource_from_item(item, source) {
+                            after.insert(r.resource_id, r.configuration);
+                        }
+                    }
                 }
             }
+            Err(e) => after_error = Some(e.to_string()),
         }
     }
     let before: BTreeMap<&String, &Value> = plan
@@ -738,6 +751,7 @@ pub async fn apply(clients: &Clients, plan: &Plan) -> Result<Value, AwsError> {
         "complete": failed == 0,
         "actions": results,
         "skipped": plan.skipped,
+        "afterReadError": after_error,
         "before": before,
         "after": after,
     }))
