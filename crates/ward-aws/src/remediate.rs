@@ -902,8 +902,9 @@ pub async fn remediate_evaluations(
             Some("ok") => format!("Ward revoked {direction} {}", what.join("; ")),
             _ => {
                 failed += 1;
+                // "failed" first: the annotation is cut to 256 characters.
                 format!(
-                    "Ward's revocation of {direction} {} failed: {}",
+                    "Ward's revocation failed for {direction} {}: {}",
                     what.join("; "),
                     result
                         .pointer("/result/message")

@@ -316,7 +316,7 @@ fn a_revocation_ec2_refuses_is_reported_once_and_the_evaluation_still_sent() {
     assert_eq!(evaluations[0]["ComplianceType"], "NON_COMPLIANT");
     let annotation = evaluations[0]["Annotation"].as_str().unwrap();
     assert!(
-        annotation.starts_with("Ward's revocation of ingress tcp port 22 0.0.0.0/0 failed: "),
+        annotation.starts_with("Ward's revocation failed for ingress tcp port 22 0.0.0.0/0: "),
         "{annotation}"
     );
     assert!(annotation.contains("UnauthorizedOperation"), "{annotation}");
