@@ -942,6 +942,26 @@ pub async fn remediate_evaluations(
     }
 }
 
+/// Writes remediation evidence (a JSON document) to `s3://bucket/key`.
+pub async fn put_evidence(
+    clients: &Clients,
+    bucket: &str,
+    key: &str,
+    body: Vec<u8>,
+) -> Result<(), AwsError> {
+    clients
+        .s3
+        .put_object()
+        .bucket(bucket)
+        .key(key)
+        .content_type("application/json")
+        .body(body.into())
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| call_error("s3", "PutObject", &e))
+}
+
 /// Puts `note` before the evaluation's annotation (cut to Config's limit).
 fn prepend(e: &mut ConfigEvaluation, note: &str) {
     let text = match &e.annotation {

@@ -151,37 +151,16 @@ impl EvidenceStore {
             field("startedAt").replace(':', ""),
             event.config_rule_name.as_deref().unwrap_or("ward")
         );
-        let put = clients
-            .s3
-            .put_object()
-            .bucket(bucket)
-            .key(&key)
-            .content_type("application/json")
-            .body(line.into_bytes().into())
-            .send()
-            .await;
-        match put {
-            Ok(_) => json!({"log": true, "s3": format!("s3://{bucket}/{key}")}),
+        match remediate::put_evidence(clients, bucket, &key, line.into_bytes()).await {
+            Ok(()) => json!({"log": true, "s3": format!("s3://{bucket}/{key}")}),
             Err(e) => {
-                let message = aws_error_text(&e);
                 eprintln!(
-                    "error: the remediation evidence could not be written to s3://{bucket}/{key}: {message}"
+                    "error: the remediation evidence could not be written to s3://{bucket}/{key}: {e}"
                 );
-                json!({"log": true, "s3Error": format!("s3://{bucket}/{key}: {message}")})
+                json!({"log": true, "s3Error": format!("s3://{bucket}/{key}: {e}")})
             }
         }
     }
-}
-
-fn aws_error_text<E: std::error::Error>(e: &E) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
 }
 
 /// What one invocation did, returned to the Lambda service (and so logged).
