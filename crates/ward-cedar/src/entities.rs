@@ -191,7 +191,12 @@ fn parents(resource: &Resource, inventory: &Inventory, schema: &WardSchema) -> V
         }
         if let Some(id) = &rel.resource_id {
             let uid = inventory
-                .get(&rel.resource_type, id)
+                .get_near(
+                    &rel.resource_type,
+                    id,
+                    resource.account_id.as_deref(),
+                    resource.aws_region.as_deref(),
+                )
                 .map(uid_of)
                 .unwrap_or_else(|| id.clone());
             push(&rel.resource_type, uid);

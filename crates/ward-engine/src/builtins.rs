@@ -490,7 +490,12 @@ pub fn call<'a>(
         B::Lookup => {
             let t = str_arg(b, a0)?;
             let id = str_arg(b, a1)?;
-            match env.inventory.get(t, id) {
+            match env.inventory.get_near(
+                t,
+                id,
+                env.resource.account_id.as_deref(),
+                env.resource.aws_region.as_deref(),
+            ) {
                 Some(r) => Val::new(V::Resource(r)),
                 None => Val::absent(Some(Rc::new(Path::Label(format!("{t}/{id}"))))),
             }
@@ -511,13 +516,16 @@ pub fn call<'a>(
                 if rel.resource_type != t {
                     continue;
                 }
-                if let Some(r) = rel
-                    .resource_id
-                    .as_deref()
-                    .and_then(|id| env.inventory.get(t, id))
-                    && !out
-                        .iter()
-                        .any(|v: &Val<'a>| matches!(v.v, V::Resource(x) if std::ptr::eq(x, r)))
+                if let Some(r) = rel.resource_id.as_deref().and_then(|id| {
+                    env.inventory.get_near(
+                        t,
+                        id,
+                        env.resource.account_id.as_deref(),
+                        env.resource.aws_region.as_deref(),
+                    )
+                }) && !out
+                    .iter()
+                    .any(|v: &Val<'a>| matches!(v.v, V::Resource(x) if std::ptr::eq(x, r)))
                 {
                     out.push(Val::new(V::Resource(r)));
                 }

@@ -280,10 +280,14 @@ pub fn groups_of<'a>(inventory: &'a Inventory, user: &Resource) -> Vec<&'a Resou
     };
     for rel in &user.relationships {
         if rel.resource_type == "AWS::IAM::Group"
-            && let Some(g) = rel
-                .resource_id
-                .as_deref()
-                .and_then(|id| inventory.get("AWS::IAM::Group", id))
+            && let Some(g) = rel.resource_id.as_deref().and_then(|id| {
+                inventory.get_near(
+                    "AWS::IAM::Group",
+                    id,
+                    user.account_id.as_deref(),
+                    user.aws_region.as_deref(),
+                )
+            })
         {
             push(g);
         }

@@ -17,7 +17,12 @@ pub const ACCOUNT_TYPE: &str = "AWS::::Account";
 #[derive(Debug, Default, Clone)]
 pub struct Inventory {
     resources: Vec<Resource>,
+    /// Each resource by its full key (type, id, account, Region): what a newer capture of the
+    /// same resource replaces.
     by_key: HashMap<ResourceKey, usize>,
+    /// Type -> id -> the resources of that type and id, in insertion order (one per account
+    /// and Region that has it).
+    by_id: HashMap<String, HashMap<String, Vec<usize>>>,
     by_type: BTreeMap<String, Vec<usize>>,
     /// Type -> account -> indices, in insertion order: `resources(type)` in a rule asks for
     /// one account's, and scanning every account's would make a big estate quadratic.
@@ -43,8 +48,9 @@ impl Inventory {
         Self::default()
     }
 
-    /// Adds a resource. When the same type and id is already present, the item with the
-    /// later `configurationItemCaptureTime` wins (ties: the later one added).
+    /// Adds a resource. When the same type and id is already present in the same account and
+    /// Region, the item with the later `configurationItemCaptureTime` wins (ties: the later one
+    /// added); the same type and id in another account or Region is another resource.
     pub fn insert(&mut self, mut resource: Resource) -> Insert {
         if !self.needs.is_everything() {
             self.needs.project(&mut resource);
@@ -74,16 +80,7 @@ impl Inventory {
             if let Some(arn) = &resource.arn {
                 self.by_arn.insert(arn.clone(), index);
             }
-            if existing.account_id != resource.account_id
-                && let Some(groups) = self.by_type_account.get_mut(&resource.resource_type)
-            {
-                if let Some(old) = groups.get_mut(&existing.account_id) {
-                    old.retain(|&i| i != index);
-                }
-                let new = groups.entry(resource.account_id.clone()).or_default();
-                new.push(index);
-                new.sort_unstable();
-            }
+            // The key holds the account: it is the same account's resource.
             *existing = resource;
             return Insert::ReplacedOlder;
         }
@@ -99,6 +96,12 @@ impl Inventory {
             .entry(resource.resource_type.clone())
             .or_default()
             .entry(resource.account_id.clone())
+            .or_default()
+            .push(index);
+        self.by_id
+            .entry(resource.resource_type.clone())
+            .or_default()
+            .entry(resource.resource_id.clone())
             .or_default()
             .push(index);
         self.by_key.insert(key, index);
@@ -155,14 +158,48 @@ impl Inventory {
         self.resources.iter()
     }
 
+    /// The resource of this type and id; when several accounts or Regions have one, the first
+    /// added. A caller that knows where it looks from uses [`Inventory::get_near`].
     pub fn get(&self, resource_type: &str, resource_id: &str) -> Option<&Resource> {
-        let key = ResourceKey {
-            resource_type: resource_type.to_string(),
-            resource_id: resource_id.to_string(),
-        };
-        self.by_key
-            .get(&key)
-            .and_then(|&index| self.resources.get(index))
+        self.with_id(resource_type, resource_id).next()
+    }
+
+    /// The resource of this type and id as seen from a resource of `account` in `region` (a
+    /// relationship, a lookup by id): the one in the same account and Region, else in the
+    /// same account (a global IAM resource seen from a Regional one), else the first added.
+    pub fn get_near(
+        &self,
+        resource_type: &str,
+        resource_id: &str,
+        account: Option<&str>,
+        region: Option<&str>,
+    ) -> Option<&Resource> {
+        let mut same_account = None;
+        let mut first = None;
+        for r in self.with_id(resource_type, resource_id) {
+            if r.account_id.as_deref() == account {
+                if r.aws_region.as_deref() == region {
+                    return Some(r);
+                }
+                same_account = same_account.or(Some(r));
+            }
+            first = first.or(Some(r));
+        }
+        same_account.or(first)
+    }
+
+    /// Every resource of this type and id, in insertion order.
+    pub fn with_id<'a>(
+        &'a self,
+        resource_type: &str,
+        resource_id: &str,
+    ) -> impl Iterator<Item = &'a Resource> + 'a {
+        self.by_id
+            .get(resource_type)
+            .and_then(|ids| ids.get(resource_id))
+            .into_iter()
+            .flatten()
+            .filter_map(|&index| self.resources.get(index))
     }
 
     pub fn by_arn(&self, arn: &str) -> Option<&Resource> {
@@ -271,24 +308,72 @@ mod tests {
     }
 
     #[test]
-    fn resources_of_a_type_by_account_follow_replacements() {
-        let mut inv = Inventory::new();
-        inv.insert(sg("sg-1", "2024-01-01T00:00:00Z"));
-        inv.insert(sg("sg-2", "2024-01-01T00:00:00Z"));
-        let mut moved = sg("sg-1", "2024-01-02T00:00:00Z");
-        moved.account_id = Some("444455556666".into());
-        assert_eq!(inv.insert(moved), Insert::ReplacedOlder);
-        let ids = |account: &str| -> Vec<String> {
-            inv.of_type_in_account("AWS::EC2::SecurityGroup", Some(account))
-                .map(|r| r.resource_id.clone())
-                .collect()
+    fn the_same_id_in_two_accounts_or_regions_is_two_resources() {
+        // Config's resource ids are unique per account and Region: every account of an
+        // organization may have a trail or an EventBridge rule of the same name.
+        let trail = |account: &str, region: &str, time: &str| {
+            let mut r = Resource::new("AWS::CloudTrail::Trail", "management-trail");
+            r.account_id = Some(account.into());
+            r.aws_region = Some(region.into());
+            r.configuration_item_capture_time = Some(time.into());
+            r
         };
-        assert_eq!(ids("111122223333"), ["sg-2"]);
-        assert_eq!(ids("444455556666"), ["sg-1"]);
+        let mut inv = Inventory::new();
+        let t = "2024-01-01T00:00:00Z";
         assert_eq!(
-            inv.of_type_in_account("AWS::EC2::SecurityGroup", None)
+            inv.insert(trail("111122223333", "us-east-1", t)),
+            Insert::New
+        );
+        assert_eq!(
+            inv.insert(trail("444455556666", "us-east-1", t)),
+            Insert::New
+        );
+        assert_eq!(
+            inv.insert(trail("444455556666", "eu-west-1", t)),
+            Insert::New
+        );
+        assert_eq!(
+            inv.insert(trail("444455556666", "us-east-1", "2024-01-02T00:00:00Z")),
+            Insert::ReplacedOlder
+        );
+        assert_eq!(inv.len(), 3);
+        let ids = |account: &str| {
+            inv.of_type_in_account("AWS::CloudTrail::Trail", Some(account))
+                .count()
+        };
+        assert_eq!((ids("111122223333"), ids("444455556666")), (1, 2));
+        let near = |account: &str, region: &str| {
+            inv.get_near(
+                "AWS::CloudTrail::Trail",
+                "management-trail",
+                Some(account),
+                Some(region),
+            )
+            .map(|r| (r.account_id.clone(), r.aws_region.clone()))
+        };
+        let at = |a: &str, r: &str| Some((Some(a.to_string()), Some(r.to_string())));
+        assert_eq!(
+            near("444455556666", "eu-west-1"),
+            at("444455556666", "eu-west-1")
+        );
+        assert_eq!(
+            near("444455556666", "us-east-1"),
+            at("444455556666", "us-east-1")
+        );
+        // Same account, another Region (a global resource seen from a Regional one).
+        assert_eq!(
+            near("444455556666", "global"),
+            at("444455556666", "us-east-1")
+        );
+        // Nothing in the asking account: the first added.
+        assert_eq!(
+            near("999999999999", "us-east-1"),
+            at("111122223333", "us-east-1")
+        );
+        assert_eq!(
+            inv.with_id("AWS::CloudTrail::Trail", "management-trail")
                 .count(),
-            0
+            3
         );
     }
 

@@ -96,6 +96,8 @@ impl Resource {
         ResourceKey {
             resource_type: self.resource_type.clone(),
             resource_id: self.resource_id.clone(),
+            account_id: self.account_id.clone(),
+            aws_region: self.aws_region.clone(),
         }
     }
 
@@ -184,12 +186,16 @@ fn compact_map(map: Map<String, Value>) -> Map<String, Value> {
         .collect()
 }
 
-/// Identity of a resource inside one inventory: its type and id.
+/// Identity of a resource inside one inventory: its type and id in its account and Region.
+/// AWS Config's resource ids are unique per account and Region only: two accounts may each
+/// have a CloudTrail trail or an EventBridge rule of the same name.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ResourceKey {
     pub resource_type: String,
     pub resource_id: String,
+    pub account_id: Option<String>,
+    pub aws_region: Option<String>,
 }
 
 /// A Config relationship: this resource relates to another by type and id.
