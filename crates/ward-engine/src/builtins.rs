@@ -543,6 +543,16 @@ pub fn call<'a>(
                     .collect(),
             )
         }
+        B::AllResources => {
+            let t = str_arg(b, a0)?;
+            Val::list(
+                env.inventory
+                    .of_type(t)
+                    .filter(|r| !r.is_deleted())
+                    .map(|r| Val::new(V::Resource(r)))
+                    .collect(),
+            )
+        }
         B::Any | B::All | B::None | B::Filter | B::Map | B::SortBy | B::GroupBy => {
             return err(format!("`{}` needs a function argument", b.name()));
         }

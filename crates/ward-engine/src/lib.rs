@@ -280,7 +280,7 @@ pub fn evaluate_counting(
     let no_citations: Arc<[String]> = Arc::from([]);
     // An indexed collect: written in place, without per-thread lists joined afterwards.
     // Which defs can be evaluated once per account and arguments (`memo`).
-    let memoizable: Arc<[bool]> = Arc::from(memo::memoizable_defs(pack));
+    let memoizable: Arc<[memo::Scope]> = Arc::from(memo::memoizable_defs(pack));
     let mut findings: Vec<Finding> = work
         .par_iter()
         .map_init(

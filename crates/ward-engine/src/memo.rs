@@ -7,7 +7,10 @@
 //! `resources(T)`, itself or through another def), its calls are evaluated once per (def,
 //! account, arguments) by each worker thread and the result reused: an account-wide `def`
 //! such as `log_bucket_names()` called for each of 10,000 buckets costs one pass over the
-//! account, not 10,000.
+//! account, not 10,000. A def that reads every account's resources (`all_resources(T)`) and
+//! not the account's has one value per arguments: it is evaluated once per (def, arguments)
+//! by each worker, whichever account calls it, so that an index over the whole inventory
+//! costs one pass however many accounts ask it ([`Scope`]).
 //!
 //! Reuse changes nothing a finding shows. The call is evaluated in a frame of its own and
 //! both its value and the evidence it recorded are kept, with the steps it took, the nesting
@@ -33,21 +36,43 @@ use ward_model::Evidence;
 use crate::index::{FieldIndex, IndexKey};
 use crate::value::{V, Val};
 
-/// Which `def`s of a pack are memoized, by index in [`Pack::defs`]: those that read nothing of
-/// the resource under evaluation and read the account (`resources(T)`, themselves or
-/// through the defs they call). A def that reads neither is cheap (string and number
-/// helpers): remembering it would cost more than evaluating it again.
-pub fn memoizable_defs(pack: &Pack) -> Vec<bool> {
-    // The greatest fixed points: a def is independent (reads the account) unless a def it
-    // calls is not (does); repeat until nothing changes, at most one round per def.
-    let mut independent_defs = vec![true; pack.defs.len()];
-    let mut account_wide = vec![false; pack.defs.len()];
+/// How a memoized `def`'s calls are shared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Not memoized: it reads the resource under evaluation, or reads nothing of the
+    /// inventory (a string or number helper, cheaper to evaluate again than to remember).
+    None,
+    /// One value per (account, arguments): it reads `resources(T)`, the account's resources.
+    Account,
+    /// One value per arguments for the whole inventory: it reads `all_resources(T)` and not
+    /// `resources(T)`.
+    Inventory,
+}
+
+/// How each `def` of a pack is memoized, by index in [`Pack::defs`]: those that read nothing
+/// of the resource under evaluation and read the inventory (`resources(T)` or
+/// `all_resources(T)`, themselves or through the defs they call). A def that reads neither
+/// is cheap (string and number helpers): remembering it would cost more than evaluating it
+/// again.
+pub fn memoizable_defs(pack: &Pack) -> Vec<Scope> {
+    // The greatest fixed point for independence (a def is independent unless a def it calls
+    // is not) and the least for what it reads; repeat until nothing changes, at most one
+    // round per def.
+    let n = pack.defs.len();
+    let mut independent_defs = vec![true; n];
+    let mut account_wide = vec![false; n];
+    let mut inventory_wide = vec![false; n];
     loop {
         let mut changed = false;
         for (i, def) in pack.defs.iter().enumerate() {
             let ind = independent(&def.body, &independent_defs);
-            let wide = reads_account(&def.body, &account_wide);
-            for (flags, value) in [(&mut independent_defs, ind), (&mut account_wide, wide)] {
+            let account = reads(&def.body, Builtin::Resources, &account_wide);
+            let inventory = reads(&def.body, Builtin::AllResources, &inventory_wide);
+            for (flags, value) in [
+                (&mut independent_defs, ind),
+                (&mut account_wide, account),
+                (&mut inventory_wide, inventory),
+            ] {
                 if let Some(slot) = flags.get_mut(i)
                     && *slot != value
                 {
@@ -59,19 +84,25 @@ pub fn memoizable_defs(pack: &Pack) -> Vec<bool> {
         if !changed {
             return independent_defs
                 .iter()
-                .zip(&account_wide)
-                .map(|(i, w)| *i && *w)
+                .zip(account_wide.iter().zip(&inventory_wide))
+                .map(|(independent, (account, inventory))| {
+                    match (*independent, *account, *inventory) {
+                        (true, true, _) => Scope::Account,
+                        (true, false, true) => Scope::Inventory,
+                        _ => Scope::None,
+                    }
+                })
                 .collect();
         }
     }
 }
 
-/// True when `ir` calls `resources(T)` or a def that does.
-fn reads_account(ir: &Ir, defs: &[bool]) -> bool {
+/// True when `ir` calls `builtin` or a def flagged in `defs`.
+fn reads(ir: &Ir, builtin: Builtin, defs: &[bool]) -> bool {
     let mut found = false;
     ir.visit(&mut |node| {
         found = found
-            || matches!(node, Ir::Call(Builtin::Resources, _))
+            || matches!(node, Ir::Call(b, _) if *b == builtin)
             || matches!(node, Ir::CallDef(i, _) if defs.get(*i).copied().unwrap_or(false));
     });
     found
@@ -120,7 +151,8 @@ fn arg_key(v: &Val<'_>) -> Option<ArgKey> {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct Key {
     def: usize,
-    account: Option<String>,
+    /// `None` for a def of [`Scope::Inventory`]; `Some(the caller's account)` otherwise.
+    account: Option<Option<String>>,
     args: Vec<ArgKey>,
 }
 
@@ -140,8 +172,8 @@ pub struct Entry<'a> {
 /// ([`crate::eval::Frame::memo`]).
 #[derive(Default)]
 pub struct Memo<'a> {
-    /// Which defs may be memoized ([`memoizable_defs`]); empty: none.
-    memoizable: Arc<[bool]>,
+    /// How each def is memoized ([`memoizable_defs`]); empty: none is.
+    memoizable: Arc<[Scope]>,
     entries: HashMap<Key, Rc<Entry<'a>>>,
     /// Whether `filter`/`count` over an account's resources may use field indexes
     /// ([`crate::index`]); off in a default memo, which evaluates everything in place.
@@ -161,7 +193,7 @@ const MEMO_ENTRIES: usize = 1 << 16;
 pub struct CallKey(Key);
 
 impl<'a> Memo<'a> {
-    pub fn new(memoizable: Arc<[bool]>) -> Self {
+    pub fn new(memoizable: Arc<[Scope]>) -> Self {
         Memo {
             memoizable,
             entries: HashMap::new(),
@@ -185,12 +217,14 @@ impl<'a> Memo<'a> {
 
     /// The key of a call of `def` from a resource of `account`, when it can be memoized.
     pub fn key(&self, def: usize, account: Option<&str>, args: &[Val<'a>]) -> Option<CallKey> {
-        if !self.memoizable.get(def).copied().unwrap_or(false) {
-            return None;
-        }
+        let account = match self.memoizable.get(def).copied().unwrap_or(Scope::None) {
+            Scope::None => return None,
+            Scope::Account => Some(account.map(str::to_string)),
+            Scope::Inventory => None,
+        };
         Some(CallKey(Key {
             def,
-            account: account.map(str::to_string),
+            account,
             args: args.iter().map(arg_key).collect::<Option<Vec<_>>>()?,
         }))
     }

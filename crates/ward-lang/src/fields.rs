@@ -268,13 +268,16 @@ impl Walk {
                 ir.for_each_child(&mut |child| self.expr(child));
             }
             Ir::Call(builtin, args) => {
-                // `lookup_arn` can return any type; so can `resources`, `lookup` and
-                // `related` given a type that is not a literal.
+                // `lookup_arn` can return any type; so can `resources`, `all_resources`,
+                // `lookup` and `related` given a type that is not a literal.
                 let literal_type = matches!(args.first(), Some(IrArg::Value(Ir::Type(_))));
                 if *builtin == Builtin::LookupArn
                     || (matches!(
                         builtin,
-                        Builtin::Lookup | Builtin::Related | Builtin::Resources
+                        Builtin::Lookup
+                            | Builtin::Related
+                            | Builtin::Resources
+                            | Builtin::AllResources
                     ) && !literal_type)
                 {
                     self.any_type = true;

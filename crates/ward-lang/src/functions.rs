@@ -185,6 +185,7 @@ builtins! {
     LookupArn = "lookup_arn",        1..=1,     [Str, ..Str],                               AnyResource,          Propagates;
     Related = "related",             1..=1,     [Type, ..Any],                              ResourcesOfType,      Propagates;
     Resources = "resources",         1..=1,     [Type, ..Any],                              ResourcesOfType,      Propagates;
+    AllResources = "all_resources",  1..=1,     [Type, ..Any],                              ResourcesOfType,      Propagates;
 }
 
 impl Builtin {
