@@ -44,8 +44,9 @@ PACK = HERE.parent.parent / "policies" / "hipaa"
 
 PROD = "111122223333"          # riverside-prod: the EHR, its databases and documents
 ANALYTICS = "444455556666"     # riverside-analytics: data warehouse, research, dashboards
+LOG_ARCHIVE = "222233334444"   # riverside-log-archive: the logs of the other accounts, and nothing else
 REGION = "us-east-1"
-ACCOUNT_NAMES = {PROD: "riverside-prod", ANALYTICS: "riverside-analytics"}
+ACCOUNT_NAMES = {PROD: "riverside-prod", ANALYTICS: "riverside-analytics", LOG_ARCHIVE: "riverside-log-archive"}
 CAPTURE_BASE = datetime(2026, 11, 20, 3, 14, 0, tzinfo=timezone.utc)
 OFFICE_CIDR = "203.0.113.0/24"   # clinic office (TEST-NET-3)
 LAB_CIDR = "198.51.100.0/24"     # reference laboratory (TEST-NET-2)
@@ -56,7 +57,7 @@ UNIVERSITY_ACCOUNT = "777788889999"  # research partner (university) account
 ELB_ACCOUNT_US_EAST_1 = "127311923021"  # Elastic Load Balancing's log-delivery account in us-east-1
 
 # ---------------------------------------------------------------- the item store
-ITEMS = {PROD: [], ANALYTICS: []}   # configuration items per account
+ITEMS = {PROD: [], ANALYTICS: [], LOG_ARCHIVE: []}   # configuration items per account
 RESOURCES = []                      # every resource Ward will see: (type, id, account, short)
 SHORT = {}                          # (type, short) -> id
 ACCOUNT = PROD                      # the account being built
@@ -1681,7 +1682,8 @@ def bucket_policies():
              "Resource": f"arn:aws:s3:::{lg}/elb/AWSLogs/{PROD}/*"},
             deny_insecure(lg),
         ]},
-        # Central CloudTrail bucket: the analytics account's trail delivers here too.
+        # Central CloudTrail bucket until October 2026, when the analytics account's trail moved
+        # to the log-archive account; its statement for analytics was left in place.
         "cloudtrail": {"Version": "2012-10-17", "Statement": [
             {"Sid": "AWSCloudTrailAclCheck", "Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
              "Action": "s3:GetBucketAcl", "Resource": f"arn:aws:s3:::{ct}"},
@@ -2087,10 +2089,10 @@ def trail_item(name, multi, validation, bucket, kms, cw, selectors, created, log
         # CloudTrail's GetTrail returns both, each the topic's ARN.
         config["snsTopicName"] = sns
         config["snsTopicARN"] = sns
-    t = tags(name) if ACCOUNT == PROD else atags(name)
+    t = atags(name) if ACCOUNT == ANALYTICS else tags(name)
     add("AWS::CloudTrail::Trail", name, config, short=name, name=name, arn=arn, az="Regional", created=created,
         tags=t,
-        relationships=[rel("AWS::S3::Bucket", bucket, "Is associated with Bucket", bucket)] if ACCOUNT == PROD else [],
+        relationships=[rel("AWS::S3::Bucket", bucket, "Is associated with Bucket", bucket)] if ACCOUNT != ANALYTICS else [],
         supplementary={
             "Tags": tag_list(t),
             "TrailStatus": {"isLogging": logging,
@@ -3130,8 +3132,9 @@ def analytics_ml():
 
 
 def analytics_trail():
-    # Logging was stopped on 2026-08-01 "to save cost" and never restarted.
-    trail_item("analytics-trail", True, True, BUCKET["cloudtrail"], None, None,
+    # Logging was stopped on 2026-08-01 "to save cost" and never restarted. In October 2026 the
+    # trail was pointed at the new log-archive account's bucket (first step of the move).
+    trail_item("analytics-trail", True, True, ARCHIVE_BUCKET["logs"], None, None,
                [{"readWriteType": "All", "includeManagementEvents": True, "dataResources": [],
                  "excludeManagementEventSources": []}], "2025-02-10T10:30:12.000Z", logging=False,
                stopped="2026-08-01T00:02:13.000Z")
@@ -3268,6 +3271,9 @@ CREDENTIAL_REPORTS = {
         report_row("jwhite-contractor", "2026-04-27T13:12:02Z", ("2026-05-12T15:20:44Z", "2026-04-27T13:12:02Z"),
                    mfa=True),
     ],
+    # The log archive's root has a hardware MFA device and has never signed in; it has no IAM
+    # users (people come in through roles).
+    LOG_ARCHIVE: [report_row("root", "2026-10-05T09:02:11Z", None, mfa=True, root=True, account=LOG_ARCHIVE)],
     ANALYTICS: [
         # The contractor still signs in as root: last on 2026-11-04, to raise a service quota.
         report_row("root", "2025-02-10T09:58:02Z", ("2026-11-04T19:22:10Z", None), root=True, account=ANALYTICS,
@@ -3283,11 +3289,15 @@ CREDENTIAL_REPORTS = {
     ],
 }
 
+STRONG_PASSWORD_POLICY = {
+    "MinimumPasswordLength": 14, "RequireSymbols": True, "RequireNumbers": True,
+    "RequireUppercaseCharacters": True, "RequireLowercaseCharacters": True,
+    "AllowUsersToChangePassword": True, "ExpirePasswords": True, "MaxPasswordAge": 90,
+    "PasswordReusePrevention": 24, "HardExpiry": False}
+
 PASSWORD_POLICIES = {
-    PROD: {"MinimumPasswordLength": 14, "RequireSymbols": True, "RequireNumbers": True,
-           "RequireUppercaseCharacters": True, "RequireLowercaseCharacters": True,
-           "AllowUsersToChangePassword": True, "ExpirePasswords": True, "MaxPasswordAge": 90,
-           "PasswordReusePrevention": 24, "HardExpiry": False},
+    PROD: STRONG_PASSWORD_POLICY,
+    LOG_ARCHIVE: STRONG_PASSWORD_POLICY,
     # Set up by the 2025 contractor: the console's old default rules, no expiry, no reuse check.
     ANALYTICS: {"MinimumPasswordLength": 8, "RequireSymbols": False, "RequireNumbers": True,
                 "RequireUppercaseCharacters": True, "RequireLowercaseCharacters": True,
@@ -3298,6 +3308,7 @@ VIRTUAL_MFA = {  # account: [(user, device name, enabled)]
     PROD: [("mlopez", "mlopez-iphone", "2024-02-06T15:02:11Z"),
            ("jwhite-contractor", "jwhite-contractor", "2026-04-27T13:20:40Z")],
     ANALYTICS: [("kpatel", "kpatel-pixel", "2025-02-11T10:09:31Z")],
+    LOG_ARCHIVE: [],
 }
 
 
@@ -3317,14 +3328,14 @@ def fact_files(account):
     rows = CREDENTIAL_REPORTS[account]
     files["credential-report.csv"] = csv_text(rows)
     for r in rows:
-        short = f"{ACCOUNT_NAMES[account].split('-')[1]} root" if r["user"] == "<root_account>" else r["user"]
+        short = f"{short_account(account)} root" if r["user"] == "<root_account>" else r["user"]
         register("Ward::IAM::CredentialReportUser", r["arn"], account, short)
     files["iam-get-account-password-policy.json"] = cli_json({"PasswordPolicy": PASSWORD_POLICIES[account]})
     register("Ward::IAM::AccountPasswordPolicy", account, account, f"{short_account(account)} password policy")
     root = rows[0]
     users = {i["configuration"]["userName"]: i for i in ITEMS[account] if i["resourceType"] == "AWS::IAM::User"}
     virtual = VIRTUAL_MFA[account]
-    hardware = 1 if account == PROD else 0
+    hardware = 0 if account == ANALYTICS else 1
     summary = {
         "GroupPolicySizeQuota": 5120, "InstanceProfilesQuota": 1000,
         "Policies": count(account, "AWS::IAM::Policy"), "GroupsPerUserQuota": 10,
@@ -3359,30 +3370,32 @@ def fact_files(account):
     register("Ward::IAM::VirtualMFADevices", account, account, f"{short_account(account)} virtual MFA devices")
     regional = {}
     regional["config-snapshot.json"] = json.dumps(snapshot(account), indent=2) + "\n"
-    encrypted = account == PROD
+    encrypted = account != ANALYTICS
     regional["ec2-get-ebs-encryption-by-default.json"] = cli_json(
         {"EbsEncryptionByDefault": encrypted, **({"SseType": "sse-ebs"} if encrypted else {})})
     register("Ward::EC2::EbsEncryptionByDefault", f"{account}/{REGION}", account, f"{short_account(account)} {REGION}")
     # aws ec2 describe-snapshots --owner-ids self --restorable-by-user-ids all: nothing in prod;
     # in analytics, the imaging dataset shared publicly for a 2025 paper (service_fact_files).
     regional["ec2-describe-snapshots-public.json"] = cli_json(
-        {"Snapshots": [] if account == PROD else [public_snapshot(account)]})
+        {"Snapshots": [public_snapshot(account)] if account == ANALYTICS else []})
     register("Ward::EC2::PublicSnapshots", f"{account}/{REGION}", account, f"{short_account(account)} {REGION}")
     regional["guardduty-list-detectors.json"] = cli_json(
-        {"DetectorIds": [GUARDDUTY_DETECTOR] if account == PROD else []})
+        {"DetectorIds": [] if account == ANALYTICS else [hexid("guardduty", account, 32)]})
     register("Ward::GuardDuty::Detectors", f"{account}/{REGION}", account, f"{short_account(account)} {REGION}")
-    if account == PROD:   # describe-hub fails (InvalidAccessException) where Security Hub is off
+    if account != ANALYTICS:   # describe-hub fails (InvalidAccessException) where Security Hub is off
         hub = f"arn:aws:securityhub:{REGION}:{account}:hub/default"
         regional["securityhub-describe-hub.json"] = cli_json({
-            "HubArn": hub, "SubscribedAt": "2024-02-06T17:20:11.304Z", "AutoEnableControls": True,
+            "HubArn": hub, "SubscribedAt": "2024-02-06T17:20:11.304Z" if account == PROD else "2026-10-05T09:40:02.118Z",
+            "AutoEnableControls": True,
             "ControlFindingGenerator": "SECURITY_CONTROL"})
         register("Ward::SecurityHub::Hub", hub, account, f"{short_account(account)} {REGION}")
-    started = "2024-02-06T15:40:02.118000+00:00" if account == PROD else "2025-02-10T10:28:40.502000+00:00"
+    started = {PROD: "2024-02-06T15:40:02.118000+00:00", ANALYTICS: "2025-02-10T10:28:40.502000+00:00",
+               LOG_ARCHIVE: "2026-10-05T09:31:12.640000+00:00"}[account]
     recorder = {
         "arn": f"arn:aws:config:{REGION}:{account}:configuration-recorder/default/{lower_id('recorder/' + account, 16)}",
         "name": "default", "lastStartTime": started, "recording": True, "lastStatus": "SUCCESS",
         "lastStatusChangeTime": "2026-11-20T03:14:00.000000+00:00"}
-    if account != PROD:
+    if account == ANALYTICS:
         # The analytics recorder's role lost its managed policy in a clean-up on 2026-11-20:
         # the recorder still runs, but its last recording failed.
         recorder.update({"lastStatus": "FAILURE", "lastErrorCode": "AccessDeniedException",
@@ -3391,11 +3404,11 @@ def fact_files(account):
         "ConfigurationRecordersStatus": [recorder]})
     register("Ward::Config::RecorderStatus", f"{account}/{REGION}", account, f"{short_account(account)} {REGION}")
     # What the recorders record (the AWS CLI reference's example shape): prod records every
-    # supported type, IAM's included; the 2025 contractor set analytics' to a few types only.
+    # supported type, IAM's included (so does the log archive); the 2025 contractor set analytics' to a few types only.
     group = ({"allSupported": True, "includeGlobalResourceTypes": True, "resourceTypes": [],
               "exclusionByResourceTypes": {"resourceTypes": []},
               "recordingStrategy": {"useOnly": "ALL_SUPPORTED_RESOURCE_TYPES"}}
-             if account == PROD else
+             if account != ANALYTICS else
              {"allSupported": False, "includeGlobalResourceTypes": False,
               "resourceTypes": ["AWS::S3::Bucket", "AWS::EC2::Instance", "AWS::EC2::Volume"],
               "exclusionByResourceTypes": {"resourceTypes": []},
@@ -3560,7 +3573,7 @@ def service_fact_files(account):
         snap = "snap-0" + hexid("snap", "ehr-export-2024", 16)
         out[f"ec2-describe-snapshot-attribute-{snap}.json"] = cli_json({"CreateVolumePermissions": [], "SnapshotId": snap})
         register("Ward::EC2::SnapshotCreateVolumePermissions", f"{account}/{REGION}/{snap}", account, snap)
-    else:
+    elif account == ANALYTICS:
         out["elasticache-describe-replication-groups.json"] = cli_json({"ReplicationGroups": [
             replication_group(account, "bi-sessions", "BI dashboard sessions", ["bi-sessions-001"], 0,
                               "cache.t4g.micro", "2026-09-14T08:40:12.511Z", None)]})
@@ -3604,7 +3617,7 @@ def cli_json(obj):
 
 
 def short_account(account):
-    return {PROD: "prod", ANALYTICS: "analytics"}[account]
+    return {PROD: "prod", ANALYTICS: "analytics", LOG_ARCHIVE: "archive"}[account]
 
 
 def snapshot(account):
@@ -3669,6 +3682,81 @@ def prod_stacks():
                 for logical, rtype, physical in resources]})
 
 
+ARCHIVE_KEY_ID = uid("kms/log-archive")
+ARCHIVE_KEY_ARN = f"arn:aws:kms:{REGION}:{LOG_ARCHIVE}:key/{ARCHIVE_KEY_ID}"
+ARCHIVE_CANONICAL_ID = hashlib.sha256(b"riverside-log-archive-canonical-user").hexdigest()
+ARCHIVE_BUCKET = {"logs": f"riverside-log-archive-{LOG_ARCHIVE}", "access": f"riverside-log-archive-access-{LOG_ARCHIVE}"}
+ARCHIVE_SNS = f"arn:aws:sns:{REGION}:{LOG_ARCHIVE}:log-archive-alerts"
+
+
+def archive_account():
+    """riverside-log-archive, opened in October 2026 to take the logs out of the workload
+    accounts (the log archive of AWS Control Tower's layout, set up by hand): a CloudTrail bucket
+    that the analytics trail now writes to (prod's trail still writes into prod: the move is
+    planned), its access-log bucket, its own multi-Region trail, and three roles reached from prod
+    (two administrators and the external auditor's read-only role). Recorded last."""
+    add("AWS::S3::AccountPublicAccessBlock", LOG_ARCHIVE,
+        {"blockPublicAcls": True, "ignorePublicAcls": True,
+         "blockPublicPolicy": True, "restrictPublicBuckets": True}, short="archive PAB")
+    add("AWS::EC2::SnapshotBlockPublicAccess", LOG_ARCHIVE,
+        {"State": "block-all-sharing", "AccountId": LOG_ARCHIVE}, short="archive snapshot BPA")
+    kms_key(ARCHIVE_KEY_ID, "Log archive key (CloudTrail, S3)", "Enabled", "CUSTOMER",
+            "2026-10-05T09:10:40.117Z", tags("riverside-log-archive"), alias="riverside-log-archive")
+    logs, access = ARCHIVE_BUCKET["logs"], ARCHIVE_BUCKET["access"]
+    lock = {"objectLockEnabled": "Enabled", "rule": {"defaultRetention": {"mode": "COMPLIANCE", "days": None, "years": 7}}}
+    write_for = [PROD, ANALYTICS, LOG_ARCHIVE]
+    bucket_item(logs, "2026-10-05T09:20:30.000Z", tags(logs),
+                sse=("aws:kms", ARCHIVE_KEY_ARN, True), versioning="Enabled", logging=(access, "s3/log-archive/"),
+                policy={"Version": "2012-10-17", "Statement": [
+                    {"Sid": "AWSCloudTrailAclCheck", "Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                     "Action": "s3:GetBucketAcl", "Resource": f"arn:aws:s3:::{logs}",
+                     "Condition": {"StringEquals": {"aws:SourceAccount": write_for}}},
+                    {"Sid": "AWSCloudTrailWrite", "Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                     "Action": "s3:PutObject", "Resource": [f"arn:aws:s3:::{logs}/AWSLogs/{a}/*" for a in write_for],
+                     "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control",
+                                                    "aws:SourceAccount": write_for}}},
+                    deny_insecure(logs)]},
+                owner=ARCHIVE_CANONICAL_ID, pab=True, lifecycle=[lifecycle_rule("expire-after-7-years", 2557)],
+                object_lock=lock)
+    bucket_item(access, "2026-10-05T09:18:02.000Z", tags(access),
+                sse=("AES256", None, False), versioning="Enabled", logging=None,
+                policy={"Version": "2012-10-17", "Statement": [
+                    {"Sid": "S3ServerAccessLogsPolicy", "Effect": "Allow",
+                     "Principal": {"Service": "logging.s3.amazonaws.com"}, "Action": "s3:PutObject",
+                     "Resource": f"arn:aws:s3:::{access}/s3/*",
+                     "Condition": {"StringEquals": {"aws:SourceAccount": LOG_ARCHIVE}}},
+                    deny_insecure(access)]},
+                owner=ARCHIVE_CANONICAL_ID, pab=True, lifecycle=[lifecycle_rule("expire-after-1-year", 365)])
+    trail_item("log-archive-trail", True, True, logs, ARCHIVE_KEY_ARN,
+               f"arn:aws:logs:{REGION}:{LOG_ARCHIVE}:log-group:/riverside/log-archive/cloudtrail:*",
+               [{"readWriteType": "All", "includeManagementEvents": True,
+                 "dataResources": [{"type": "AWS::S3::Object", "values": ["arn:aws:s3"]}],
+                 "excludeManagementEventSources": []}], "2026-10-05T09:30:03.000Z", sns=ARCHIVE_SNS)
+    pattern = {"source": ["aws.cloudtrail"], "detail-type": ["AWS API Call via CloudTrail"],
+               "detail": {"eventSource": ["cloudtrail.amazonaws.com"],
+                          "eventName": ["StopLogging", "DeleteTrail", "UpdateTrail", "PutEventSelectors"]}}
+    arn = f"arn:aws:events:{REGION}:{LOG_ARCHIVE}:rule/cloudtrail-tamper-alert"
+    add("AWS::Events::Rule", "cloudtrail-tamper-alert", {
+        "Name": "cloudtrail-tamper-alert", "Arn": arn,
+        "Description": "Alert the security mailbox when CloudTrail logging is stopped or changed",
+        "EventBusName": "default", "EventPattern": compact(pattern), "State": "ENABLED",
+        "Targets": [{"Id": "log-archive-alerts", "Arn": ARCHIVE_SNS}],
+    }, short="archive cloudtrail-tamper-alert", name="cloudtrail-tamper-alert", arn=arn,
+        created="2026-10-05T09:35:00.000Z")
+    from_prod_with_mfa = trust({"AWS": f"arn:aws:iam::{PROD}:root"}, {"Bool": {"aws:MultiFactorAuthPresent": "true"}})
+    for name, trust_doc, attached, description in [
+        ("log-archive-admin", from_prod_with_mfa, [aws_policy("AdministratorAccess")],
+         "Administrators of the log archive, from prod with MFA"),
+        ("log-archive-breakglass", from_prod_with_mfa, [aws_policy("AdministratorAccess")],
+         "Break-glass administrator of the log archive"),
+        ("log-archive-auditor", trust({"AWS": f"arn:aws:iam::{AUDITOR_ACCOUNT}:root"},
+                                      {"StringEquals": {"sts:ExternalId": "riverside-hipaa-2026"}}),
+         [aws_policy("ReadOnlyAccess")], "The external HIPAA auditor reads the logs"),
+    ]:
+        iam_role(name, trust_doc, attached, [], "2026-10-05T09:40:00.000Z", description,
+                 t={"owner": "security@riversidefamilyclinic.example"})
+
+
 def build():
     global ACCOUNT
     for items in ITEMS.values():
@@ -3719,8 +3807,11 @@ def build():
     ACCOUNT = PROD
     prod_identity_provider()
     prod_stacks()
+    ACCOUNT = LOG_ARCHIVE
+    archive_account()
+    ACCOUNT = PROD
     files = {}
-    for account in (PROD, ANALYTICS):
+    for account in (PROD, ANALYTICS, LOG_ARCHIVE):
         register("AWS::::Account", account, account, short_account(account))
         for path, text in fact_files(account).items():
             files[f"AWSLogs/{account}/{path}"] = text
@@ -3772,7 +3863,7 @@ expect("ec2-ebs-encryption-by-default", C, nc={"analytics us-east-1": "EbsEncryp
 expect("guardduty-enabled-centralized", C, nc={"analytics us-east-1": "list-detectors returns no detector"})
 
 # ---- the IAM credential report
-ROOTS = {"prod root": "root user's row", "analytics root": "root user's row"}
+ROOTS = {"prod root": "root user's row", "analytics root": "root user's row", "archive root": "root user's row"}
 expect("access-keys-rotated", NA, c=["ci-deploy"],
        nc={"backup-agent": "access key 1 last rotated 2024-03-14",
            "data-eng-svc": "access key 1 last rotated 2025-09-01"},
@@ -3802,7 +3893,9 @@ expect("cloudformation-stack-service-role-check", C,
        nc={"ehr-app-legacy": "no roleARN: deployed with the administrator's own credentials"})
 expect("cloudformation-stack-drift-detection-check", C,
        nc={"ehr-app-legacy": "drift status DRIFTED (its security group was changed by hand)"})
-both_accounts("ward-identity-federated", "no SAML or OIDC provider, no IAM Identity Center role (prod federates with Okta: RiversideOkta)")
+expect("ward-identity-federated", C,
+       nc={"analytics": "no SAML or OIDC provider, no IAM Identity Center role (prod federates with Okta: RiversideOkta)",
+           "archive": "no identity provider of its own: its administrators come in through roles trusted by prod's root, which the rule does not count"})
 
 # ---- IAM items
 expect("iam-customer-policy-blocked-kms-actions", C,
@@ -3820,7 +3913,7 @@ expect("iam-no-inline-policy-check", C, nc={n: "inline policy" for n in [
 expect("iam-user-no-policies-check", C,
        nc={"ci-deploy": "inline policy", "backup-agent": "BackupOperator attached directly",
            "data-eng-svc": "LakeReadOnly attached directly"})
-expect("ward-auditor-log-read-only", NA, c=["external-auditor"],
+expect("ward-auditor-log-read-only", NA, c=["external-auditor", "log-archive-auditor"],
        nc={"compliance-auditors": "inline audit-log-access grants s3:* on the CloudTrail log bucket"},
        note="NOT_APPLICABLE: every principal whose name does not match (?i)audit")
 
@@ -3905,7 +3998,9 @@ expect("ward-log-bucket-writers", C,
            "codebuild-portal-legacy-build-role": "AdministratorAccess",
            "compliance-auditors": "inline audit-log-access allows s3:* on the CloudTrail bucket",
            "jwhite-contractor": "s3:* on the CloudTrail bucket through compliance-auditors",
-           "EMR_EC2_DefaultRole": "AmazonElasticMapReduceforEC2Role allows s3:* on *"},
+           "EMR_EC2_DefaultRole": "AmazonElasticMapReduceforEC2Role allows s3:* on *",
+           "log-archive-admin": "AdministratorAccess: s3:* on the archive's two log buckets",
+           "log-archive-breakglass": "AdministratorAccess: s3:* on the archive's two log buckets"},
        note="deployed without allowedWriters: every writer is named")
 expect("ward-phi-ssh-logs-forwarded", NA, c=["ehr-app-1"],
        nc={"ehr-app-2": "its AmazonCloudWatch-ManageAgent association last ran NON_COMPLIANT",
@@ -3987,6 +4082,10 @@ expect("cloud-trail-encryption-enabled", C,
        nc={"ehr-documents-data-events": "no kmsKeyId", "analytics-trail": "no kmsKeyId"})
 expect("cloud-trail-log-file-validation-enabled", C, nc={"ehr-documents-data-events": "log file validation off"})
 expect("cloudwatch-alarm-action-check", C, nc={"bastion-status-check-failed": "no INSUFFICIENT_DATA action"})
+expect("ward-trail-logs-in-log-archive-account", NC, c=["analytics-trail", "log-archive-trail"],
+       nc={"riverside-audit": "its bucket is in prod, its own account, which receives no other account's trail",
+           "ehr-documents-data-events": "its bucket is in prod, its own account"},
+       note="COMPLIANT: analytics-trail writes into the log-archive account; log-archive-trail is the archive's own, in the account that receives another account's trail")
 
 # ---- databases
 expect("db-instance-backup-enabled", C, nc={"legacy-portal-db": "backupRetentionPeriod 0"})
@@ -4057,12 +4156,13 @@ expect("efs-in-backup-plan", C, nc={"research-notebooks": "not selected, automat
 # ---- S3
 B, AB = BUCKET, AN_BUCKET
 expect("s3-bucket-acl-prohibited", C, nc={B["intake"]: "ACL grants Write to the scanning vendor's canonical user"})
-expect("s3-bucket-default-lock-enabled", NC, c=[B["cloudtrail"]],
+ARCHIVE = [ARCHIVE_BUCKET["logs"], ARCHIVE_BUCKET["access"]]
+expect("s3-bucket-default-lock-enabled", NC, c=[B["cloudtrail"], ARCHIVE_BUCKET["logs"]],
        nc={n: "no Object Lock" for n in [B["documents"], B["backups"], B["access-logs"], B["intake"],
-                                         AB["lake"], AB["dashboard"], AB["dropbox"]]})
-expect("s3-bucket-logging-enabled", NC, c=[B["documents"], B["backups"], B["cloudtrail"]],
+                                         AB["lake"], AB["dashboard"], AB["dropbox"], ARCHIVE_BUCKET["access"]]})
+expect("s3-bucket-logging-enabled", NC, c=[B["documents"], B["backups"], B["cloudtrail"], ARCHIVE_BUCKET["logs"]],
        nc={n: "no server access logging" for n in [B["access-logs"], B["intake"], AB["lake"], AB["dashboard"],
-                                                   AB["dropbox"]]})
+                                                   AB["dropbox"], ARCHIVE_BUCKET["access"]]})
 expect("s3-bucket-public-read-prohibited", C,
        nc={AB["dashboard"]: "policy allows s3:GetObject to *, RestrictPublicBuckets off"})
 expect("s3-bucket-policy-grantee-check", C,
@@ -4070,31 +4170,37 @@ expect("s3-bucket-policy-grantee-check", C,
            B["access-logs"]: "Allows logging.s3.amazonaws.com and the ELB account 127311923021; no parameters given",
            B["backups"]: "Allows role ehr-backup-role; no awsPrincipals given",
            AB["dashboard"]: "Allows s3:GetObject to * without a condition",
-           AB["dropbox"]: "Allows Principal * (its condition is not an IP range or VPC given)"},
+           AB["dropbox"]: "Allows Principal * (its condition is not an IP range or VPC given)",
+           ARCHIVE_BUCKET["logs"]: "Allows cloudtrail.amazonaws.com; no servicePrincipals given",
+           ARCHIVE_BUCKET["access"]: "Allows logging.s3.amazonaws.com; no servicePrincipals given"},
        note="deployed without parameters, as the AWS HIPAA Quick Start does: every grant fails")
 expect("s3-bucket-public-write-prohibited", C,
        nc={AB["dropbox"]: "policy allows s3:PutObject to * (its condition does not restrict), RestrictPublicBuckets off"})
 expect("s3-bucket-replication-enabled", NC, c=[B["documents"]],
        nc={n: "no replication rule" for n in [B["backups"], B["access-logs"], B["cloudtrail"], B["intake"],
-                                              AB["lake"], AB["dashboard"], AB["dropbox"]]})
+                                              AB["lake"], AB["dashboard"], AB["dropbox"], *ARCHIVE]})
 expect("s3-bucket-server-side-encryption-enabled", C, nc={B["intake"]: "no ServerSideEncryptionConfiguration"})
-expect("s3-bucket-ssl-requests-only", NC, c=[B["documents"], B["access-logs"], B["cloudtrail"], AB["lake"]],
+expect("s3-bucket-ssl-requests-only", NC, c=[B["documents"], B["access-logs"], B["cloudtrail"], AB["lake"], *ARCHIVE],
        nc={B["backups"]: "policy has no TLS-only deny", B["intake"]: "no bucket policy",
            AB["dashboard"]: "policy has no TLS-only deny", AB["dropbox"]: "policy has no TLS-only deny"})
-expect("s3-bucket-versioning-enabled", NC, c=[B["documents"], B["backups"], B["cloudtrail"], AB["lake"]],
+expect("s3-bucket-versioning-enabled", NC, c=[B["documents"], B["backups"], B["cloudtrail"], AB["lake"], *ARCHIVE],
        nc={B["access-logs"]: "Suspended", B["intake"]: "Off", AB["dashboard"]: "Off", AB["dropbox"]: "Off"})
-expect("s3-default-encryption-kms", NC, c=[B["documents"], B["cloudtrail"], AB["lake"]],
+expect("s3-default-encryption-kms", NC, c=[B["documents"], B["cloudtrail"], AB["lake"], ARCHIVE_BUCKET["logs"]],
        nc={B["backups"]: "SSE-S3", B["access-logs"]: "SSE-S3", B["intake"]: "no default encryption",
-           AB["dashboard"]: "SSE-S3", AB["dropbox"]: "SSE-S3"})
+           AB["dashboard"]: "SSE-S3", AB["dropbox"]: "SSE-S3", ARCHIVE_BUCKET["access"]: "SSE-S3"})
 expect("s3-event-notifications-enabled", NC, c=[B["intake"]],
        nc={n: "no event notification" for n in [B["documents"], B["backups"], B["access-logs"], B["cloudtrail"],
-                                                AB["lake"], AB["dashboard"], AB["dropbox"]]})
-expect("s3-version-lifecycle-policy-check", NA, c=[B["cloudtrail"], AB["lake"]],
+                                                AB["lake"], AB["dashboard"], AB["dropbox"], *ARCHIVE]})
+expect("s3-version-lifecycle-policy-check", NA, c=[B["cloudtrail"], AB["lake"], *ARCHIVE],
        nc={B["documents"]: "versioned, no lifecycle rule", B["backups"]: "versioned, no lifecycle rule"},
        note="NOT_APPLICABLE: buckets whose versioning is not Enabled")
-expect("ward-log-bucket-protected", NA, c=[B["cloudtrail"]],
-       nc={B["access-logs"]: "versioning Suspended, no MFA delete, no Object Lock"},
-       note="NOT_APPLICABLE: buckets that no trail, logging configuration or load balancer of their account names as a log destination")
+expect("ward-log-bucket-protected", NA, c=[B["cloudtrail"], ARCHIVE_BUCKET["logs"]],
+       nc={B["access-logs"]: "versioning Suspended, no MFA delete, no Object Lock",
+           ARCHIVE_BUCKET["access"]: "versioning without MFA delete, no Object Lock"},
+       note="NOT_APPLICABLE: buckets that no trail, logging configuration or load balancer of any loaded account names as a log destination, and whose policy lets no log delivery service put objects")
+expect("ward-log-bucket-retention", NA, c=[B["cloudtrail"], B["access-logs"], ARCHIVE_BUCKET["logs"]],
+       nc={ARCHIVE_BUCKET["access"]: "its lifecycle rule expires the access logs after 365 days (under 2190)"},
+       note="NOT_APPLICABLE: buckets that are not log buckets (as for ward-log-bucket-protected)")
 
 # ---- other services
 expect("codebuild-project-envvar-awscred-check", C,
@@ -4235,8 +4341,9 @@ def outputs():
     items = {a: len(v) for a, v in ITEMS.items()}
     findings = sum(len(v) for v in statuses.values())
     readme = replace_block(readme, "counts", (
-        f"The two snapshots hold {sum(items.values())} configuration items ({items[PROD]} in riverside-prod, "
-        f"{items[ANALYTICS]} in riverside-analytics). With the facts and the two `AWS::::Account` "
+        f"The three snapshots hold {sum(items.values())} configuration items ({items[PROD]} in riverside-prod, "
+        f"{items[ANALYTICS]} in riverside-analytics, {items[LOG_ARCHIVE]} in riverside-log-archive). With the "
+        f"facts and the three `AWS::::Account` "
         f"resources Ward synthesizes, Ward sees {len(RESOURCES)} resources and the {len(statuses)} rules "
         f"of the pack give {findings} findings:\n"
         + ", ".join(f"{sum(1 for v in statuses.values() for x in v.values() if x == st)} {st}"
@@ -4265,7 +4372,7 @@ def main():
         p.write_text(text)
     items = sum(len(v) for v in ITEMS.values())
     print(f"wrote {ESTATE.relative_to(HERE.parent.parent)}: {items} configuration items "
-          f"({len(ITEMS[PROD])} in {PROD}, {len(ITEMS[ANALYTICS])} in {ANALYTICS}) and "
+          f"({', '.join(f'{len(v)} in {a}' for a, v in ITEMS.items())}) and "
           f"{sum(1 for p in files if p.parent != HERE and p.suffix != '' and p.name != 'config-snapshot.json')} "
           f"account-fact files; {len(RESOURCES)} resources for Ward; expected-statuses.json, README.md tables")
 

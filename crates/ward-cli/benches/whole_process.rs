@@ -594,7 +594,7 @@ struct TemplateCount {
 fn template_counts(ward: &Path) -> BTreeMap<String, TemplateCount> {
     let root = support::repo_root();
     let mut counts = BTreeMap::new();
-    for account in ["111122223333", "444455556666"] {
+    for account in ["111122223333", "444455556666", "222233334444"] {
         let name =
             format!("examples/clinic/estate/AWSLogs/{account}/us-east-1/config-snapshot.json");
         let out = support::bench_dir().join(format!("template-{account}.json"));

@@ -60,7 +60,7 @@ const DASHBOARD_BUCKET: &str = "riverside-community-dashboard-444455556666";
 fn at_the_capture_time_three_apply_one_has_expired_and_one_is_stale() {
     let (code, doc, err) = check_json(&["--waivers", WAIVERS]);
     assert_eq!(code, Some(1), "other findings still fail: {err}");
-    assert_eq!(doc["as_of"], "2026-11-20T03:42:12.539Z");
+    assert_eq!(doc["as_of"], "2026-11-20T03:43:26.449Z");
     assert_eq!(
         states(&doc),
         [
@@ -201,7 +201,7 @@ fn the_text_report_shows_waived_findings_and_the_waivers_section() {
         "waived by `WVR-2026-002` (approved by privacy-officer@riversidefamilyclinic.example, expires 2027-03-31; was NON_COMPLIANT): the community dashboard bucket"
     ));
     assert!(
-        text.contains("    7 compliant, 0 non-compliant, 0 not applicable, 0 error, 1 waived\n"),
+        text.contains("    9 compliant, 0 non-compliant, 0 not applicable, 0 error, 1 waived\n"),
         "{text}"
     );
     assert!(
