@@ -3715,6 +3715,13 @@ def archive_account():
                      "Action": "s3:PutObject", "Resource": [f"arn:aws:s3:::{logs}/AWSLogs/{a}/*" for a in write_for],
                      "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control",
                                                     "aws:SourceAccount": write_for}}},
+                    # Even the archive's administrators need MFA to delete logs or weaken the bucket.
+                    {"Sid": "DenyLogChangesWithoutMFA", "Effect": "Deny", "Principal": "*",
+                     "Action": ["s3:DeleteObject", "s3:DeleteObjectVersion", "s3:PutBucketPolicy",
+                                "s3:DeleteBucketPolicy", "s3:PutLifecycleConfiguration", "s3:PutBucketVersioning",
+                                "s3:DeleteBucket"],
+                     "Resource": [f"arn:aws:s3:::{logs}", f"arn:aws:s3:::{logs}/*"],
+                     "Condition": {"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}}},
                     deny_insecure(logs)]},
                 owner=ARCHIVE_CANONICAL_ID, pab=True, lifecycle=[lifecycle_rule("expire-after-7-years", 2557)],
                 object_lock=lock)
@@ -4002,6 +4009,18 @@ expect("ward-log-bucket-writers", C,
            "log-archive-admin": "AdministratorAccess: s3:* on the archive's two log buckets",
            "log-archive-breakglass": "AdministratorAccess: s3:* on the archive's two log buckets"},
        note="deployed without allowedWriters: every writer is named")
+SAGEMAKER_READ = "AmazonSageMakerFullAccess: s3:GetObject on arn:aws:s3:::* (its condition on the object's tag is not subtracted)"
+expect("ward-log-bucket-readers", C,
+       nc={"clinic-admins": "AdministratorAccess", "mlopez": "AdministratorAccess through clinic-admins",
+           "codebuild-portal-legacy-build-role": "AdministratorAccess",
+           "compliance-auditors": "inline audit-log-access reads the CloudTrail bucket",
+           "jwhite-contractor": "reads the CloudTrail bucket through compliance-auditors",
+           "EMR_EC2_DefaultRole": "AmazonElasticMapReduceforEC2Role allows s3:* on *",
+           "data-science": SAGEMAKER_READ, "kpatel": SAGEMAKER_READ + ", through data-science",
+           "intern-2025": SAGEMAKER_READ + ", through data-science", "sagemaker-execution-role": SAGEMAKER_READ,
+           "log-archive-admin": "AdministratorAccess", "log-archive-breakglass": "AdministratorAccess",
+           "log-archive-auditor": "ReadOnlyAccess (s3:Get* on *)"},
+       note="deployed without allowedReaders: every reader is named, the auditors included")
 expect("ward-phi-ssh-logs-forwarded", NA, c=["ehr-app-1"],
        nc={"ehr-app-2": "its AmazonCloudWatch-ManageAgent association last ran NON_COMPLIANT",
            "hl7-interface": "no SSM association compliance recorded (not a managed instance)"},
@@ -4198,6 +4217,11 @@ expect("ward-log-bucket-protected", NA, c=[B["cloudtrail"], ARCHIVE_BUCKET["logs
        nc={B["access-logs"]: "versioning Suspended, no MFA delete, no Object Lock",
            ARCHIVE_BUCKET["access"]: "versioning without MFA delete, no Object Lock"},
        note="NOT_APPLICABLE: buckets that no trail, logging configuration or load balancer of any loaded account names as a log destination, and whose policy lets no log delivery service put objects")
+expect("ward-log-bucket-mfa-for-changes", NA, c=[ARCHIVE_BUCKET["logs"]],
+       nc={B["cloudtrail"]: "its policy has no Deny conditioned on MFA",
+           B["access-logs"]: "its policy has no Deny conditioned on MFA",
+           ARCHIVE_BUCKET["access"]: "its policy has no Deny conditioned on MFA"},
+       note="NOT_APPLICABLE: buckets that are not log buckets (as for ward-log-bucket-protected)")
 expect("ward-log-bucket-retention", NA, c=[B["cloudtrail"], B["access-logs"], ARCHIVE_BUCKET["logs"]],
        nc={ARCHIVE_BUCKET["access"]: "its lifecycle rule expires the access logs after 365 days (under 2190)"},
        note="NOT_APPLICABLE: buckets that are not log buckets (as for ward-log-bucket-protected)")
