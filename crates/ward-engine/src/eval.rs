@@ -561,8 +561,8 @@ fn compare(op: CmpOp, l: &Val<'_>, r: &Val<'_>) -> Result<bool, EvalError> {
         CmpOp::Eq | CmpOp::Ne => {
             let equal = match (ord, &l.v, &r.v) {
                 (Some(o), _, _) => o == Ordering::Equal,
-                // One inventory holds one resource per type and id: no need to compare two
-                // resources field by field unless they are that one.
+                // One inventory holds one resource per type, id, account and Region: no need
+                // to compare two resources field by field unless they share type and id.
                 (None, V::Resource(a), V::Resource(b)) => {
                     std::ptr::eq(*a, *b)
                         || (a.resource_type == b.resource_type

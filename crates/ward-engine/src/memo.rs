@@ -1,7 +1,7 @@
 //! `def` calls evaluated once and reused.
 //!
 //! A `def` whose body cannot read the resource under evaluation (no field of it, no
-//! `related(...)`, no rule parameter, and only such `def`s called) has one value per
+//! `related(...)` or `lookup(T, id)`, no rule parameter, and only such `def`s called) has one value per
 //! (account, arguments): `resources(T)` is the only thing in it that depends on where it is
 //! called, and it reads the account of the resource. When it reads the account (it calls
 //! `resources(T)`, itself or through another def), its calls are evaluated once per (def,
@@ -109,13 +109,14 @@ fn reads(ir: &Ir, builtin: Builtin, defs: &[bool]) -> bool {
 }
 
 /// True when `ir` reads nothing of the resource under evaluation (no field of it, no
-/// `related(...)`, no rule parameter) and calls only independent defs.
+/// `related(...)`, no `lookup(T, id)`, which answers from the caller's account and Region
+/// first, no rule parameter) and calls only independent defs.
 fn independent(ir: &Ir, defs: &[bool]) -> bool {
     let mut reads_resource = false;
     ir.visit(&mut |node| {
         reads_resource = reads_resource
             || matches!(node, Ir::Root(_) | Ir::Resource | Ir::Param(_))
-            || matches!(node, Ir::Call(Builtin::Related, _))
+            || matches!(node, Ir::Call(Builtin::Related | Builtin::Lookup, _))
             || matches!(node, Ir::CallDef(i, _) if !defs.get(*i).copied().unwrap_or(false));
     });
     !reads_resource

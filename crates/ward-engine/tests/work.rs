@@ -202,7 +202,10 @@ fn same_as_in_place(pack: &Pack, inventory: &Inventory, options: &EvalOptions) -
         let rule = pack.rule(&finding.rule).unwrap();
         let citations: Arc<[String]> = Arc::from(rule.meta.hipaa.as_slice());
         let resource = inventory
-            .get(&finding.resource.resource_type, &finding.resource.id)
+            .with_id(&finding.resource.resource_type, &finding.resource.id)
+            .find(|r| {
+                r.account_id == finding.resource.account && r.aws_region == finding.resource.region
+            })
             .unwrap();
         let env = Env {
             pack,
@@ -498,5 +501,76 @@ rule most-buckets-locked {
     assert_eq!(
         same_as_in_place(&pack, &with_accounts(120), &EvalOptions::default()),
         2
+    );
+}
+
+/// `lookup(T, id)` answers from the caller's account and Region first, so a `def` that calls
+/// it is not reused across callers: the same security group id in two Regions of one account
+/// gives each instance its own Region's group.
+#[test]
+fn a_def_that_looks_up_by_id_answers_for_each_callers_region() {
+    let pack = load(
+        r#"
+def role_of(id) = if count(resources(AWS::EC2::Instance)) > 0 then lookup(AWS::EC2::SecurityGroup, id).tags.role else "none"
+rule app-group {
+  title: "t"
+  severity: low
+  resource: AWS::EC2::Instance
+  hipaa: ["164.312(b)"]
+  assert role_of("sg-1") == "app" else "sg-1 is {role_of("sg-1")} here"
+}
+"#,
+    );
+    // Not reused: its value depends on where the caller is.
+    let scopes = ward_engine::memo::memoizable_defs(&pack);
+    assert_eq!(scopes, [ward_engine::memo::Scope::None]);
+    let mut inventory = Inventory::new();
+    for (region, role) in [("us-east-1", "app"), ("eu-west-1", "db")] {
+        let mut group = Resource::new("AWS::EC2::SecurityGroup", "sg-1");
+        group.account_id = Some("111122223333".into());
+        group.aws_region = Some(region.into());
+        group.tags.insert("role".into(), role.into());
+        inventory.insert(group);
+    }
+    // Interleaved, so that one worker's memo sees both Regions.
+    for i in 0..64 {
+        for region in ["us-east-1", "eu-west-1"] {
+            let mut instance = Resource::new("AWS::EC2::Instance", format!("i-{region}-{i}"));
+            instance.account_id = Some("111122223333".into());
+            instance.aws_region = Some(region.into());
+            inventory.insert(instance);
+        }
+    }
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap();
+    let evaluation = pool
+        .install(|| ward_engine::evaluate(&pack, &inventory, &EvalOptions::default()))
+        .unwrap();
+    let status = |id: &str| {
+        evaluation
+            .findings
+            .iter()
+            .find(|f| f.resource.id == id)
+            .map(|f| (f.status, f.message.clone()))
+            .unwrap()
+    };
+    for i in 0..64 {
+        assert_eq!(
+            status(&format!("i-us-east-1-{i}")).0,
+            ward_model::Status::Compliant
+        );
+        assert_eq!(
+            status(&format!("i-eu-west-1-{i}")),
+            (
+                ward_model::Status::NonCompliant,
+                "sg-1 is db here".to_string()
+            )
+        );
+    }
+    assert_eq!(
+        same_as_in_place(&pack, &inventory, &EvalOptions::default()),
+        128
     );
 }

@@ -65,7 +65,11 @@ impl Inventory {
     pub fn insert_projected(&mut self, mut resource: Resource) -> Insert {
         resource.shared_ref.reset();
         let key = resource.key();
-        if let Some(&index) = self.by_key.get(&key) {
+        let same = match self.by_key.get(&key) {
+            Some(&index) => Some(index),
+            None => self.same_resource_located_less(&resource),
+        };
+        if let Some(index) = same {
             let Some(existing) = self.resources.get_mut(index) else {
                 return Insert::KeptNewer;
             };
@@ -80,8 +84,30 @@ impl Inventory {
             if let Some(arn) = &resource.arn {
                 self.by_arn.insert(arn.clone(), index);
             }
-            // The key holds the account: it is the same account's resource.
+            let old_key = existing.key();
+            // What one capture says of where the resource is, the other keeps.
+            if resource.account_id.is_none() {
+                resource.account_id = existing.account_id.clone();
+            }
+            if resource.aws_region.is_none() {
+                resource.aws_region = existing.aws_region.clone();
+            }
+            let key = resource.key();
+            if existing.account_id != resource.account_id
+                && let Some(groups) = self.by_type_account.get_mut(&resource.resource_type)
+            {
+                if let Some(old) = groups.get_mut(&existing.account_id) {
+                    old.retain(|&i| i != index);
+                }
+                let new = groups.entry(resource.account_id.clone()).or_default();
+                new.push(index);
+                new.sort_unstable();
+            }
             *existing = resource;
+            if old_key != key {
+                self.by_key.remove(&old_key);
+                self.by_key.insert(key, index);
+            }
             return Insert::ReplacedOlder;
         }
         let index = self.resources.len();
@@ -107,6 +133,38 @@ impl Inventory {
         self.by_key.insert(key, index);
         self.resources.push(resource);
         Insert::New
+    }
+
+    /// The resource `resource` is another capture of, when one of the two does not say its
+    /// account or Region (an API response without them, beside a Config item that has them):
+    /// the only resource of its type and id whose account and Region agree where both are
+    /// known. Two or more such resources: none (which one it is cannot be told).
+    fn same_resource_located_less(&self, resource: &Resource) -> Option<usize> {
+        let agree = |a: &Option<String>, b: &Option<String>| a.is_none() || b.is_none() || a == b;
+        let mut found = None;
+        for &index in self
+            .by_id
+            .get(&resource.resource_type)
+            .and_then(|ids| ids.get(&resource.resource_id))?
+        {
+            let Some(other) = self.resources.get(index) else {
+                continue;
+            };
+            let partial = resource.account_id.is_none()
+                || resource.aws_region.is_none()
+                || other.account_id.is_none()
+                || other.aws_region.is_none();
+            if partial
+                && agree(&resource.account_id, &other.account_id)
+                && agree(&resource.aws_region, &other.aws_region)
+            {
+                if found.is_some() {
+                    return None;
+                }
+                found = Some(index);
+            }
+        }
+        found
     }
 
     /// Adds an `AWS::::Account` resource for every account that has resources but no
@@ -375,6 +433,28 @@ mod tests {
                 .count(),
             3
         );
+    }
+
+    #[test]
+    fn an_item_that_does_not_say_where_it_is_merges_with_the_one_that_does() {
+        // DescribeSecurityGroups names the owner but not the Region; the Config item names both.
+        let mut inv = Inventory::new();
+        let mut config = sg("sg-1", "2024-01-01T00:00:00Z");
+        config.aws_region = Some("us-east-1".into());
+        assert_eq!(inv.insert(config), Insert::New);
+        let api = sg("sg-1", "2024-01-02T00:00:00Z");
+        assert_eq!(inv.insert(api), Insert::ReplacedOlder);
+        assert_eq!(inv.len(), 1);
+        // Once two Regions have it, an item without a Region is a third resource: which one it
+        // is cannot be told.
+        let mut other = sg("sg-1", "2024-01-01T00:00:00Z");
+        other.aws_region = Some("eu-west-1".into());
+        assert_eq!(inv.insert(other), Insert::New);
+        let mut later = sg("sg-1", "2024-01-03T00:00:00Z");
+        later.account_id = None;
+        assert_eq!(inv.insert(later), Insert::New);
+        assert_eq!(inv.len(), 3);
+        assert_eq!(inv.with_id("AWS::EC2::SecurityGroup", "sg-1").count(), 3);
     }
 
     #[test]

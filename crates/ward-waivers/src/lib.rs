@@ -144,8 +144,11 @@ pub trait TagLookup {
 }
 
 impl TagLookup for Inventory {
+    /// The tags of the finding's own resource: the same type and id in another account or
+    /// Region is another resource, whose tags must not waive this one.
     fn tags(&self, resource: &ResourceRef) -> Option<&BTreeMap<String, String>> {
-        self.get(&resource.resource_type, &resource.id)
+        self.with_id(&resource.resource_type, &resource.id)
+            .find(|r| r.account_id == resource.account && r.aws_region == resource.region)
             .map(|r| &r.tags)
     }
 }

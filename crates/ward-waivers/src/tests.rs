@@ -263,12 +263,17 @@ waivers:
 "#;
     let s = set(text);
     let mut inventory = Inventory::new();
-    let mut tagged = Resource::new("AWS::S3::Bucket", "b1");
-    tagged.tags.insert("env".into(), "scratch".into());
-    inventory.insert(tagged);
-    let mut other = Resource::new("AWS::S3::Bucket", "b2");
-    other.tags.insert("env".into(), "prod".into());
-    inventory.insert(other);
+    let bucket = |id: &str, account: &str, env: &str| {
+        let mut r = Resource::new("AWS::S3::Bucket", id);
+        r.account_id = Some(account.into());
+        r.aws_region = Some("us-east-1".into());
+        r.tags.insert("env".into(), env.into());
+        r
+    };
+    // Another account's b2, added first, carries the tag: it must not waive account 1's b2.
+    inventory.insert(bucket("b2", "2", "scratch"));
+    inventory.insert(bucket("b1", "1", "scratch"));
+    inventory.insert(bucket("b2", "1", "prod"));
     let mut findings = vec![
         finding(
             "s3-bucket-versioning-enabled",
