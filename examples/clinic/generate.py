@@ -4102,9 +4102,9 @@ expect("cloud-trail-encryption-enabled", C,
 expect("cloud-trail-log-file-validation-enabled", C, nc={"ehr-documents-data-events": "log file validation off"})
 expect("cloudwatch-alarm-action-check", C, nc={"bastion-status-check-failed": "no INSUFFICIENT_DATA action"})
 expect("ward-trail-logs-in-log-archive-account", NC, c=["analytics-trail", "log-archive-trail"],
-       nc={"riverside-audit": "its bucket is in prod, its own account, which receives no other account's trail",
+       nc={"riverside-audit": "its bucket is in prod, its own account, which holds workload data (not a log archive)",
            "ehr-documents-data-events": "its bucket is in prod, its own account"},
-       note="COMPLIANT: analytics-trail writes into the log-archive account; log-archive-trail is the archive's own, in the account that receives another account's trail")
+       note="COMPLIANT: analytics-trail writes into the log-archive account; log-archive-trail is the archive's own, in the account that receives another account's trail and holds log buckets only")
 
 # ---- databases
 expect("db-instance-backup-enabled", C, nc={"legacy-portal-db": "backupRetentionPeriod 0"})
