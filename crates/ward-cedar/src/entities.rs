@@ -22,7 +22,7 @@ use std::str::FromStr;
 use cedar_policy::{Entities, Entity, EntityId, EntityTypeName, EntityUid, RestrictedExpression};
 use rayon::prelude::*;
 use serde_json::{Map, Value, json};
-use ward_model::{Inventory, Resource};
+use ward_model::{Inventory, Resource, ResourceKey};
 
 use crate::names::ACCOUNT_TYPE;
 use crate::reads::AttributeReads;
@@ -213,8 +213,8 @@ fn parents(resource: &Resource, inventory: &Inventory, schema: &WardSchema) -> V
 /// The entities of an inventory, and the resources that could not become one (with why).
 pub struct EntityStore {
     pub entities: Entities,
-    /// (resource type, resource id) → the error converting it.
-    pub failed: BTreeMap<(String, String), String>,
+    /// The resource (type, id, account, Region) → the error converting it.
+    pub failed: BTreeMap<ResourceKey, String>,
 }
 
 /// Builds the entities of the resources of `types` (those the schema knows), converting
@@ -256,7 +256,7 @@ pub fn build(
                         source = s.source();
                     }
                     for r in &resources {
-                        failed.insert(r.key_pair(), message.clone());
+                        failed.insert(r.key(), message.clone());
                     }
                     EntityStore {
                         entities: Entities::empty(),
@@ -282,16 +282,16 @@ pub fn nonconforming(
     inventory: &Inventory,
     schema: &WardSchema,
     phi: &PhiConfig,
-) -> Vec<((String, String), String)> {
+) -> Vec<(ResourceKey, String)> {
     let resources: Vec<&Resource> = inventory.iter().collect();
     let everything = AttributeReads {
         whole: true,
         ..AttributeReads::default()
     };
-    let mut out: Vec<((String, String), String)> =
+    let mut out: Vec<(ResourceKey, String)> =
         convert_all(&resources, inventory, schema, phi, &everything, true)
             .into_iter()
-            .filter_map(|(r, e)| e.err().map(|e| (r.key_pair(), e)))
+            .filter_map(|(r, e)| e.err().map(|e| (r.key(), e)))
             .collect();
     let (entities, _) = collect(convert_all(
         &resources,
@@ -302,7 +302,15 @@ pub fn nonconforming(
         false,
     ));
     if let Err(e) = Entities::from_entities(entities, Some(&schema.schema)) {
-        out.push(((String::new(), String::new()), e.to_string()));
+        out.push((
+            ResourceKey {
+                resource_type: String::new(),
+                resource_id: String::new(),
+                account_id: None,
+                aws_region: None,
+            },
+            e.to_string(),
+        ));
     }
     out
 }
@@ -401,7 +409,7 @@ fn restricted(value: &Value) -> Result<RestrictedExpression, String> {
 }
 
 /// The entities (with the evaluator's, and without duplicate uids) and the failures.
-fn collect(converted: Converted<'_>) -> (Vec<Entity>, BTreeMap<(String, String), String>) {
+fn collect(converted: Converted<'_>) -> (Vec<Entity>, BTreeMap<ResourceKey, String>) {
     let mut failed = BTreeMap::new();
     let mut seen: HashSet<EntityUid> = HashSet::new();
     let mut entities = Vec::new();
@@ -416,13 +424,13 @@ fn collect(converted: Converted<'_>) -> (Vec<Entity>, BTreeMap<(String, String),
                     entities.push(e);
                 } else {
                     failed.insert(
-                        resource.key_pair(),
+                        resource.key(),
                         format!("another resource has the same Cedar uid `{}`", e.uid()),
                     );
                 }
             }
             Err(e) => {
-                failed.insert(resource.key_pair(), e);
+                failed.insert(resource.key(), e);
             }
         }
     }
@@ -434,14 +442,4 @@ pub const EVALUATOR_ID: &str = "ward";
 
 fn evaluator_json() -> Value {
     json!({"uid": {"type": "Ward::Evaluator", "id": EVALUATOR_ID}, "attrs": {}, "parents": []})
-}
-
-trait KeyPair {
-    fn key_pair(&self) -> (String, String);
-}
-
-impl KeyPair for Resource {
-    fn key_pair(&self) -> (String, String) {
-        (self.resource_type.clone(), self.resource_id.clone())
-    }
 }

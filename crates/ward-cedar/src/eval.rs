@@ -157,10 +157,7 @@ fn one_resource(
             Vec::new(),
         );
     }
-    if let Some(e) = store
-        .failed
-        .get(&(resource.resource_type.clone(), resource.resource_id.clone()))
-    {
+    if let Some(e) = store.failed.get(&resource.key()) {
         return finding(
             control,
             resource,
@@ -947,10 +944,7 @@ fn judge<'r>(
 ) -> Finding {
     let p = access.principal;
     let label = iam::principal_label(p);
-    if let Some(e) = store
-        .failed
-        .get(&(p.resource_type.clone(), p.resource_id.clone()))
-    {
+    if let Some(e) = store.failed.get(&p.key()) {
         return finding(
             control,
             p,

@@ -518,3 +518,29 @@ fn least_privilege_describes_every_phi_resource_of_an_account_instead_of_listing
     );
     assert!(most.evidence[0].value.get("every").is_none());
 }
+
+/// The same resource id in two accounts is two resources: when one of them cannot become an
+/// entity (here both have no ARN, so the same Cedar uid), only that one is an ERROR.
+#[test]
+fn a_failure_in_one_account_is_not_another_accounts() {
+    let mut inv = Inventory::new();
+    for account in ["111111111111", "222222222222"] {
+        let mut r = db("shared-name", true, json!({"storageEncrypted": true}));
+        r.arn = None;
+        r.account_id = Some(account.into());
+        inv.insert(r);
+    }
+    let eval = backend().evaluate(&inv, &EvalOptions::default()).unwrap();
+    let statuses: Vec<(Option<String>, Status)> = eval
+        .findings
+        .iter()
+        .filter(|f| f.rule == "db-check")
+        .map(|f| (f.resource.account.clone(), f.status))
+        .collect();
+    assert_eq!(statuses.len(), 2, "{statuses:?}");
+    assert_eq!(
+        statuses.iter().filter(|(_, s)| *s == Status::Error).count(),
+        1,
+        "{statuses:?}"
+    );
+}

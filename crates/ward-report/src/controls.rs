@@ -293,8 +293,9 @@ impl ControlsReport {
                 .cloned()
                 .unwrap_or_default();
             let mut outcomes = Vec::new();
-            // resource key -> failed?
-            let mut resources: BTreeMap<(String, String), bool> = BTreeMap::new();
+            // resource (its type, id, account and Region: the same id in two accounts is two
+            // resources) -> failed?
+            let mut resources: BTreeMap<&ward_model::ResourceRef, bool> = BTreeMap::new();
             for rule in &rule_ids {
                 let mut outcome = RuleOutcome {
                     rule: rule.to_string(),
@@ -307,7 +308,7 @@ impl ControlsReport {
                     ..RuleOutcome::default()
                 };
                 for f in findings_by_rule.get(rule).into_iter().flatten() {
-                    let key = (f.resource.resource_type.clone(), f.resource.id.clone());
+                    let key: &ward_model::ResourceRef = &f.resource;
                     match f.status {
                         Status::Compliant => {
                             outcome.compliant += 1;
