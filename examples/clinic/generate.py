@@ -3419,6 +3419,25 @@ def fact_files(account):
         "recordingGroup": group,
         "recordingMode": {"recordingFrequency": "CONTINUOUS", "recordingModeOverrides": []}}]})
     register("Ward::Config::Recorders", f"{account}/{REGION}", account, f"{short_account(account)} {REGION} recorders")
+    # aws ssm get-document --name SSM-SessionManagerRunShell, where the account has instances:
+    # prod sends sessions to an encrypted CloudWatch Logs group (set up with the bastion's
+    # Session Manager pilot in 2026); analytics kept the defaults (no logging). The content is
+    # the preferences document of the Session Manager user guide, as JSON text.
+    if account != LOG_ARCHIVE:
+        inputs = {"s3BucketName": "", "s3KeyPrefix": "", "s3EncryptionEnabled": True,
+                  "cloudWatchLogGroupName": "/riverside/ssm-sessions" if account == PROD else "",
+                  "cloudWatchEncryptionEnabled": True, "cloudWatchStreamingEnabled": account == PROD,
+                  "kmsKeyId": "", "runAsEnabled": False, "runAsDefaultUser": "", "idleSessionTimeout": "20",
+                  "maxSessionDuration": "", "shellProfile": {"windows": "", "linux": ""}}
+        content = {"schemaVersion": "1.0", "description": "Document to hold regional settings for Session Manager",
+                   "sessionType": "Standard_Stream", "inputs": inputs}
+        regional["ssm-get-document-SSM-SessionManagerRunShell.json"] = cli_json({
+            "Name": "SSM-SessionManagerRunShell",
+            "CreatedDate": "2026-09-02T13:40:11.204000+00:00" if account == PROD else "2025-02-10T10:40:02.118000+00:00",
+            "DocumentVersion": "2" if account == PROD else "1", "Status": "Active",
+            "Content": json.dumps(content, indent=4), "DocumentType": "Session", "DocumentFormat": "JSON"})
+        register("Ward::SSM::SessionManagerPreferences", f"{account}/{REGION}", account,
+                 f"{short_account(account)} {REGION} session preferences")
     regional.update(service_fact_files(account))
     for name, text in regional.items():
         files[f"{REGION}/{name}"] = text
@@ -4217,6 +4236,9 @@ expect("ward-log-bucket-protected", NA, c=[B["cloudtrail"], ARCHIVE_BUCKET["logs
        nc={B["access-logs"]: "versioning Suspended, no MFA delete, no Object Lock",
            ARCHIVE_BUCKET["access"]: "versioning without MFA delete, no Object Lock"},
        note="NOT_APPLICABLE: buckets that no trail, logging configuration or load balancer of any loaded account names as a log destination, and whose policy lets no log delivery service put objects")
+expect("ward-session-manager-logging", C,
+       nc={"analytics": "Session Manager keeps its default preferences in us-east-1: no S3 bucket, no CloudWatch log group"},
+       na={"archive": "no EC2 instance recorded"})
 expect("ward-log-bucket-mfa-for-changes", NA, c=[ARCHIVE_BUCKET["logs"]],
        nc={B["cloudtrail"]: "its policy has no Deny conditioned on MFA",
            B["access-logs"]: "its policy has no Deny conditioned on MFA",

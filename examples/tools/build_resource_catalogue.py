@@ -71,6 +71,9 @@ def pseudo_types():
         'Ward::SecurityHub::Hub': ward(from_model('securityhub', 'DescribeHubResponse')),
         'Ward::Config::RecorderStatus': ward(from_model('config', 'DescribeConfigurationRecorderStatusResponse')),
         'Ward::Config::Recorders': ward(from_model('config', 'DescribeConfigurationRecordersResponse')),
+        # aws ssm get-document --name SSM-SessionManagerRunShell: Session Manager's preferences
+        # (its Content, a JSON string, is parsed by the rules: parse_json).
+        'Ward::SSM::SessionManagerPreferences': ward(from_model('ssm', 'GetDocumentResult')),
         # aws ec2 describe-snapshots --owner-ids self --restorable-by-user-ids all, whole:
         # {snapshots: [Snapshot], nextToken (one page of a paginated output only)}.
         'Ward::EC2::PublicSnapshots': ward(from_model('ec2', 'DescribeSnapshotsResult')),

@@ -1,7 +1,8 @@
 //! Account-level facts that AWS Config records no item for: the IAM credential report, the
 //! account password policy and summary, the root's virtual MFA devices, EBS encryption by
-//! default, the account's public EBS snapshots, GuardDuty detectors, Security Hub, and the
-//! Config recorders and their status. Each AWS CLI /
+//! default, the account's public EBS snapshots, GuardDuty detectors, Security Hub, the
+//! Config recorders and their status, and Session Manager's preferences (an SSM document's
+//! content, which Config does not record). Each AWS CLI /
 //! API response becomes resources of a documented `Ward::` pseudo type
 //! (`docs/inventory-format.md`), so rules treat them like any other resource.
 //!
@@ -27,6 +28,9 @@ pub const GUARDDUTY_DETECTORS: &str = "Ward::GuardDuty::Detectors";
 pub const SECURITY_HUB: &str = "Ward::SecurityHub::Hub";
 pub const CONFIG_RECORDER_STATUS: &str = "Ward::Config::RecorderStatus";
 pub const CONFIG_RECORDERS: &str = "Ward::Config::Recorders";
+pub const SESSION_MANAGER_PREFERENCES: &str = "Ward::SSM::SessionManagerPreferences";
+/// The SSM document that holds a Region's Session Manager preferences.
+pub const SESSION_MANAGER_PREFERENCES_DOCUMENT: &str = "SSM-SessionManagerRunShell";
 pub const PUBLIC_SNAPSHOTS: &str = "Ward::EC2::PublicSnapshots";
 
 /// The query whose output is [`PUBLIC_SNAPSHOTS`]: the account's snapshots that every AWS
@@ -53,6 +57,7 @@ pub const PSEUDO_TYPES: &[&str] = &[
     SECURITY_HUB,
     CONFIG_RECORDER_STATUS,
     CONFIG_RECORDERS,
+    SESSION_MANAGER_PREFERENCES,
     PUBLIC_SNAPSHOTS,
 ];
 
@@ -129,6 +134,14 @@ pub(crate) fn recognize(rest: &Map<String, Value>) -> Option<Recognized> {
         (
             CONFIG_RECORDERS,
             "configservice describe-configuration-recorders",
+            Scope::Regional,
+        )
+    } else if rest.contains_key("Content")
+        && rest.get("Name").and_then(Value::as_str) == Some(SESSION_MANAGER_PREFERENCES_DOCUMENT)
+    {
+        (
+            SESSION_MANAGER_PREFERENCES,
+            "ssm get-document --name SSM-SessionManagerRunShell",
             Scope::Regional,
         )
     } else if rest.contains_key("Content") && rest.contains_key("ReportFormat") {

@@ -311,9 +311,23 @@ fn security_hub_and_virtual_mfa_devices_name_their_account() {
         "recorders.json",
         r#"{"ConfigurationRecorders": [{"roleARN": "arn:aws:iam::123456789012:role/config-ConfigRole-A1B2C3D4E5F6", "recordingGroup": {"allSupported": true, "includeGlobalResourceTypes": true, "resourceTypes": []}, "name": "default"}]}"#,
     );
+    // aws ssm get-document --name SSM-SessionManagerRunShell; its Content is the preferences
+    // document of the Session Manager user guide ("Create a Session Manager preferences
+    // document (command line)"), as JSON text.
+    let preferences = write(
+        dir.path(),
+        "session-preferences.json",
+        r#"{"Name": "SSM-SessionManagerRunShell", "CreatedDate": "2024-01-01T00:00:00.000000+00:00", "DocumentVersion": "1", "Status": "Active", "Content": "{\"schemaVersion\":\"1.0\",\"description\":\"Document to hold regional settings for Session Manager\",\"sessionType\":\"Standard_Stream\",\"inputs\":{\"s3BucketName\":\"\",\"s3KeyPrefix\":\"\",\"s3EncryptionEnabled\":true,\"cloudWatchLogGroupName\":\"/ssm/sessions\",\"cloudWatchEncryptionEnabled\":true,\"cloudWatchStreamingEnabled\":false,\"kmsKeyId\":\"\",\"runAsEnabled\":false,\"runAsDefaultUser\":\"\",\"idleSessionTimeout\":\"20\"}}", "DocumentType": "Session", "DocumentFormat": "JSON"}"#,
+    );
+    // Another document's output is not Session Manager's preferences.
+    let other_document = write(
+        dir.path(),
+        "other-document.json",
+        r#"{"Name": "AWS-RunShellScript", "Content": "{}", "DocumentType": "Command", "DocumentFormat": "JSON"}"#,
+    );
     // Nothing else in the inventory: the hub and the devices know their account, and the
     // hub its Region, which then leaves no doubt about the recorder status either.
-    let (inventory, report) = import(&[hub, mfa, recorder, recorders]);
+    let (inventory, report) = import(&[hub, mfa, recorder, recorders, preferences]);
     assert!(codes(&report).is_empty(), "{:?}", report.files);
     let hub = inventory
         .get(
@@ -343,6 +357,26 @@ fn security_hub_and_virtual_mfa_devices_name_their_account() {
     assert_eq!(
         recorders.configuration["configurationRecorders"][0]["recordingGroup"]["allSupported"],
         json!(true)
+    );
+    let preferences = inventory
+        .get(
+            "Ward::SSM::SessionManagerPreferences",
+            "444455556666/eu-west-1",
+        )
+        .unwrap();
+    assert_eq!(preferences.configuration["documentType"], json!("Session"));
+    let content: serde_json::Value =
+        serde_json::from_str(preferences.configuration["content"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        content["inputs"]["cloudWatchLogGroupName"],
+        json!("/ssm/sessions")
+    );
+    let (inventory, _) = import(&[other_document]);
+    assert_eq!(
+        inventory
+            .of_type("Ward::SSM::SessionManagerPreferences")
+            .count(),
+        0
     );
 }
 
