@@ -74,6 +74,10 @@ pub struct Skipped {
     pub reason: String,
     /// The rules that fail on it.
     pub rules: Vec<String>,
+    /// Ward could not plan the group's fix (it could not be read, or its findings do not say
+    /// what to revoke): a failure for that group only, reported, not a choice.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub error: bool,
 }
 
 /// The rules whose findings `ward remediate` fixes.
@@ -140,7 +144,8 @@ pub struct Plan {
     pub region: String,
     pub account_id: String,
     pub actions: Vec<Action>,
-    /// Failing groups left alone: opted out by tag, or past the cap.
+    /// Failing groups left alone: opted out by tag, past the cap, or whose fix Ward could
+    /// not plan (`error`).
     pub skipped: Vec<Skipped>,
     /// Each planned group as read before any change (Config's `configuration`).
     #[serde(skip)]
@@ -152,6 +157,10 @@ impl Plan {
     pub fn to_text(&self) -> String {
         let mut out = String::new();
         for s in &self.skipped {
+            if s.error {
+                out.push_str(&format!("error: {}: {}\n", s.group_id, s.reason));
+                continue;
+            }
             out.push_str(&format!(
                 "skipped {} ({}): {}\n",
                 s.group_id,
@@ -305,6 +314,7 @@ pub async fn plan(
     groups.sort_by(|a, b| a.group_id().cmp(&b.group_id()));
     let mut inventory = Inventory::new();
     let mut before = BTreeMap::new();
+    let mut unreadable = Vec::new();
     for g in &groups {
         let Some(item) = convert::security_group(&ctx, g) else {
             continue;
@@ -314,11 +324,19 @@ pub async fn plan(
             file: Some("ec2:DescribeSecurityGroups".into()),
             index: None,
         };
-        let resource = ward_import::resource_from_item(item, source).map_err(|d| {
-            AwsError::Remediation(format!("a security group cannot be read: {}", d.message))
-        })?;
-        before.insert(resource.resource_id.clone(), resource.configuration.clone());
-        inventory.insert(resource);
+        // A group that cannot be read is reported and left alone; the others go on.
+        match ward_import::resource_from_item(item, source) {
+            Ok(resource) => {
+                before.insert(resource.resource_id.clone(), resource.configuration.clone());
+                inventory.insert(resource);
+            }
+            Err(d) => unreadable.push(Skipped {
+                group_id: g.group_id().unwrap_or_default().to_string(),
+                reason: format!("Ward could not read the group: {}", d.message),
+                rules: Vec::new(),
+                error: true,
+            }),
+        }
     }
     let rules: Vec<String> = RULES
         .iter()
@@ -343,14 +361,26 @@ pub async fn plan(
         ..EvalOptions::default()
     };
     let mut actions = Vec::new();
-    let mut skipped = Vec::new();
+    let mut skipped = unreadable;
     let mut changed = 0usize;
     for g in &groups {
         let Some(id) = g.group_id() else { continue };
         let Some(resource) = inventory.get("AWS::EC2::SecurityGroup", id).cloned() else {
             continue;
         };
-        let revocations = plan_group(g, resource, controls, &options)?;
+        // One group's planning failure is reported for it; the others are planned.
+        let revocations = match plan_group(g, resource, controls, &options) {
+            Ok(revocations) => revocations,
+            Err(e) => {
+                skipped.push(Skipped {
+                    group_id: id.to_string(),
+                    reason: format!("Ward could not plan its fix: {e}"),
+                    rules: Vec::new(),
+                    error: true,
+                });
+                continue;
+            }
+        };
         if revocations.ingress.is_empty() && revocations.egress.is_empty() {
             continue;
         }
@@ -376,6 +406,7 @@ pub async fn plan(
                 group_id: id.to_string(),
                 reason: format!("opted out by its tag {key}={value}"),
                 rules: failing,
+                error: false,
             });
             continue;
         }
@@ -387,6 +418,7 @@ pub async fn plan(
                     limits.max_groups.unwrap_or_default()
                 ),
                 rules: failing,
+                error: false,
             });
             continue;
         }

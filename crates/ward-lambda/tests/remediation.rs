@@ -410,3 +410,88 @@ fn remediation_parameters_ward_does_not_read_are_refused() {
     .unwrap();
     assert_eq!(ok["summary"]["COMPLIANT"], 1);
 }
+
+/// The built-in controls, except that the findings on one group carry no evidence: the
+/// planner cannot tell which sources to revoke there (as with a rule whose evidence names no
+/// source).
+struct EvidenceWithheld<'a> {
+    inner: &'a ControlSet,
+    group: String,
+}
+
+impl ward_aws::config_rule::Controls for EvidenceWithheld<'_> {
+    fn rules(&self) -> &[ward_model::RuleInfo] {
+        ControlSet::rules(self.inner)
+    }
+
+    fn evaluate(
+        &self,
+        inventory: &ward_model::Inventory,
+        options: &ward_engine::EvalOptions,
+    ) -> Result<ward_engine::Evaluation, ward_engine::EngineError> {
+        let mut evaluation = ControlSet::evaluate(self.inner, inventory, options)?;
+        for f in evaluation
+            .findings
+            .iter_mut()
+            .filter(|f| f.resource.id == self.group)
+        {
+            f.evidence.clear();
+        }
+        Ok(evaluation)
+    }
+}
+
+/// A group whose fix cannot be planned is reported as an error for it alone: the other group
+/// is planned and revoked as usual, and `ward remediate`'s text names the failure.
+#[test]
+fn a_group_whose_fix_cannot_be_planned_does_not_stop_the_others() {
+    let moto = Moto::start();
+    let c = block_on(clients(&moto.url));
+    let mut groups = block_on(async {
+        vec![
+            plant::open_ssh_group(&c, "ward-plan-a").await,
+            plant::open_ssh_group(&c, "ward-plan-b").await,
+        ]
+    });
+    groups.sort();
+    let controls = ControlSet::load(&LoadOptions::default()).unwrap();
+    let withheld = EvidenceWithheld {
+        inner: &controls,
+        group: groups[1].clone(),
+    };
+    let options = PlanOptions {
+        opt_out_tag: None,
+        max_groups: None,
+        rules: Some(vec!["restricted-ssh".into()]),
+    };
+    let plan = block_on(remediate::plan(
+        &c,
+        &withheld,
+        &groups,
+        &Default::default(),
+        &options,
+    ))
+    .unwrap();
+    assert_eq!(plan.actions.len(), 1, "{:?}", plan.skipped);
+    assert_eq!(plan.actions[0].group_id, groups[0]);
+    assert_eq!(plan.skipped.len(), 1);
+    assert_eq!(plan.skipped[0].group_id, groups[1]);
+    assert!(plan.skipped[0].error);
+    assert!(
+        plan.skipped[0]
+            .reason
+            .contains("Ward could not plan its fix: security group"),
+        "{}",
+        plan.skipped[0].reason
+    );
+    let text = plan.to_text();
+    assert!(
+        text.starts_with(&format!(
+            "error: {}: Ward could not plan its fix",
+            groups[1]
+        )),
+        "{text}"
+    );
+    let evidence = block_on(remediate::apply(&c, &plan)).unwrap();
+    assert_eq!(evidence["complete"], json!(true), "{evidence}");
+}

@@ -41,7 +41,8 @@ pub(crate) struct RemediateArgs {
 }
 
 /// Exit codes: 0 nothing to do or everything applied, 1 a plan to apply (without
-/// `--apply`) or a call that failed, 2 usage or AWS errors.
+/// `--apply`), a call that failed or a group whose fix could not be planned, 2 usage or AWS
+/// errors.
 pub(crate) fn remediate(args: RemediateArgs) -> Outcome {
     let controls = super::load_controls(&LoadOptions {
         policies: args.policies.clone(),
@@ -75,11 +76,17 @@ pub(crate) fn remediate(args: RemediateArgs) -> Outcome {
         plan.to_text()
     };
     super::write_stdout(&shown)?;
+    let unplanned = plan.skipped.iter().filter(|s| s.error).count();
+    if unplanned > 0 {
+        eprintln!(
+            "error: Ward could not plan the fix of {unplanned} group(s) (listed above); they are left as they are"
+        );
+    }
     let Some(evidence) = evidence else {
         if !plan.actions.is_empty() {
             eprintln!("plan only: run again with --apply to revoke these rules");
         }
-        return Ok(Exit::flagged_if(!plan.actions.is_empty()));
+        return Ok(Exit::flagged_if(!plan.actions.is_empty() || unplanned > 0));
     };
     let path = args.evidence.clone().unwrap_or_else(|| {
         let stamp = ward_aws::now_rfc3339().replace([':', '.'], "-");
@@ -101,5 +108,5 @@ pub(crate) fn remediate(args: RemediateArgs) -> Outcome {
     if !complete {
         eprintln!("error: some revocation failed (see the evidence file)");
     }
-    Ok(Exit::flagged_if(!complete))
+    Ok(Exit::flagged_if(!complete || unplanned > 0))
 }
