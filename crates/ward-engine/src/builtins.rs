@@ -490,12 +490,7 @@ pub fn call<'a>(
         B::Lookup => {
             let t = str_arg(b, a0)?;
             let id = str_arg(b, a1)?;
-            match env.inventory.get_near(
-                t,
-                id,
-                env.resource.account_id.as_deref(),
-                env.resource.aws_region.as_deref(),
-            ) {
+            match near(env, t, id) {
                 Some(r) => Val::new(V::Resource(r)),
                 None => Val::absent(Some(Rc::new(Path::Label(format!("{t}/{id}"))))),
             }
@@ -516,16 +511,10 @@ pub fn call<'a>(
                 if rel.resource_type != t {
                     continue;
                 }
-                if let Some(r) = rel.resource_id.as_deref().and_then(|id| {
-                    env.inventory.get_near(
-                        t,
-                        id,
-                        env.resource.account_id.as_deref(),
-                        env.resource.aws_region.as_deref(),
-                    )
-                }) && !out
-                    .iter()
-                    .any(|v: &Val<'a>| matches!(v.v, V::Resource(x) if std::ptr::eq(x, r)))
+                if let Some(r) = rel.resource_id.as_deref().and_then(|id| near(env, t, id))
+                    && !out
+                        .iter()
+                        .any(|v: &Val<'a>| matches!(v.v, V::Resource(x) if std::ptr::eq(x, r)))
                 {
                     out.push(Val::new(V::Resource(r)));
                 }
@@ -557,6 +546,17 @@ pub fn call<'a>(
             return err(format!("`{}` needs a function argument", b.name()));
         }
     })
+}
+
+/// The resource of type `t` and id `id` as the resource under evaluation sees it: in its own
+/// account and Region first ([`ward_model::Inventory::get_near`]).
+fn near<'a>(env: &Env<'a>, t: &str, id: &str) -> Option<&'a ward_model::Resource> {
+    env.inventory.get_near(
+        t,
+        id,
+        env.resource.account_id.as_deref(),
+        env.resource.aws_region.as_deref(),
+    )
 }
 
 fn whole_hours(from: jiff::Timestamp, to: jiff::Timestamp) -> f64 {

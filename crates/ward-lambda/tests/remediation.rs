@@ -323,17 +323,23 @@ fn a_revocation_ec2_refuses_is_reported_once_and_the_evaluation_still_sent() {
     assert_eq!(block_on(plant::ingress(&c, &sg)).len(), 2);
 }
 
+/// Two world-open SSH groups, `PREFIX-a` and `PREFIX-b`, by id.
+fn two_open_groups(c: &Clients, prefix: &str) -> Vec<String> {
+    let mut groups = block_on(async {
+        vec![
+            plant::open_ssh_group(c, &format!("{prefix}-a")).await,
+            plant::open_ssh_group(c, &format!("{prefix}-b")).await,
+        ]
+    });
+    groups.sort();
+    groups
+}
+
 #[test]
 fn the_cap_changes_the_first_groups_by_id_and_lists_the_others() {
     let moto = Moto::start();
     let c = block_on(clients(&moto.url));
-    let mut groups = block_on(async {
-        vec![
-            plant::open_ssh_group(&c, "ward-cap-a").await,
-            plant::open_ssh_group(&c, "ward-cap-b").await,
-        ]
-    });
-    groups.sort();
+    let groups = two_open_groups(&c, "ward-cap");
     let controls = ControlSet::load(&LoadOptions::default()).unwrap();
     let options = PlanOptions {
         opt_out_tag: Some(remediate::DEFAULT_OPT_OUT_TAG.into()),
@@ -447,13 +453,7 @@ impl ward_aws::config_rule::Controls for EvidenceWithheld<'_> {
 fn a_group_whose_fix_cannot_be_planned_does_not_stop_the_others() {
     let moto = Moto::start();
     let c = block_on(clients(&moto.url));
-    let mut groups = block_on(async {
-        vec![
-            plant::open_ssh_group(&c, "ward-plan-a").await,
-            plant::open_ssh_group(&c, "ward-plan-b").await,
-        ]
-    });
-    groups.sort();
+    let groups = two_open_groups(&c, "ward-plan");
     let controls = ControlSet::load(&LoadOptions::default()).unwrap();
     let withheld = EvidenceWithheld {
         inner: &controls,

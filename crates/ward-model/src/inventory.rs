@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde::{Deserialize, Serialize};
 
 use crate::projection::FieldNeeds;
-use crate::resource::{Resource, ResourceKey};
+use crate::resource::Resource;
 
 /// Version of the inventory snapshot format (`ward-inventory.schema.json`).
 pub const INVENTORY_FORMAT_VERSION: &str = "1";
@@ -17,11 +17,8 @@ pub const ACCOUNT_TYPE: &str = "AWS::::Account";
 #[derive(Debug, Default, Clone)]
 pub struct Inventory {
     resources: Vec<Resource>,
-    /// Each resource by its full key (type, id, account, Region): what a newer capture of the
-    /// same resource replaces.
-    by_key: HashMap<ResourceKey, usize>,
     /// Type -> id -> the resources of that type and id, in insertion order (one per account
-    /// and Region that has it).
+    /// and Region that has it): a resource's key ([`crate::ResourceKey`]) is found among them.
     by_id: HashMap<String, HashMap<String, Vec<usize>>>,
     by_type: BTreeMap<String, Vec<usize>>,
     /// Type -> account -> indices, in insertion order: `resources(type)` in a rule asks for
@@ -64,11 +61,9 @@ impl Inventory {
     /// [`Inventory::insert`], without doing them again.
     pub fn insert_projected(&mut self, mut resource: Resource) -> Insert {
         resource.shared_ref.reset();
-        let key = resource.key();
-        let same = match self.by_key.get(&key) {
-            Some(&index) => Some(index),
-            None => self.same_resource_located_less(&resource),
-        };
+        let same = self
+            .same_resource(&resource)
+            .or_else(|| self.same_resource_located_less(&resource));
         if let Some(index) = same {
             let Some(existing) = self.resources.get_mut(index) else {
                 return Insert::KeptNewer;
@@ -84,7 +79,6 @@ impl Inventory {
             if let Some(arn) = &resource.arn {
                 self.by_arn.insert(arn.clone(), index);
             }
-            let old_key = existing.key();
             // What one capture says of where the resource is, the other keeps.
             if resource.account_id.is_none() {
                 resource.account_id = existing.account_id.clone();
@@ -92,7 +86,6 @@ impl Inventory {
             if resource.aws_region.is_none() {
                 resource.aws_region = existing.aws_region.clone();
             }
-            let key = resource.key();
             if existing.account_id != resource.account_id
                 && let Some(groups) = self.by_type_account.get_mut(&resource.resource_type)
             {
@@ -104,10 +97,6 @@ impl Inventory {
                 new.sort_unstable();
             }
             *existing = resource;
-            if old_key != key {
-                self.by_key.remove(&old_key);
-                self.by_key.insert(key, index);
-            }
             return Insert::ReplacedOlder;
         }
         let index = self.resources.len();
@@ -130,9 +119,23 @@ impl Inventory {
             .entry(resource.resource_id.clone())
             .or_default()
             .push(index);
-        self.by_key.insert(key, index);
         self.resources.push(resource);
         Insert::New
+    }
+
+    /// The index of the resource with `resource`'s key: its type and id in its account and
+    /// Region.
+    fn same_resource(&self, resource: &Resource) -> Option<usize> {
+        self.by_id
+            .get(&resource.resource_type)?
+            .get(&resource.resource_id)?
+            .iter()
+            .copied()
+            .find(|&index| {
+                self.resources.get(index).is_some_and(|r| {
+                    r.account_id == resource.account_id && r.aws_region == resource.aws_region
+                })
+            })
     }
 
     /// The resource `resource` is another capture of, when one of the two does not say its
