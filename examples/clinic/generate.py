@@ -3419,7 +3419,8 @@ def fact_files(account):
         "recordingGroup": group,
         "recordingMode": {"recordingFrequency": "CONTINUOUS", "recordingModeOverrides": []}}]})
     register("Ward::Config::Recorders", f"{account}/{REGION}", account, f"{short_account(account)} {REGION} recorders")
-    # aws ssm get-document --name SSM-SessionManagerRunShell, where the account has instances:
+    # aws ssm get-document --name SSM-SessionManagerRunShell --document-format JSON, where the
+    # account has instances:
     # prod sends sessions to an encrypted CloudWatch Logs group (set up with the bastion's
     # Session Manager pilot in 2026); analytics kept the defaults (no logging). The content is
     # the preferences document of the Session Manager user guide, as JSON text.
