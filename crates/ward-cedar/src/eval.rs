@@ -1142,7 +1142,8 @@ fn judge<'r>(
 }
 
 /// `s3:GetObject, s3:PutObject`, or `s3:* (all 94 actions that apply to it)` when the list
-/// holds every action of the service that can reach the resource (`to each` when `several`).
+/// holds every action of the service that can reach the resource (`to each` when `several`)
+/// and there is more than one.
 fn summarize(
     actions: &[String],
     applicable: Option<&BTreeMap<String, usize>>,
@@ -1164,7 +1165,7 @@ fn summarize(
             let mut list = list;
             list.sort_unstable();
             list.dedup();
-            if list.len() == total {
+            if list.len() == total && total > 1 {
                 format!("{service}:* (all {total} {service} actions that apply to {it})")
             } else if list.len() > 6 {
                 format!(

@@ -96,6 +96,19 @@ pub fn phi_services() -> &'static [(&'static str, &'static [&'static str])] {
         ("AWS::RDS::DBCluster", &["rds", "rds-data", "rds-db"]),
         ("AWS::KMS::Key", &["kms"]),
         ("AWS::DynamoDB::Table", &["dynamodb"]),
+        ("AWS::RDS::DBSnapshot", &["rds"]),
+        (
+            "AWS::EC2::Instance",
+            &["ec2", "ssm", "ec2-instance-connect"],
+        ),
+        ("AWS::EC2::Volume", &["ec2"]),
+        ("AWS::EFS::FileSystem", &["elasticfilesystem"]),
+        ("AWS::SecretsManager::Secret", &["secretsmanager"]),
+        ("AWS::OpenSearch::Domain", &["es"]),
+        ("AWS::Elasticsearch::Domain", &["es"]),
+        ("AWS::Kinesis::Stream", &["kinesis"]),
+        ("AWS::Redshift::Cluster", &["redshift", "redshift-data"]),
+        ("AWS::Backup::BackupVault", &["backup"]),
     ]
 }
 
@@ -113,6 +126,7 @@ pub fn targets(resource: &Resource) -> Vec<(&'static str, String)> {
             .clone()
             .unwrap_or_else(|| format!("arn:aws:{service}:{region}:{account}:{rest}"))
     };
+    let arn_or = |id: &str| resource.arn.clone().unwrap_or_else(|| id.to_string());
     let str_field = |k: &str| config.get(k).and_then(Value::as_str).map(str::to_string);
     match resource.resource_type.as_str() {
         "AWS::S3::Bucket" => {
@@ -126,7 +140,7 @@ pub fn targets(resource: &Resource) -> Vec<(&'static str, String)> {
             let mut out = vec![("db", arn("rds", format!("db:{id}")))];
             if let Some(r) = str_field("dbiResourceId") {
                 out.push((
-                    "dbuser",
+                    "db-user",
                     format!("arn:aws:rds-db:{region}:{account}:dbuser:{r}/*"),
                 ));
             }
@@ -136,7 +150,7 @@ pub fn targets(resource: &Resource) -> Vec<(&'static str, String)> {
             let mut out = vec![("cluster", arn("rds", format!("cluster:{id}")))];
             if let Some(r) = str_field("dbClusterResourceId") {
                 out.push((
-                    "dbuser",
+                    "db-user",
                     format!("arn:aws:rds-db:{region}:{account}:dbuser:{r}/*"),
                 ));
             }
@@ -150,6 +164,51 @@ pub fn targets(resource: &Resource) -> Vec<(&'static str, String)> {
                 ("index", format!("{t}/index/*")),
                 ("stream", format!("{t}/stream/*")),
             ]
+        }
+        "AWS::RDS::DBSnapshot" => {
+            let name = str_field("dBSnapshotIdentifier").unwrap_or_else(|| id.to_string());
+            vec![("snapshot", arn("rds", format!("snapshot:{name}")))]
+        }
+        // SSM and EC2 Instance Connect name an instance by its EC2 ARN too.
+        "AWS::EC2::Instance" => vec![("instance", arn("ec2", format!("instance/{id}")))],
+        "AWS::EC2::Volume" => vec![("volume", arn("ec2", format!("volume/{id}")))],
+        "AWS::EFS::FileSystem" => {
+            let fs = str_field("FileSystemId").unwrap_or_else(|| id.to_string());
+            vec![(
+                "file-system",
+                arn("elasticfilesystem", format!("file-system/{fs}")),
+            )]
+        }
+        // Config's id of a secret is its ARN.
+        "AWS::SecretsManager::Secret" if id.starts_with("arn:") => vec![("Secret", arn_or(id))],
+        "AWS::SecretsManager::Secret" => {
+            vec![("Secret", arn("secretsmanager", format!("secret:{id}")))]
+        }
+        "AWS::OpenSearch::Domain" | "AWS::Elasticsearch::Domain" => {
+            let name = str_field("DomainName")
+                .or_else(|| str_field("domainName"))
+                .or_else(|| resource.resource_name.clone())
+                .unwrap_or_else(|| id.to_string());
+            vec![("domain", arn("es", format!("domain/{name}")))]
+        }
+        "AWS::Kinesis::Stream" => vec![("stream", arn("kinesis", format!("stream/{id}")))],
+        "AWS::Redshift::Cluster" => {
+            let name = str_field("clusterIdentifier").unwrap_or_else(|| id.to_string());
+            vec![
+                ("cluster", arn("redshift", format!("cluster:{name}"))),
+                (
+                    "dbuser",
+                    format!("arn:aws:redshift:{region}:{account}:dbuser:{name}/*"),
+                ),
+                (
+                    "dbname",
+                    format!("arn:aws:redshift:{region}:{account}:dbname:{name}/*"),
+                ),
+            ]
+        }
+        "AWS::Backup::BackupVault" => {
+            let name = str_field("BackupVaultName").unwrap_or_else(|| id.to_string());
+            vec![("backupVault", arn("backup", format!("backup-vault:{name}")))]
         }
         _ => Vec::new(),
     }
@@ -181,7 +240,7 @@ pub fn aws_managed_policies() -> &'static BTreeMap<String, Vec<Value>> {
 }
 
 /// An AWS managed policy of Ward's catalogue as a policy document (`{"Statement": [...]}`,
-/// the statements that can touch s3, rds, kms and dynamodb: see
+/// the statements that can touch the catalogued services: see
 /// `data/aws-managed-policies.json`), for rules that read its text; `None` for an ARN the
 /// catalogue does not hold (a policy newer than the catalogue, or not AWS managed).
 pub fn aws_managed_policy_document(arn: &str) -> Option<&'static Value> {
@@ -1691,6 +1750,143 @@ mod tests {
                     p.resource_id,
                     by_cohort.get(name).map_or(0, Vec::len),
                     grants.len()
+                );
+            }
+        }
+    }
+
+    /// An item without `arn` is still reachable: its ARN is built the way AWS forms it.
+    #[test]
+    fn targets_without_a_recorded_arn_are_built_from_id_account_and_region() {
+        let cases = [
+            (
+                "AWS::EC2::Instance",
+                "i-0abc",
+                serde_json::json!({}),
+                vec![(
+                    "instance",
+                    "arn:aws:ec2:us-east-1:111122223333:instance/i-0abc",
+                )],
+            ),
+            (
+                "AWS::EC2::Volume",
+                "vol-0abc",
+                serde_json::json!({}),
+                vec![(
+                    "volume",
+                    "arn:aws:ec2:us-east-1:111122223333:volume/vol-0abc",
+                )],
+            ),
+            (
+                "AWS::EFS::FileSystem",
+                "fs-0abc",
+                serde_json::json!({"FileSystemId": "fs-0abc"}),
+                vec![(
+                    "file-system",
+                    "arn:aws:elasticfilesystem:us-east-1:111122223333:file-system/fs-0abc",
+                )],
+            ),
+            (
+                "AWS::SecretsManager::Secret",
+                "arn:aws:secretsmanager:us-east-1:111122223333:secret:db-AbCdEf",
+                serde_json::json!({}),
+                vec![(
+                    "Secret",
+                    "arn:aws:secretsmanager:us-east-1:111122223333:secret:db-AbCdEf",
+                )],
+            ),
+            (
+                "AWS::RDS::DBSnapshot",
+                "rds:ehr-db-2026",
+                serde_json::json!({"dBSnapshotIdentifier": "ehr-db-2026"}),
+                vec![(
+                    "snapshot",
+                    "arn:aws:rds:us-east-1:111122223333:snapshot:ehr-db-2026",
+                )],
+            ),
+            (
+                "AWS::OpenSearch::Domain",
+                "search",
+                serde_json::json!({"DomainName": "search"}),
+                vec![("domain", "arn:aws:es:us-east-1:111122223333:domain/search")],
+            ),
+            (
+                "AWS::Elasticsearch::Domain",
+                "111122223333/search",
+                serde_json::json!({"domainName": "search"}),
+                vec![("domain", "arn:aws:es:us-east-1:111122223333:domain/search")],
+            ),
+            (
+                "AWS::Kinesis::Stream",
+                "events",
+                serde_json::json!({}),
+                vec![(
+                    "stream",
+                    "arn:aws:kinesis:us-east-1:111122223333:stream/events",
+                )],
+            ),
+            (
+                "AWS::Redshift::Cluster",
+                "lake",
+                serde_json::json!({"clusterIdentifier": "lake"}),
+                vec![
+                    (
+                        "cluster",
+                        "arn:aws:redshift:us-east-1:111122223333:cluster:lake",
+                    ),
+                    (
+                        "dbuser",
+                        "arn:aws:redshift:us-east-1:111122223333:dbuser:lake/*",
+                    ),
+                    (
+                        "dbname",
+                        "arn:aws:redshift:us-east-1:111122223333:dbname:lake/*",
+                    ),
+                ],
+            ),
+            (
+                "AWS::Backup::BackupVault",
+                "phi-vault",
+                serde_json::json!({"BackupVaultName": "phi-vault"}),
+                vec![(
+                    "backupVault",
+                    "arn:aws:backup:us-east-1:111122223333:backup-vault:phi-vault",
+                )],
+            ),
+        ];
+        for (resource_type, id, configuration, want) in cases {
+            let r = resource(serde_json::json!({
+                "resourceType": resource_type, "resourceId": id, "accountId": "111122223333",
+                "awsRegion": "us-east-1", "configuration": configuration,
+            }));
+            let got = targets(&r);
+            let got: Vec<(&str, &str)> = got.iter().map(|(k, a)| (*k, a.as_str())).collect();
+            assert_eq!(got, want, "{resource_type}");
+        }
+    }
+
+    /// Every PHI-bearing type is reached by some catalogued action of each of its services:
+    /// a kind name that drifted from the catalogue's would silently reach nothing.
+    #[test]
+    fn every_phi_type_is_reached_by_each_of_its_services() {
+        let catalog = ActionCatalog::builtin();
+        for (resource_type, services) in phi_services() {
+            let r = resource(serde_json::json!({
+                "resourceType": resource_type, "resourceId": "x", "accountId": "111122223333",
+                "awsRegion": "us-east-1", "arn": "arn:aws:service:us-east-1:111122223333:x",
+                "configuration": {"dbiResourceId": "db-X", "dbClusterResourceId": "cluster-X"},
+            }));
+            let kinds: Vec<&str> = targets(&r).iter().map(|(k, _)| *k).collect();
+            assert!(!kinds.is_empty(), "{resource_type} has no target");
+            for service in *services {
+                let reached = catalog
+                    .actions
+                    .iter()
+                    .filter(|a| a.service == *service)
+                    .any(|a| a.resources.iter().any(|k| kinds.contains(&k.as_str())));
+                assert!(
+                    reached,
+                    "no {service} action reaches {resource_type} ({kinds:?})"
                 );
             }
         }

