@@ -3155,6 +3155,7 @@ def analytics_iam():
     ], "v1", "2025-02-11T09:42:02.000Z", [("AWS::IAM::Role", "sagemaker-execution-role"),
                                           ("AWS::IAM::Role", "redshift-lake-role"),
                                           ("AWS::IAM::Role", "jupyter-gpu-role"),
+                                          ("AWS::IAM::Role", "university-lake-reader"),
                                           ("AWS::IAM::User", "data-eng-svc")])
     roles = [
         ("sagemaker-execution-role", trust({"Service": "sagemaker.amazonaws.com"}),
@@ -3172,6 +3173,12 @@ def analytics_iam():
         ("dms-vpc-role", trust({"Service": "dms.amazonaws.com"}),
          [aws_policy("AmazonDMSVPCManagementRole", "/service-role/")], [], "2025-04-14T13:20:09.000Z",
          "DMS VPC management", None, "2026-11-20T02:40:00.000Z"),
+        # Planted for ward-role-trust-restricted (practice B7): the research partner reads the
+        # de-identified lake through a role that trusts the university's whole account, with
+        # no external id or MFA condition: whoever the university's administrators allow.
+        ("university-lake-reader", trust({"AWS": f"arn:aws:iam::{UNIVERSITY_ACCOUNT}:root"}),
+         [customer_policy_ref("LakeReadOnly")], [], "2026-06-02T10:12:40.000Z",
+         "Research partner (university) reads the de-identified lake", None, "2026-11-18T17:25:31.000Z"),
     ]
     for name, trust_doc, attached, inline, created, description, profile, last_used in roles:
         iam_role(name, trust_doc, attached, inline, created, description, profile=profile, last_used=last_used)
@@ -4077,6 +4084,12 @@ expect("ward-phi-least-privilege", NA,
             "COMPLIANT: every grant is in the intent (ward-phi-least-privilege.cedar): among them the SSM agent's "
             "own actions through AmazonSSMManagedInstanceCore (ehr-app-instance-role, reporting-etl-role), the HL7 "
             "parser's kinesis:PutRecord(s) on hl7-events, the Auto Scaling service role on the PHI instances and volumes")
+expect("ward-role-trust-restricted", C,
+       nc={"university-lake-reader": "planted: trusts the university's whole account (arn:aws:iam::777788889999:root) "
+                                     "with no external id, MFA, organization or principal condition"},
+       note="COMPLIANT: services, the role's own account (developer-role), another account's root with sts:ExternalId "
+            "(external-auditor, log-archive-auditor) or aws:MultiFactorAuthPresent (log-archive-admin, "
+            "log-archive-breakglass)")
 expect("encrypted-volumes", C,
        nc={"bastion-root": "in use, unencrypted", "fax-gateway-root": "in use, unencrypted",
            "jupyter-gpu-1-root": "in use, unencrypted", "genomics-spark-master-root": "in use, unencrypted",

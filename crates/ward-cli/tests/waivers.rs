@@ -60,7 +60,7 @@ const DASHBOARD_BUCKET: &str = "riverside-community-dashboard-444455556666";
 fn at_the_capture_time_three_apply_one_has_expired_and_one_is_stale() {
     let (code, doc, err) = check_json(&["--waivers", WAIVERS]);
     assert_eq!(code, Some(1), "other findings still fail: {err}");
-    assert_eq!(doc["as_of"], "2026-11-20T03:43:26.449Z");
+    assert_eq!(doc["as_of"], "2026-11-20T03:43:33.840Z");
     assert_eq!(
         states(&doc),
         [
