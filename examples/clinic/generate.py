@@ -4084,6 +4084,16 @@ expect("ward-phi-least-privilege", NA,
             "COMPLIANT: every grant is in the intent (ward-phi-least-privilege.cedar): among them the SSM agent's "
             "own actions through AmazonSSMManagedInstanceCore (ehr-app-instance-role, reporting-etl-role), the HL7 "
             "parser's kinesis:PutRecord(s) on hl7-events, the Auto Scaling service role on the PHI instances and volumes")
+expect("ward-production-instance-access", NA,
+       c=["ehr-backup-role", "reporting-etl-role", "external-auditor", "ehr-app-instance-role",
+          "AWSServiceRoleForAutoScaling", "mlopez", "jwhite-contractor"],
+       nc={"developer-role": "planted (practice A4): ssm:StartSession on every instance of the account reaches the five "
+                             "production instances, the bastion among them (developer-sessions, Sid DebugSessions)",
+           "codebuild-portal-legacy-build-role": "AdministratorAccess reaches every production instance",
+           "cfn-deploy-network": "ec2:CreateTags on * (network-stack, Sid Network) reaches the production instances"},
+       note="NOT_APPLICABLE: no grant on an instance tagged environment = prod/production; COMPLIANT: every grant "
+            "is in the intent (ward-production-instance-access.cedar): administrators, service roles, the SSM agent's "
+            "own actions, auditors' List/Read, the backup role")
 expect("ward-role-trust-restricted", C,
        nc={"university-lake-reader": "planted: trusts the university's whole account (arn:aws:iam::777788889999:root) "
                                      "with no external id, MFA, organization or principal condition"},

@@ -23,7 +23,7 @@ use crate::reads::AttributeReads;
 use crate::schema::WardSchema;
 
 /// Annotations Ward reads; any other is a diagnostic (a typo would lose metadata silently).
-pub const ANNOTATIONS: [&str; 9] = [
+pub const ANNOTATIONS: [&str; 12] = [
     "id",
     "title",
     "severity",
@@ -33,10 +33,13 @@ pub const ANNOTATIONS: [&str; 9] = [
     "remediation",
     "mode",
     "message",
+    "scopeTypes",
+    "scopeTag",
+    "scopeName",
 ];
 
 /// Control-level annotations: one value per control.
-const CONTROL_ANNOTATIONS: [&str; 7] = [
+const CONTROL_ANNOTATIONS: [&str; 10] = [
     "title",
     "severity",
     "hipaa",
@@ -44,7 +47,22 @@ const CONTROL_ANNOTATIONS: [&str; 7] = [
     "rationale",
     "remediation",
     "mode",
+    "scopeTypes",
+    "scopeTag",
+    "scopeName",
 ];
+
+/// Which resources a least-privilege control judges access to: by default the PHI-bearing
+/// ones (every type the IAM analysis reaches, tagged by the `phiTagKey`/`phiTagValues`
+/// convention). `@scopeTypes("AWS::EC2::Instance")` narrows the types, `@scopeTag("environment
+/// = prod, production")` changes the tag's default (the parameters still override it), and
+/// `@scopeName("production instances")` names them in messages.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Scope {
+    pub types: Option<Vec<String>>,
+    pub tag: Option<(String, Vec<String>)>,
+    pub name: Option<String>,
+}
 
 /// How a control's requests are made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,6 +99,8 @@ pub struct CedarControl {
     pub rationale: Option<String>,
     pub remediation: Option<String>,
     pub mode: Mode,
+    /// What a least-privilege control judges access to (default for other modes).
+    pub scope: Scope,
     /// The file as named in diagnostics, and the 1-based line of its first policy.
     pub file: String,
     pub line: usize,
@@ -465,6 +485,7 @@ fn finish(
             Mode::Resource
         }
     };
+    let scope = scope_of(file, first_span, mode, &get, &mut diags);
     let mut policies = PolicySet::new();
     let mut info = BTreeMap::new();
     let mut types: Vec<String> = Vec::new();
@@ -555,6 +576,7 @@ fn finish(
         rationale: get("rationale"),
         remediation: get("remediation"),
         mode,
+        scope,
         file: file.name.clone(),
         line: c.first.0,
         resource_types: types,
@@ -562,4 +584,80 @@ fn finish(
         info,
         has_applies,
     })
+}
+
+/// The `@scope…` annotations of a control: only a least-privilege control takes them, and
+/// its types must be ones the IAM analysis reaches.
+fn scope_of(
+    file: &SourceFile,
+    span: Span,
+    mode: Mode,
+    get: &dyn Fn(&str) -> Option<String>,
+    diags: &mut Vec<LangDiagnostic>,
+) -> Scope {
+    let list = |v: &str| -> Vec<String> {
+        v.split(',')
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect()
+    };
+    let mut scope = Scope {
+        types: get("scopeTypes").map(|v| list(&v)),
+        tag: None,
+        name: get("scopeName").map(|v| v.trim().to_string()),
+    };
+    if let Some(tag) = get("scopeTag") {
+        match tag.split_once('=') {
+            Some((key, values)) if !key.trim().is_empty() && !list(values).is_empty() => {
+                scope.tag = Some((key.trim().to_string(), list(values)));
+            }
+            _ => diags.push(
+                lang_diag(
+                    file,
+                    span,
+                    "cedar-annotation",
+                    format!("`@scopeTag(\"{tag}\")` names no tag key and values"),
+                )
+                .with_help("write `@scopeTag(\"KEY = VALUE, VALUE\")`, e.g. `@scopeTag(\"environment = prod, production\")`"),
+            ),
+        }
+    }
+    if scope != Scope::default() && mode != Mode::LeastPrivilege {
+        diags.push(
+            lang_diag(
+                file,
+                span,
+                "cedar-annotation",
+                "`@scopeTypes`, `@scopeTag` and `@scopeName` apply to least-privilege controls only",
+            )
+            .with_help("add `@mode(\"least-privilege\")`, or remove them"),
+        );
+    }
+    let known: Vec<&str> = ward_iam::phi_services().iter().map(|(t, _)| *t).collect();
+    for t in scope.types.iter().flatten() {
+        if !known.contains(&t.as_str()) {
+            diags.push(
+                lang_diag(
+                    file,
+                    span,
+                    "cedar-annotation",
+                    format!("`{t}` is not a type the least-privilege analysis reaches"),
+                )
+                .with_help(format!(
+                    "{}; one of: {}",
+                    did_you_mean(t, known.iter().copied()),
+                    known.join(", ")
+                )),
+            );
+        }
+    }
+    if scope.types.as_ref().is_some_and(Vec::is_empty) {
+        diags.push(lang_diag(
+            file,
+            span,
+            "cedar-annotation",
+            "`@scopeTypes` names no type",
+        ));
+    }
+    scope
 }

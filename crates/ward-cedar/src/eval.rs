@@ -1059,10 +1059,11 @@ fn judge<'r>(
             .every
             .iter()
             .map(|(account, ty, n)| {
-                format!(
-                    "every PHI-bearing {ty} of account {} ({n})",
-                    account.as_deref().unwrap_or("(unknown)")
-                )
+                let account = account.as_deref().unwrap_or("(unknown)");
+                match &control.scope.name {
+                    None => format!("every PHI-bearing {ty} of account {account} ({n})"),
+                    Some(name) => format!("every {ty} of account {account} among the {name} ({n})"),
+                }
             })
             .collect();
         shown.extend(reached.names.iter().take(NAMES_IN_MESSAGE).cloned());
@@ -1108,7 +1109,8 @@ fn judge<'r>(
         let mut msg = String::new();
         if !parts.is_empty() {
             msg = format!(
-                "{label} has access to PHI-bearing resources beyond the intended: {}",
+                "{label} has access to {} beyond the intended: {}",
+                scope_plural(control),
                 parts.join("; ")
             );
         }
@@ -1128,7 +1130,10 @@ fn judge<'r>(
             control,
             p,
             Status::NotApplicable,
-            format!("{label} has no grant on a PHI-bearing resource"),
+            match &control.scope.name {
+                None => format!("{label} has no grant on a PHI-bearing resource"),
+                Some(name) => format!("{label} has no grant on the {name}"),
+            },
             Vec::new(),
         );
     }
@@ -1136,9 +1141,21 @@ fn judge<'r>(
         control,
         p,
         Status::Compliant,
-        format!("{label} has {intended} grant(s) on PHI-bearing resources, all intended"),
+        format!(
+            "{label} has {intended} grant(s) on {}, all intended",
+            scope_plural(control)
+        ),
         Vec::new(),
     )
+}
+
+/// What a least-privilege control's messages call the resources it judges.
+fn scope_plural(control: &CedarControl) -> &str {
+    control
+        .scope
+        .name
+        .as_deref()
+        .unwrap_or("PHI-bearing resources")
 }
 
 /// `s3:GetObject, s3:PutObject`, or `s3:* (all 94 actions that apply to it)` when the list

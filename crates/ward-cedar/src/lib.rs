@@ -111,7 +111,14 @@ impl CedarBackend {
     ) -> Result<BTreeMap<String, PhiConfig>, EngineError> {
         let mut out = BTreeMap::new();
         for c in &self.controls {
-            let mut phi = PhiConfig::default();
+            let mut phi = PhiConfig {
+                types: c.scope.types.clone(),
+                ..PhiConfig::default()
+            };
+            if let Some((key, values)) = &c.scope.tag {
+                phi.tag_key = key.clone();
+                phi.tag_values = values.clone();
+            }
             if let Some(p) = params.get(&c.id) {
                 for (name, value) in p {
                     match name.as_str() {
@@ -197,12 +204,21 @@ pub fn rule_info(c: &CedarControl) -> RuleInfo {
             ParamInfo {
                 name: "phiTagKey".into(),
                 ty: "string".into(),
-                default: Some(Value::String("phi".into())),
+                default: Some(Value::String(
+                    c.scope
+                        .tag
+                        .as_ref()
+                        .map_or("phi", |(k, _)| k.as_str())
+                        .into(),
+                )),
             },
             ParamInfo {
                 name: "phiTagValues".into(),
                 ty: "list<string>".into(),
-                default: Some(serde_json::json!(["true", "yes"])),
+                default: Some(c.scope.tag.as_ref().map_or_else(
+                    || serde_json::json!(["true", "yes"]),
+                    |(_, v)| serde_json::json!(v),
+                )),
             },
         ],
         description: c.description.clone(),

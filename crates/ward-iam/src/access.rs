@@ -63,6 +63,8 @@ pub const CONFIGURATION_KEYS: [&str; 13] = [
 pub struct PhiConfig {
     pub tag_key: String,
     pub tag_values: Vec<String>,
+    /// The PHI-bearing types judged (of [`phi_services`]); `None`: all of them.
+    pub types: Option<Vec<String>>,
 }
 
 impl Default for PhiConfig {
@@ -70,6 +72,7 @@ impl Default for PhiConfig {
         PhiConfig {
             tag_key: "phi".to_string(),
             tag_values: vec!["true".to_string(), "yes".to_string()],
+            types: None,
         }
     }
 }
@@ -527,6 +530,11 @@ fn default_version(policy: &Resource) -> Option<&Value> {
 pub fn phi_resources<'a>(inventory: &'a Inventory, phi: &PhiConfig) -> Vec<&'a Resource> {
     phi_services()
         .iter()
+        .filter(|(t, _)| {
+            phi.types
+                .as_ref()
+                .is_none_or(|types| types.iter().any(|w| w == t))
+        })
         .flat_map(|(t, _)| inventory.of_type(t))
         .filter(|r| !r.is_deleted() && phi.is_phi(r))
         .collect()
