@@ -1,6 +1,6 @@
 //! Live AWS for Ward: collect an inventory through the AWS APIs (`collect`), back AWS Config
-//! custom rules (`config_rule`) and revoke the security-group rules the seed controls flag
-//! (`remediate`).
+//! custom rules (`config_rule`), revoke the security-group rules the seed controls flag
+//! (`remediate`) and deactivate the access keys the key rules flag (`remediate_keys`).
 //!
 //! This is the only crate that depends on the AWS SDK (and tokio). Everything it reads is
 //! turned into AWS Config configuration items and normalized by `ward-import`, so rules see
@@ -16,6 +16,7 @@ pub mod collect;
 pub mod config_rule;
 pub mod convert;
 pub mod remediate;
+pub mod remediate_keys;
 mod retry;
 #[cfg(feature = "testing")]
 pub mod testing;

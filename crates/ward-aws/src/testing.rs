@@ -1062,6 +1062,54 @@ pub mod plant {
         })
     }
 
+    /// An IAM user with one access key, tagged with `tags`; the key's id.
+    pub async fn user_with_key(c: &Clients, name: &str, tags: &[(&str, &str)]) -> String {
+        let mut call = c.iam.create_user().user_name(name);
+        for (k, v) in tags {
+            call = call.tags(
+                aws_sdk_iam::types::Tag::builder()
+                    .key(*k)
+                    .value(*v)
+                    .build()
+                    .expect("tag"),
+            );
+        }
+        call.send().await.expect("CreateUser");
+        let key = c
+            .iam
+            .create_access_key()
+            .user_name(name)
+            .send()
+            .await
+            .expect("CreateAccessKey");
+        key.access_key()
+            .map(|k| k.access_key_id().to_string())
+            .expect("the key")
+    }
+
+    /// A user's access keys as (id, status), sorted.
+    pub async fn access_keys(c: &Clients, name: &str) -> Vec<(String, String)> {
+        let out = c
+            .iam
+            .list_access_keys()
+            .user_name(name)
+            .send()
+            .await
+            .expect("ListAccessKeys");
+        let mut keys: Vec<(String, String)> = out
+            .access_key_metadata()
+            .iter()
+            .map(|k| {
+                (
+                    k.access_key_id().unwrap_or_default().to_string(),
+                    k.status().map_or("", |s| s.as_str()).to_string(),
+                )
+            })
+            .collect();
+        keys.sort();
+        keys
+    }
+
     /// The ingress permissions of a group, as (protocol, from, to, IPv4 and IPv6 sources).
     pub async fn ingress(c: &Clients, id: &str) -> Vec<(String, i32, i32, Vec<String>)> {
         let out = c

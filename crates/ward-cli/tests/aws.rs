@@ -929,3 +929,120 @@ fn collect_shows_its_progress_on_a_terminal_only() {
     assert!(printed[0].starts_with("warning: `sts:GetCallerIdentity` failed: "));
     assert!(printed[2].starts_with("error: the inventory is PARTIAL"));
 }
+
+/// `ward remediate --access-keys`: the keys the failing findings name are deactivated (never
+/// deleted), a user carrying the opt-out tag is left alone, and the evidence records each
+/// user's keys before and after. moto's keys are created now, so the test asks for keys
+/// younger than a day (`maxAccessKeyAge=-1`: every active key is too old).
+#[test]
+fn remediate_access_keys_deactivates_the_failing_keys_and_nothing_else() {
+    let moto = Moto::start();
+    let (stale, kept) = block_on(async {
+        let c = testing::clients(&moto.url, testing::quick_retry()).await;
+        (
+            plant::user_with_key(&c, "leaky-ci", &[]).await,
+            plant::user_with_key(
+                &c,
+                "break-glass",
+                &[("ward:no-remediate", "reviewed 2026-12")],
+            )
+            .await,
+        )
+    });
+    let args = |apply: bool, evidence: &str| {
+        let mut a = vec![
+            "remediate".to_string(),
+            "--access-keys".into(),
+            "--endpoint-url".into(),
+            moto.url.clone(),
+            "--region".into(),
+            testing::REGION.into(),
+            "--param".into(),
+            "access-keys-rotated.maxAccessKeyAge=-1".into(),
+        ];
+        if apply {
+            a.extend(["--apply".into(), "--evidence".into(), evidence.to_string()]);
+        }
+        a
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let evidence = dir.path().join("evidence.json");
+    let plan_args = args(false, "");
+    let out = ward_aws(&plan_args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}\n{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    let text = stdout(&out);
+    assert!(
+        text.contains(&format!(
+            "deactivate access key {stale} (key 1 of user leaky-ci"
+        )),
+        "{text}"
+    );
+    assert!(text.contains("access-keys-rotated: IAM user leaky-ci has active access key(s) not rotated within -1 days"), "{text}");
+    assert!(
+        text.contains(
+            "skipped: user break-glass: opted out by its tag ward:no-remediate=reviewed 2026-12"
+        ),
+        "{text}"
+    );
+    // The plan changed nothing.
+    let keys = block_on(async {
+        let c = testing::clients(&moto.url, testing::quick_retry()).await;
+        plant::access_keys(&c, "leaky-ci").await
+    });
+    assert_eq!(keys, [(stale.clone(), "Active".to_string())]);
+
+    let apply_args = args(true, evidence.to_str().unwrap());
+    let out = ward_aws(&apply_args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let (after, untouched) = block_on(async {
+        let c = testing::clients(&moto.url, testing::quick_retry()).await;
+        (
+            plant::access_keys(&c, "leaky-ci").await,
+            plant::access_keys(&c, "break-glass").await,
+        )
+    });
+    assert_eq!(
+        after,
+        [(stale.clone(), "Inactive".to_string())],
+        "deactivated, not deleted"
+    );
+    assert_eq!(untouched, [(kept, "Active".to_string())]);
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(&evidence).unwrap()).unwrap();
+    assert_eq!(doc["complete"], true);
+    assert_eq!(doc["actions"][0]["call"], "UpdateAccessKey");
+    assert_eq!(doc["actions"][0]["accessKeyId"], stale.as_str());
+    assert_eq!(doc["actions"][0]["result"]["status"], "ok");
+    assert_eq!(doc["before"]["leaky-ci"][0]["status"], "Active");
+    assert_eq!(doc["after"]["leaky-ci"][0]["status"], "Inactive");
+
+    // Nothing left to do: the key is inactive now, whatever the report still says.
+    let out = ward_aws(&plan_args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}\n{}",
+        stdout(&out),
+        stderr(&out)
+    );
+}
+
+/// `--user`, `--max-keys` and `--access-keys` go together; `--group-id` does not.
+#[test]
+fn remediate_access_keys_refuses_security_group_options() {
+    let out = ward_aws(&["remediate", "--access-keys", "--group-id", "sg-0123"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("cannot be used with"),
+        "{}",
+        stderr(&out)
+    );
+    let out = ward_aws(&["remediate", "--user", "someone"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--access-keys"), "{}", stderr(&out));
+}

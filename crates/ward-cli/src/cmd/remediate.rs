@@ -1,11 +1,13 @@
 //! `ward remediate`: plan (and with `--apply` carry out) the `RevokeSecurityGroupIngress`
 //! calls that fix `restricted-ssh`, `restricted-common-ports` and
-//! `vpc-default-security-group-closed`, recording before and after as evidence.
+//! `vpc-default-security-group-closed`, or with `--access-keys` the `UpdateAccessKey
+//! Status=Inactive` calls that fix `access-keys-rotated` and
+//! `iam-user-unused-credentials-check`, recording before and after as evidence.
 
 use std::path::PathBuf;
 
 use ward_aws::Clients;
-use ward_run::backends::LoadOptions;
+use ward_run::backends::{ControlSet, LoadOptions};
 
 use super::collect::AwsArgs;
 use super::{Exit, Outcome, fail};
@@ -13,19 +15,30 @@ use super::{Exit, Outcome, fail};
 #[derive(clap::Args)]
 pub(crate) struct RemediateArgs {
     /// Only these security groups (repeatable; default: every group of the Region)
-    #[arg(long = "group-id", value_name = "SG")]
+    #[arg(long = "group-id", value_name = "SG", conflicts_with = "access_keys")]
     pub(crate) group_ids: Vec<String>,
+    /// Deactivate the IAM access keys that fail access-keys-rotated or
+    /// iam-user-unused-credentials-check (never delete them), instead of revoking
+    /// security-group rules
+    #[arg(long)]
+    pub(crate) access_keys: bool,
+    /// With --access-keys: only these IAM users (repeatable; default: every user)
+    #[arg(long = "user", value_name = "NAME", requires = "access_keys")]
+    pub(crate) users: Vec<String>,
+    /// With --access-keys: deactivate at most this many keys (the others are listed as skipped)
+    #[arg(long, value_name = "N", requires = "access_keys")]
+    pub(crate) max_keys: Option<usize>,
     /// Carry out the plan (without it, only print it)
     #[arg(long)]
     pub(crate) apply: bool,
     /// Where to write the evidence of an applied plan (default: remediation-TIMESTAMP.json)
     #[arg(long, value_name = "FILE")]
     pub(crate) evidence: Option<PathBuf>,
-    /// Leave alone a group carrying this tag key, whatever its value
+    /// Leave alone a group (or with --access-keys a user) carrying this tag key, whatever its value
     #[arg(long, value_name = "KEY", default_value = ward_aws::remediate::DEFAULT_OPT_OUT_TAG)]
     pub(crate) opt_out_tag: String,
     /// Change at most this many groups (the others are listed as skipped)
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", conflicts_with = "access_keys")]
     pub(crate) max_groups: Option<usize>,
     /// Print the plan as JSON
     #[arg(long)]
@@ -49,6 +62,9 @@ pub(crate) fn remediate(args: RemediateArgs) -> Outcome {
         ..LoadOptions::default()
     })?;
     let params = ward_run::parse_param_overrides(&args.params).map_err(fail)?;
+    if args.access_keys {
+        return remediate_keys(&args, &controls, &params);
+    }
     let runtime = ward_aws::runtime().map_err(fail)?;
     let outcome = runtime.block_on(async {
         let clients = Clients::load(&args.aws.options()).await?;
@@ -107,6 +123,76 @@ pub(crate) fn remediate(args: RemediateArgs) -> Outcome {
     );
     if !complete {
         eprintln!("error: some revocation failed (see the evidence file)");
+    }
+    Ok(Exit::flagged_if(!complete || unplanned > 0))
+}
+
+/// `--access-keys`: the same plan, apply and evidence steps, for access keys.
+fn remediate_keys(
+    args: &RemediateArgs,
+    controls: &ControlSet,
+    params: &std::collections::BTreeMap<
+        String,
+        std::collections::BTreeMap<String, serde_json::Value>,
+    >,
+) -> Outcome {
+    let runtime = ward_aws::runtime().map_err(fail)?;
+    let outcome = runtime.block_on(async {
+        let clients = Clients::load(&args.aws.options()).await?;
+        let options = ward_aws::remediate_keys::KeyPlanOptions {
+            opt_out_tag: Some(args.opt_out_tag.clone()).filter(|t| !t.is_empty()),
+            max_keys: args.max_keys,
+            users: args.users.clone(),
+        };
+        let plan =
+            ward_aws::remediate_keys::plan_keys(&clients, controls, params, &options).await?;
+        let evidence = if args.apply && !plan.actions.is_empty() {
+            Some(ward_aws::remediate_keys::apply_keys(&clients, &plan).await?)
+        } else {
+            None
+        };
+        Ok::<_, ward_aws::AwsError>((plan, evidence))
+    });
+    let (plan, evidence) = outcome.map_err(fail)?;
+    let shown = if args.json {
+        serde_json::to_string_pretty(&plan)
+            .map(|t| t + "\n")
+            .unwrap_or_default()
+    } else {
+        plan.to_text()
+    };
+    super::write_stdout(&shown)?;
+    let unplanned = plan.skipped.iter().filter(|s| s.error).count();
+    if unplanned > 0 {
+        eprintln!(
+            "error: Ward could not plan the fix of {unplanned} user(s) (listed above); their keys are left as they are"
+        );
+    }
+    let Some(evidence) = evidence else {
+        if !plan.actions.is_empty() {
+            eprintln!("plan only: run again with --apply to deactivate these keys");
+        }
+        return Ok(Exit::flagged_if(!plan.actions.is_empty() || unplanned > 0));
+    };
+    let path = args.evidence.clone().unwrap_or_else(|| {
+        let stamp = ward_aws::now_rfc3339().replace([':', '.'], "-");
+        PathBuf::from(format!("remediation-{stamp}.json"))
+    });
+    let text = serde_json::to_string_pretty(&evidence).unwrap_or_default() + "\n";
+    std::fs::write(&path, text).map_err(|e| {
+        fail(format!(
+            "the plan was applied, but the evidence cannot be written to `{}`: {e}",
+            path.display()
+        ))
+    })?;
+    let complete = evidence.get("complete") == Some(&serde_json::Value::Bool(true));
+    eprintln!(
+        "{} key(s) deactivated; before and after recorded in `{}`",
+        plan.actions.len(),
+        path.display()
+    );
+    if !complete {
+        eprintln!("error: some deactivation failed (see the evidence file)");
     }
     Ok(Exit::flagged_if(!complete || unplanned > 0))
 }
