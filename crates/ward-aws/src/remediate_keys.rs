@@ -92,8 +92,11 @@ impl KeyPlan {
     pub fn to_text(&self) -> String {
         let mut out = String::new();
         for s in &self.skipped {
-            let kind = if s.error { "not planned" } else { "skipped" };
-            out.push_str(&format!("{kind}: user {}: {}\n", s.user_name, s.reason));
+            if s.error {
+                out.push_str(&format!("error: user {}: {}\n", s.user_name, s.reason));
+            } else {
+                out.push_str(&format!("skipped user {}: {}\n", s.user_name, s.reason));
+            }
         }
         for a in &self.actions {
             out.push_str(&format!(

@@ -50,6 +50,29 @@ fn collect_into(url: &str, inventory: &Path, args: &[&str]) -> Output {
     ward_aws(&all)
 }
 
+/// `ward remediate` against moto with `options`, planning only or applying with `evidence`.
+fn remediate_args(url: &str, options: &[&str], apply: Option<&Path>) -> Vec<String> {
+    let mut a: Vec<String> = [
+        "remediate",
+        "--endpoint-url",
+        url,
+        "--region",
+        testing::REGION,
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    a.extend(options.iter().map(|s| s.to_string()));
+    if let Some(evidence) = apply {
+        a.extend([
+            "--apply".to_string(),
+            "--evidence".to_string(),
+            evidence.display().to_string(),
+        ]);
+    }
+    a
+}
+
 fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
@@ -670,24 +693,10 @@ fn remediate_apply_removes_the_world_open_ssh_rule_and_nothing_else() {
             plant::open_ssh_group(&c, "ward-untouched").await,
         )
     });
-    let args = |apply: bool, evidence: &str| {
-        let mut a = vec![
-            "remediate".to_string(),
-            "--endpoint-url".into(),
-            moto.url.clone(),
-            "--region".into(),
-            testing::REGION.into(),
-            "--group-id".into(),
-            sg.clone(),
-        ];
-        if apply {
-            a.extend(["--apply".into(), "--evidence".into(), evidence.to_string()]);
-        }
-        a
-    };
+    let options = ["--group-id", sg.as_str()];
     let dir = tempfile::tempdir().unwrap();
     let evidence = dir.path().join("evidence.json");
-    let plan_args = args(false, "");
+    let plan_args = remediate_args(&moto.url, &options, None);
     let out = ward_aws(&plan_args.iter().map(String::as_str).collect::<Vec<_>>());
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(stdout(&out).contains("RevokeSecurityGroupIngress"));
@@ -703,7 +712,7 @@ fn remediate_apply_removes_the_world_open_ssh_rule_and_nothing_else() {
     });
     assert_eq!(before.len(), 2);
 
-    let apply_args = args(true, evidence.to_str().unwrap());
+    let apply_args = remediate_args(&moto.url, &options, Some(&evidence));
     let out = ward_aws(&apply_args.iter().map(String::as_str).collect::<Vec<_>>());
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let (after, untouched) = block_on(async {
@@ -949,25 +958,14 @@ fn remediate_access_keys_deactivates_the_failing_keys_and_nothing_else() {
             .await,
         )
     });
-    let args = |apply: bool, evidence: &str| {
-        let mut a = vec![
-            "remediate".to_string(),
-            "--access-keys".into(),
-            "--endpoint-url".into(),
-            moto.url.clone(),
-            "--region".into(),
-            testing::REGION.into(),
-            "--param".into(),
-            "access-keys-rotated.maxAccessKeyAge=-1".into(),
-        ];
-        if apply {
-            a.extend(["--apply".into(), "--evidence".into(), evidence.to_string()]);
-        }
-        a
-    };
+    let options = [
+        "--access-keys",
+        "--param",
+        "access-keys-rotated.maxAccessKeyAge=-1",
+    ];
     let dir = tempfile::tempdir().unwrap();
     let evidence = dir.path().join("evidence.json");
-    let plan_args = args(false, "");
+    let plan_args = remediate_args(&moto.url, &options, None);
     let out = ward_aws(&plan_args.iter().map(String::as_str).collect::<Vec<_>>());
     assert_eq!(
         out.status.code(),
@@ -986,7 +984,7 @@ fn remediate_access_keys_deactivates_the_failing_keys_and_nothing_else() {
     assert!(text.contains("access-keys-rotated: IAM user leaky-ci has active access key(s) not rotated within -1 days"), "{text}");
     assert!(
         text.contains(
-            "skipped: user break-glass: opted out by its tag ward:no-remediate=reviewed 2026-12"
+            "skipped user break-glass: opted out by its tag ward:no-remediate=reviewed 2026-12"
         ),
         "{text}"
     );
@@ -997,7 +995,7 @@ fn remediate_access_keys_deactivates_the_failing_keys_and_nothing_else() {
     });
     assert_eq!(keys, [(stale.clone(), "Active".to_string())]);
 
-    let apply_args = args(true, evidence.to_str().unwrap());
+    let apply_args = remediate_args(&moto.url, &options, Some(&evidence));
     let out = ward_aws(&apply_args.iter().map(String::as_str).collect::<Vec<_>>());
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let (after, untouched) = block_on(async {

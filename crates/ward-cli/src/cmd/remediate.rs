@@ -84,25 +84,81 @@ pub(crate) fn remediate(args: RemediateArgs) -> Outcome {
         Ok::<_, ward_aws::AwsError>((plan, evidence))
     });
     let (plan, evidence) = outcome.map_err(fail)?;
+    let unplanned = plan.skipped.iter().filter(|s| s.error).count();
+    let done = Done {
+        actions: plan.actions.len(),
+        unplanned,
+        evidence,
+    };
+    finish(&args, &plan, plan.to_text(), done, &GROUPS)
+}
+
+/// What a run of either kind of plan leaves to report.
+struct Done {
+    actions: usize,
+    unplanned: usize,
+    evidence: Option<serde_json::Value>,
+}
+
+/// How the report names what a kind of plan changes.
+struct Words {
+    items: &'static str,
+    left: &'static str,
+    to_apply: &'static str,
+    done: &'static str,
+    failed: &'static str,
+}
+
+const GROUPS: Words = Words {
+    items: "group(s)",
+    left: "they are left as they are",
+    to_apply: "revoke these rules",
+    done: "call(s) made",
+    failed: "some revocation failed",
+};
+
+const KEYS: Words = Words {
+    items: "user(s)",
+    left: "their keys are left as they are",
+    to_apply: "deactivate these keys",
+    done: "key(s) deactivated",
+    failed: "some deactivation failed",
+};
+
+/// Prints the plan (`text`, or `plan` as JSON with `--json`), says what could not be
+/// planned, writes the evidence of an applied plan, and gives the exit code: 1 for a plan
+/// left to apply, a failed call or something unplanned.
+fn finish(
+    args: &RemediateArgs,
+    plan: &impl serde::Serialize,
+    text: String,
+    done: Done,
+    words: &Words,
+) -> Outcome {
     let shown = if args.json {
-        serde_json::to_string_pretty(&plan)
+        serde_json::to_string_pretty(plan)
             .map(|t| t + "\n")
             .unwrap_or_default()
     } else {
-        plan.to_text()
+        text
     };
     super::write_stdout(&shown)?;
-    let unplanned = plan.skipped.iter().filter(|s| s.error).count();
+    let Done {
+        actions,
+        unplanned,
+        evidence,
+    } = done;
     if unplanned > 0 {
         eprintln!(
-            "error: Ward could not plan the fix of {unplanned} group(s) (listed above); they are left as they are"
+            "error: Ward could not plan the fix of {unplanned} {} (listed above); {}",
+            words.items, words.left
         );
     }
     let Some(evidence) = evidence else {
-        if !plan.actions.is_empty() {
-            eprintln!("plan only: run again with --apply to revoke these rules");
+        if actions > 0 {
+            eprintln!("plan only: run again with --apply to {}", words.to_apply);
         }
-        return Ok(Exit::flagged_if(!plan.actions.is_empty() || unplanned > 0));
+        return Ok(Exit::flagged_if(actions > 0 || unplanned > 0));
     };
     let path = args.evidence.clone().unwrap_or_else(|| {
         let stamp = ward_aws::now_rfc3339().replace([':', '.'], "-");
@@ -117,12 +173,12 @@ pub(crate) fn remediate(args: RemediateArgs) -> Outcome {
     })?;
     let complete = evidence.get("complete") == Some(&serde_json::Value::Bool(true));
     eprintln!(
-        "{} call(s) made; before and after recorded in `{}`",
-        plan.actions.len(),
+        "{actions} {}; before and after recorded in `{}`",
+        words.done,
         path.display()
     );
     if !complete {
-        eprintln!("error: some revocation failed (see the evidence file)");
+        eprintln!("error: {} (see the evidence file)", words.failed);
     }
     Ok(Exit::flagged_if(!complete || unplanned > 0))
 }
@@ -154,45 +210,11 @@ fn remediate_keys(
         Ok::<_, ward_aws::AwsError>((plan, evidence))
     });
     let (plan, evidence) = outcome.map_err(fail)?;
-    let shown = if args.json {
-        serde_json::to_string_pretty(&plan)
-            .map(|t| t + "\n")
-            .unwrap_or_default()
-    } else {
-        plan.to_text()
-    };
-    super::write_stdout(&shown)?;
     let unplanned = plan.skipped.iter().filter(|s| s.error).count();
-    if unplanned > 0 {
-        eprintln!(
-            "error: Ward could not plan the fix of {unplanned} user(s) (listed above); their keys are left as they are"
-        );
-    }
-    let Some(evidence) = evidence else {
-        if !plan.actions.is_empty() {
-            eprintln!("plan only: run again with --apply to deactivate these keys");
-        }
-        return Ok(Exit::flagged_if(!plan.actions.is_empty() || unplanned > 0));
+    let done = Done {
+        actions: plan.actions.len(),
+        unplanned,
+        evidence,
     };
-    let path = args.evidence.clone().unwrap_or_else(|| {
-        let stamp = ward_aws::now_rfc3339().replace([':', '.'], "-");
-        PathBuf::from(format!("remediation-{stamp}.json"))
-    });
-    let text = serde_json::to_string_pretty(&evidence).unwrap_or_default() + "\n";
-    std::fs::write(&path, text).map_err(|e| {
-        fail(format!(
-            "the plan was applied, but the evidence cannot be written to `{}`: {e}",
-            path.display()
-        ))
-    })?;
-    let complete = evidence.get("complete") == Some(&serde_json::Value::Bool(true));
-    eprintln!(
-        "{} key(s) deactivated; before and after recorded in `{}`",
-        plan.actions.len(),
-        path.display()
-    );
-    if !complete {
-        eprintln!("error: some deactivation failed (see the evidence file)");
-    }
-    Ok(Exit::flagged_if(!complete || unplanned > 0))
+    finish(args, &plan, plan.to_text(), done, &KEYS)
 }
