@@ -75,8 +75,14 @@ fn steps_for(dir: &Path, resources: usize, shape: Shape) -> (BTreeMap<String, u6
     let mut per_rule = BTreeMap::new();
     for rule in &pack.rules {
         let steps = AtomicU64::new(0);
+        // A tenth of the default budget: a rule charged, per resource, steps that grow with
+        // the square of the account (a memoized account-wide def called once per element of
+        // an account-wide list: each call is charged the def's whole cost) spends it at these
+        // sizes, long before it would spend the default on a real account. Seen: the
+        // log-bucket rules at 10k items in one account, before their indexes were hoisted.
         let options = EvalOptions {
             only: Some([rule.id.clone()].into()),
+            step_budget: Some(ward_engine::DEFAULT_STEP_BUDGET / 10),
             ..EvalOptions::default()
         };
         let evaluation = pool

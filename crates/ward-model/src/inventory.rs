@@ -71,6 +71,20 @@ impl Inventory {
             if capture_time_key(&existing.configuration_item_capture_time)
                 > capture_time_key(&resource.configuration_item_capture_time)
             {
+                // The newer capture stays; what the older says of where it is fills what the
+                // newer leaves out (either may come first).
+                let before = existing.account_id.clone();
+                if existing.account_id.is_none() {
+                    existing.account_id = resource.account_id;
+                }
+                if existing.aws_region.is_none() {
+                    existing.aws_region = resource.aws_region;
+                }
+                existing.shared_ref.reset();
+                let after = existing.account_id.clone();
+                if before != after {
+                    self.move_account(&resource.resource_type, index, &before, &after);
+                }
                 return Insert::KeptNewer;
             }
             if let Some(arn) = existing.arn.take() {
@@ -86,17 +100,13 @@ impl Inventory {
             if resource.aws_region.is_none() {
                 resource.aws_region = existing.aws_region.clone();
             }
-            if existing.account_id != resource.account_id
-                && let Some(groups) = self.by_type_account.get_mut(&resource.resource_type)
-            {
-                if let Some(old) = groups.get_mut(&existing.account_id) {
-                    old.retain(|&i| i != index);
-                }
-                let new = groups.entry(resource.account_id.clone()).or_default();
-                new.push(index);
-                new.sort_unstable();
-            }
+            let before = existing.account_id.clone();
+            let after = resource.account_id.clone();
+            let resource_type = resource.resource_type.clone();
             *existing = resource;
+            if before != after {
+                self.move_account(&resource_type, index, &before, &after);
+            }
             return Insert::ReplacedOlder;
         }
         let index = self.resources.len();
@@ -142,6 +152,25 @@ impl Inventory {
     /// account or Region (an API response without them, beside a Config item that has them):
     /// the only resource of its type and id whose account and Region agree where both are
     /// known. Two or more such resources: none (which one it is cannot be told).
+    /// The resource at `index` now belongs to account `to`, no longer to `from`.
+    fn move_account(
+        &mut self,
+        resource_type: &str,
+        index: usize,
+        from: &Option<String>,
+        to: &Option<String>,
+    ) {
+        let Some(groups) = self.by_type_account.get_mut(resource_type) else {
+            return;
+        };
+        if let Some(old) = groups.get_mut(from) {
+            old.retain(|&i| i != index);
+        }
+        let new = groups.entry(to.clone()).or_default();
+        new.push(index);
+        new.sort_unstable();
+    }
+
     fn same_resource_located_less(&self, resource: &Resource) -> Option<usize> {
         let agree = |a: &Option<String>, b: &Option<String>| a.is_none() || b.is_none() || a == b;
         let mut found = None;
@@ -458,6 +487,36 @@ mod tests {
         assert_eq!(inv.insert(later), Insert::New);
         assert_eq!(inv.len(), 3);
         assert_eq!(inv.with_id("AWS::EC2::SecurityGroup", "sg-1").count(), 3);
+    }
+
+    #[test]
+    fn an_older_capture_that_says_where_it_is_locates_the_newer_one() {
+        // The located-less capture is the newer one and comes first: it stays, and takes the
+        // account and Region the older one records.
+        let mut inv = Inventory::new();
+        let mut api = sg("sg-1", "2024-01-02T00:00:00Z");
+        api.account_id = None;
+        assert_eq!(inv.insert(api), Insert::New);
+        assert_eq!(
+            inv.of_type_in_account("AWS::EC2::SecurityGroup", None)
+                .count(),
+            1
+        );
+        let mut config = sg("sg-1", "2024-01-01T00:00:00Z");
+        config.aws_region = Some("us-east-1".into());
+        assert_eq!(inv.insert(config), Insert::KeptNewer);
+        assert_eq!(inv.len(), 1);
+        let kept = inv.get("AWS::EC2::SecurityGroup", "sg-1").unwrap();
+        assert_eq!(
+            kept.configuration_item_capture_time.as_deref(),
+            Some("2024-01-02T00:00:00Z")
+        );
+        assert_eq!(kept.account_id.as_deref(), Some("111122223333"));
+        assert_eq!(kept.aws_region.as_deref(), Some("us-east-1"));
+        assert_eq!(kept.shared_ref().account.as_deref(), Some("111122223333"));
+        let in_account =
+            |a: Option<&str>| inv.of_type_in_account("AWS::EC2::SecurityGroup", a).count();
+        assert_eq!((in_account(Some("111122223333")), in_account(None)), (1, 0));
     }
 
     #[test]
