@@ -361,6 +361,12 @@ struct Asker<'a> {
     /// (the action's class, [`CedarNames::types`] index): the first action of a class
     /// asked answers for all ([`action_classes`]).
     by_action: HashMap<(usize, usize), Option<Decision>>,
+    /// The same with the request's context known too (whether the grant is conditional, the
+    /// policy that grants it), for policies whose conditions read the context: one answer per
+    /// (class, type, conditional, policy) instead of one request per resource.
+    by_context: HashMap<(usize, usize, bool, String), Option<Decision>>,
+    /// Counts the requests (partial or whole) it makes: what tests count.
+    asked: &'a std::cell::Cell<u64>,
 }
 
 /// The policies whose principal scope can match `principal`. The others are false for every
@@ -396,6 +402,7 @@ impl<'a> Asker<'a> {
         store: &'a EntityStore,
         principal: EntityUid,
         requests: Requests,
+        asked: &'a std::cell::Cell<u64>,
     ) -> Self {
         let policies = match requests {
             Requests::PerGrant => Cow::Borrowed(&control.policies),
@@ -413,11 +420,14 @@ impl<'a> Asker<'a> {
             requests,
             whole: None,
             by_action: HashMap::new(),
+            by_context: HashMap::new(),
+            asked,
         }
     }
 
     /// The decision of a partial request, when it is exact.
     fn exact(&self, request: &Request) -> Option<Decision> {
+        self.asked.set(self.asked.get() + 1);
         let response =
             self.authorizer
                 .is_authorized_partial(request, &self.policies, self.entities);
@@ -466,10 +476,6 @@ impl<'a> Asker<'a> {
                 return Ok(Asked::Decided(decision));
             }
         }
-        let resource = EntityUid::from_type_name_and_id(
-            cedar.resource_type.clone(),
-            EntityId::new(uid_of(resource)),
-        );
         let context = Context::from_pairs([
             (
                 "conditional".to_string(),
@@ -481,6 +487,35 @@ impl<'a> Asker<'a> {
             ),
         ])
         .map_err(|e| e.to_string())?;
+        if self.requests == Requests::Fewest {
+            let key = (
+                cedar.class,
+                cedar.type_index,
+                grant.conditional,
+                policy.to_string(),
+            );
+            let by_context = match self.by_context.get(&key) {
+                Some(known) => *known,
+                None => {
+                    let request = RequestBuilder::default()
+                        .principal(self.principal.clone())
+                        .action(cedar.action.clone())
+                        .unknown_resource_with_type(cedar.resource_type.clone())
+                        .context(context.clone())
+                        .build();
+                    let known = self.exact(&request);
+                    self.by_context.insert(key, known);
+                    known
+                }
+            };
+            if let Some(decision) = by_context {
+                return Ok(Asked::Decided(decision));
+            }
+        }
+        let resource = EntityUid::from_type_name_and_id(
+            cedar.resource_type.clone(),
+            EntityId::new(uid_of(resource)),
+        );
         let request = Request::new(
             self.principal.clone(),
             cedar.action.clone(),
@@ -489,6 +524,7 @@ impl<'a> Asker<'a> {
             None,
         )
         .map_err(|e| e.to_string())?;
+        self.asked.set(self.asked.get() + 1);
         Ok(Asked::Answered(self.authorizer.is_authorized(
             &request,
             &self.policies,
@@ -638,10 +674,34 @@ pub fn evaluate_least_privilege(
     schema: &WardSchema,
     requests: Requests,
 ) -> Vec<Finding> {
-    least_privilege(control, inventory, store, phi, schema, requests, None)
+    least_privilege(control, inventory, store, phi, schema, requests, None, None)
 }
 
-/// [`evaluate_least_privilege`], counting each principal decided into `progress`.
+/// [`evaluate_least_privilege`], adding to `asked` the Cedar requests it made (tests hold
+/// them to the growth of the inventory).
+pub fn evaluate_least_privilege_counting(
+    control: &CedarControl,
+    inventory: &Inventory,
+    store: &EntityStore,
+    phi: &PhiConfig,
+    schema: &WardSchema,
+    asked: &std::sync::atomic::AtomicU64,
+) -> Vec<Finding> {
+    least_privilege(
+        control,
+        inventory,
+        store,
+        phi,
+        schema,
+        Requests::Fewest,
+        None,
+        Some(asked),
+    )
+}
+
+/// [`evaluate_least_privilege`], counting each principal decided into `progress` and the
+/// requests made into `asked`.
+#[allow(clippy::too_many_arguments)]
 fn least_privilege(
     control: &CedarControl,
     inventory: &Inventory,
@@ -650,6 +710,7 @@ fn least_privilege(
     schema: &WardSchema,
     requests: Requests,
     progress: Option<&EvalProgress>,
+    asked: Option<&std::sync::atomic::AtomicU64>,
 ) -> Vec<Finding> {
     let catalog = ActionCatalog::builtin();
     let phi_index = iam::PhiIndex::new(inventory, phi, catalog);
@@ -673,9 +734,14 @@ fn least_privilege(
                 )
             } else {
                 let access = iam::analyze(inventory, p, &phi_index, catalog, &managed, cache);
-                judge(
-                    control, &access, store, schema, &phi_index, &names, requests,
-                )
+                let made = std::cell::Cell::new(0);
+                let finding = judge(
+                    control, &access, store, schema, &phi_index, &names, requests, &made,
+                );
+                if let Some(asked) = asked {
+                    asked.fetch_add(made.get(), std::sync::atomic::Ordering::Relaxed);
+                }
+                finding
             };
             if let Some(progress) = progress {
                 progress.advance();
@@ -933,6 +999,7 @@ impl<'a> Collected<'a> {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn judge<'r>(
     control: &CedarControl,
     access: &PrincipalAccess<'r>,
@@ -941,6 +1008,7 @@ fn judge<'r>(
     phi_index: &iam::PhiIndex<'r>,
     names: &CedarNames,
     requests: Requests,
+    asked: &std::cell::Cell<u64>,
 ) -> Finding {
     let p = access.principal;
     let label = iam::principal_label(p);
@@ -966,7 +1034,7 @@ fn judge<'r>(
             Vec::new(),
         );
     };
-    let mut asker = Asker::new(control, store, principal, requests);
+    let mut asker = Asker::new(control, store, principal, requests, asked);
     // Resources that share a list of grants (`ResourceGrants::grants`) and a type are judged
     // alike when every answer came from a partial request that left the resource unknown.
     let mut alike: HashMap<(*const [Grant], &str), Arc<Judged>> = HashMap::new();
@@ -1265,6 +1333,7 @@ pub fn evaluate_all(
                     schema,
                     Requests::Fewest,
                     progress,
+                    None,
                 ),
             }
         });
