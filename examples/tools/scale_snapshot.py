@@ -11,6 +11,7 @@ which is how the share of non-compliant resources is known (the benchmark script
 Usage:
     scale_snapshot.py --resources 100000 --out /tmp/snap-100k.json [--seed 7]
     scale_snapshot.py --copies 3 --out /tmp/snap.json.gz
+    scale_snapshot.py --copies 1 --only 111122223333 --out /tmp/prod-copy.json
 
 Only the Config snapshots are copied; the account facts Config does not record (credential
 report, password policy...) are not, so account-level rules that read them see none.
@@ -141,6 +142,12 @@ def main():
     ap.add_argument("--out", required=True, help="output file; .gz to compress")
     ap.add_argument("--templates", default=TEMPLATES, help="directory of config-snapshot.json files")
     ap.add_argument(
+        "--only",
+        help="copy only the templates whose path contains this text (the benchmark counts each "
+        "template on one copy of it: a copy is in another account than its template, and the "
+        "pack's least-privilege intents name the template account's principals)",
+    )
+    ap.add_argument(
         "--accounts",
         type=int,
         default=0,
@@ -152,8 +159,10 @@ def main():
     args = ap.parse_args()
 
     paths = sorted(glob.glob(os.path.join(args.templates, "**", "config-snapshot.json"), recursive=True))
+    if args.only:
+        paths = [p for p in paths if args.only in os.path.relpath(p, ROOT)]
     if not paths:
-        sys.exit(f"no config-snapshot.json below {args.templates}")
+        sys.exit(f"no config-snapshot.json below {args.templates}" + (f" matching {args.only}" if args.only else ""))
     # Copies sharing an account (--accounts N) also get names of their own.
     templates = [Template(p, rename_named=args.accounts > 0) for p in paths]
     rng = random.Random(args.seed)

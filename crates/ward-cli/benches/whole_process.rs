@@ -590,15 +590,15 @@ struct TemplateCount {
     by_rule: BTreeMap<&'static str, usize>,
 }
 
-/// Ward's NON_COMPLIANT count on each template account alone.
+/// Ward's NON_COMPLIANT count on one copy of each template account, alone.
 fn template_counts(ward: &Path) -> BTreeMap<String, TemplateCount> {
-    let root = support::repo_root();
     let mut counts = BTreeMap::new();
     for account in ["111122223333", "444455556666", "222233334444"] {
         let name =
             format!("examples/clinic/estate/AWSLogs/{account}/us-east-1/config-snapshot.json");
         let out = support::bench_dir().join(format!("template-{account}.json"));
-        let status = ward_check(ward, &root.join(&name), &[], out.clone())
+        // One copy of the template, not the template: see `support::template_copy`.
+        let status = ward_check(ward, &support::template_copy(account), &[], out.clone())
             .command()
             .status()
             .unwrap();
