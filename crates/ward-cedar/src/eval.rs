@@ -348,12 +348,7 @@ enum Asked {
 
 /// Asks Cedar about the grants of one principal, remembering the partial answers.
 struct Asker<'a> {
-    authorizer: Authorizer,
-    /// The control's policies; with [`Requests::Fewest`], only those whose principal scope
-    /// can match the principal ([`for_principal`]).
-    policies: Cow<'a, PolicySet>,
-    entities: &'a Entities,
-    principal: EntityUid,
+    oracle: Oracle<'a>,
     requests: Requests,
     /// The answer with the principal alone known, once asked: `None` when not exact.
     whole: Option<Option<Decision>>,
@@ -365,8 +360,54 @@ struct Asker<'a> {
     /// policy that grants it), for policies whose conditions read the context: one answer per
     /// (class, type, conditional, policy) instead of one request per resource.
     by_context: HashMap<(usize, usize, bool, String), Option<Decision>>,
+}
+
+/// What asks Cedar about one principal.
+struct Oracle<'a> {
+    authorizer: Authorizer,
+    /// The control's policies; with [`Requests::Fewest`], only those whose principal scope
+    /// can match the principal ([`for_principal`]).
+    policies: Cow<'a, PolicySet>,
+    entities: &'a Entities,
+    principal: EntityUid,
     /// Counts the requests (partial or whole) it makes: what tests count.
     asked: &'a std::cell::Cell<u64>,
+}
+
+/// `cache`'s answer under `key`, asked once.
+fn remembered<K: Eq + std::hash::Hash>(
+    cache: &mut HashMap<K, Option<Decision>>,
+    key: K,
+    ask: impl FnOnce() -> Option<Decision>,
+) -> Option<Decision> {
+    *cache.entry(key).or_insert_with(ask)
+}
+
+impl Oracle<'_> {
+    /// The decision of a partial request, when it is exact.
+    fn exact(&self, request: &Request) -> Option<Decision> {
+        self.asked.set(self.asked.get() + 1);
+        let response =
+            self.authorizer
+                .is_authorized_partial(request, &self.policies, self.entities);
+        let settled = response.nontrivial_residuals().next().is_none()
+            && response.definitely_errored().next().is_none();
+        settled.then(|| response.decision()).flatten()
+    }
+
+    /// The exact answer about a grant with the resource unknown but its type, and with
+    /// `context` when given.
+    fn about(&self, cedar: &CedarGrant<'_>, context: Option<&Context>) -> Option<Decision> {
+        let request = RequestBuilder::default()
+            .principal(self.principal.clone())
+            .action(cedar.action.clone())
+            .unknown_resource_with_type(cedar.resource_type.clone());
+        let request = match context {
+            Some(context) => request.context(context.clone()).build(),
+            None => request.build(),
+        };
+        self.exact(&request)
+    }
 }
 
 /// The policies whose principal scope can match `principal`. The others are false for every
@@ -413,27 +454,18 @@ impl<'a> Asker<'a> {
             )),
         };
         Asker {
-            authorizer: Authorizer::new(),
-            policies,
-            entities: &store.entities,
-            principal,
+            oracle: Oracle {
+                authorizer: Authorizer::new(),
+                policies,
+                entities: &store.entities,
+                principal,
+                asked,
+            },
             requests,
             whole: None,
             by_action: HashMap::new(),
             by_context: HashMap::new(),
-            asked,
         }
-    }
-
-    /// The decision of a partial request, when it is exact.
-    fn exact(&self, request: &Request) -> Option<Decision> {
-        self.asked.set(self.asked.get() + 1);
-        let response =
-            self.authorizer
-                .is_authorized_partial(request, &self.policies, self.entities);
-        let settled = response.nontrivial_residuals().next().is_none()
-            && response.definitely_errored().next().is_none();
-        settled.then(|| response.decision()).flatten()
     }
 
     fn ask(
@@ -443,39 +475,6 @@ impl<'a> Asker<'a> {
         policy: &str,
         cedar: CedarGrant<'_>,
     ) -> Result<Asked, String> {
-        if self.requests == Requests::Fewest {
-            let whole = match self.whole {
-                Some(known) => known,
-                None => {
-                    let request = RequestBuilder::default()
-                        .principal(self.principal.clone())
-                        .build();
-                    let known = self.exact(&request);
-                    self.whole = Some(known);
-                    known
-                }
-            };
-            if let Some(decision) = whole {
-                return Ok(Asked::Decided(decision));
-            }
-            let key = (cedar.class, cedar.type_index);
-            let by_action = match self.by_action.get(&key) {
-                Some(known) => *known,
-                None => {
-                    let request = RequestBuilder::default()
-                        .principal(self.principal.clone())
-                        .action(cedar.action.clone())
-                        .unknown_resource_with_type(cedar.resource_type.clone())
-                        .build();
-                    let known = self.exact(&request);
-                    self.by_action.insert(key, known);
-                    known
-                }
-            };
-            if let Some(decision) = by_action {
-                return Ok(Asked::Decided(decision));
-            }
-        }
         let context = Context::from_pairs([
             (
                 "conditional".to_string(),
@@ -488,27 +487,31 @@ impl<'a> Asker<'a> {
         ])
         .map_err(|e| e.to_string())?;
         if self.requests == Requests::Fewest {
+            let oracle = &self.oracle;
+            let whole = *self.whole.get_or_insert_with(|| {
+                oracle.exact(
+                    &RequestBuilder::default()
+                        .principal(oracle.principal.clone())
+                        .build(),
+                )
+            });
+            let by_action = || {
+                remembered(&mut self.by_action, (cedar.class, cedar.type_index), || {
+                    oracle.about(&cedar, None)
+                })
+            };
             let key = (
                 cedar.class,
                 cedar.type_index,
                 grant.conditional,
                 policy.to_string(),
             );
-            let by_context = match self.by_context.get(&key) {
-                Some(known) => *known,
-                None => {
-                    let request = RequestBuilder::default()
-                        .principal(self.principal.clone())
-                        .action(cedar.action.clone())
-                        .unknown_resource_with_type(cedar.resource_type.clone())
-                        .context(context.clone())
-                        .build();
-                    let known = self.exact(&request);
-                    self.by_context.insert(key, known);
-                    known
-                }
+            let by_context = || {
+                remembered(&mut self.by_context, key, || {
+                    oracle.about(&cedar, Some(&context))
+                })
             };
-            if let Some(decision) = by_context {
+            if let Some(decision) = whole.or_else(by_action).or_else(by_context) {
                 return Ok(Asked::Decided(decision));
             }
         }
@@ -516,19 +519,20 @@ impl<'a> Asker<'a> {
             cedar.resource_type.clone(),
             EntityId::new(uid_of(resource)),
         );
+        let oracle = &self.oracle;
         let request = Request::new(
-            self.principal.clone(),
+            oracle.principal.clone(),
             cedar.action.clone(),
             resource,
             context,
             None,
         )
         .map_err(|e| e.to_string())?;
-        self.asked.set(self.asked.get() + 1);
-        Ok(Asked::Answered(self.authorizer.is_authorized(
+        oracle.asked.set(oracle.asked.get() + 1);
+        Ok(Asked::Answered(oracle.authorizer.is_authorized(
             &request,
-            &self.policies,
-            self.entities,
+            &oracle.policies,
+            oracle.entities,
         )))
     }
 }
