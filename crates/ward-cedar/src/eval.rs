@@ -1306,45 +1306,52 @@ pub fn evaluate_all(
             .sum();
         progress.begin(CEDAR_BACKEND, pairs);
     }
-    let mut stores: BTreeMap<PhiConfig, EntityStore> = BTreeMap::new();
-    let mut findings = Vec::new();
-    let mut without = Vec::new();
+    // The controls of one tag convention share an entity store built for them alone (the
+    // resources of the types they read, with the attributes they read), dropped before the
+    // next convention's is built.
+    let mut groups: Vec<(PhiConfig, Vec<&CedarControl>)> = Vec::new();
     for control in controls {
         let phi = phi_for(&control.id);
-        if !stores.contains_key(&phi) {
-            if let Some(progress) = progress {
-                progress.step("entities");
-            }
-            let store = timed(timings, "    entities", || {
-                entity_store(controls, inventory, schema, &phi)
-            });
-            stores.insert(phi.clone(), store);
+        match groups.iter_mut().find(|(p, _)| *p == phi) {
+            Some((_, group)) => group.push(control),
+            None => groups.push((phi, vec![*control])),
         }
-        let Some(store) = stores.get(&phi) else {
-            continue;
-        };
+    }
+    let mut findings = Vec::new();
+    let mut without = Vec::new();
+    for (phi, group) in groups {
         if let Some(progress) = progress {
-            progress.step(&control.id);
+            progress.step("entities");
         }
-        let found = timed(timings, &format!("    {}", control.id), || {
-            match control.mode {
-                Mode::Resource => evaluate_resource_control(control, inventory, store, progress),
-                Mode::LeastPrivilege => least_privilege(
-                    control,
-                    inventory,
-                    store,
-                    &phi,
-                    schema,
-                    Requests::Fewest,
-                    progress,
-                    None,
-                ),
-            }
+        let store = timed(timings, "    entities", || {
+            entity_store(&group, inventory, schema, &phi)
         });
-        if found.is_empty() {
-            without.push(control.id.clone());
+        for control in group {
+            if let Some(progress) = progress {
+                progress.step(&control.id);
+            }
+            let found = timed(timings, &format!("    {}", control.id), || {
+                match control.mode {
+                    Mode::Resource => {
+                        evaluate_resource_control(control, inventory, &store, progress)
+                    }
+                    Mode::LeastPrivilege => least_privilege(
+                        control,
+                        inventory,
+                        &store,
+                        &phi,
+                        schema,
+                        Requests::Fewest,
+                        progress,
+                        None,
+                    ),
+                }
+            });
+            if found.is_empty() {
+                without.push(control.id.clone());
+            }
+            findings.extend(found);
         }
-        findings.extend(found);
     }
     ward_backend::sort_findings(&mut findings);
     without.sort();
