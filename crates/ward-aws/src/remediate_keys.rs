@@ -23,12 +23,12 @@
 //! [`apply_keys`] makes the calls, then lists the users' keys again and records before and
 //! after as evidence.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 use serde_json::{Value, json};
 use ward_backend::EvalOptions;
-use ward_model::{Evidence, Inventory, Status};
+use ward_model::{Evidence, Inventory, Resource, Status};
 
 use crate::AwsError;
 use crate::client::Clients;
@@ -207,9 +207,10 @@ pub async fn plan_keys(
             ..EvalOptions::default()
         },
     )?;
-    // Per user (in report order): the failing findings and the keys they name.
-    let mut failing: BTreeMap<String, (Vec<PlannedFinding>, Vec<u8>)> = BTreeMap::new();
-    let mut order: Vec<String> = Vec::new();
+    // Per user (in the order of the findings): its report row, the failing findings and the
+    // keys they name.
+    let mut failing: Vec<(String, &Resource, Vec<PlannedFinding>, Vec<u8>)> = Vec::new();
+    let mut at: HashMap<String, usize> = HashMap::new();
     for f in &evaluation.findings {
         if f.status != Status::NonCompliant {
             continue;
@@ -228,23 +229,22 @@ pub async fn plan_keys(
             // A console password, say: Ward deactivates keys, nothing else.
             continue;
         }
-        let entry = failing.entry(user.to_string()).or_insert_with(|| {
-            order.push(user.to_string());
-            (Vec::new(), Vec::new())
+        let index = *at.entry(user.to_string()).or_insert_with(|| {
+            failing.push((user.to_string(), row, Vec::new(), Vec::new()));
+            failing.len() - 1
         });
-        entry.0.push(PlannedFinding {
-            rule: f.rule.clone(),
-            message: f.message.clone(),
-        });
-        entry.1.extend(keys);
+        if let Some((_, _, findings, numbers)) = failing.get_mut(index) {
+            findings.push(PlannedFinding {
+                rule: f.rule.clone(),
+                message: f.message.clone(),
+            });
+            numbers.extend(keys);
+        }
     }
     let mut actions = Vec::new();
     let mut skipped = Vec::new();
     let mut before = BTreeMap::new();
-    for user in order {
-        let Some((findings, mut numbers)) = failing.remove(&user) else {
-            continue;
-        };
+    for (user, row, findings, mut numbers) in failing {
         numbers.sort_unstable();
         numbers.dedup();
         let rules: Vec<String> = {
@@ -290,15 +290,13 @@ pub async fn plan_keys(
                 continue;
             }
         };
-        let row = inventory
-            .iter()
-            .find(|r| r.configuration.get("user").and_then(Value::as_str) == Some(user.as_str()));
         let mut planned = Vec::new();
         let mut problems = Vec::new();
         let mut done = Vec::new();
         for n in numbers {
             let rotated = row
-                .and_then(|r| r.configuration.get(format!("accessKey{n}LastRotated")))
+                .configuration
+                .get(format!("accessKey{n}LastRotated"))
                 .and_then(Value::as_str);
             let Some(rotated) = rotated else {
                 problems.push(format!(
