@@ -130,6 +130,19 @@ fn evidenced_keys(evidence: &[Evidence]) -> Vec<u8> {
     keys
 }
 
+/// A credential report row and the user it names, or why Ward cannot tell whose keys they
+/// are (a row missing, a `user` absent or not text).
+fn report_user(row: Option<&Resource>) -> Result<(&Resource, &str), String> {
+    let recorded = row.and_then(|r| r.configuration.get("user"));
+    match (row, recorded) {
+        (Some(row), Some(Value::String(user))) => Ok((row, user.as_str())),
+        _ => Err(format!(
+            "its credential report row names no user (configuration.user: {}), so Ward cannot tell whose keys to deactivate",
+            recorded.map_or_else(|| "absent".to_string(), Value::to_string)
+        )),
+    }
+}
+
 /// `2024-03-14T18:06:02+00:00` and `2024-03-14T18:06:02Z` name the same second.
 fn same_second(a: &str, b: &str) -> bool {
     match (a.parse::<jiff::Timestamp>(), b.parse::<jiff::Timestamp>()) {
@@ -211,15 +224,24 @@ pub async fn plan_keys(
     // keys they name.
     let mut failing: Vec<(String, &Resource, Vec<PlannedFinding>, Vec<u8>)> = Vec::new();
     let mut at: HashMap<String, usize> = HashMap::new();
+    let mut skipped = Vec::new();
     for f in &evaluation.findings {
         if f.status != Status::NonCompliant {
             continue;
         }
-        let Some(row) = inventory.get(&f.resource.resource_type, &f.resource.id) else {
-            continue;
-        };
-        let Some(user) = row.configuration.get("user").and_then(Value::as_str) else {
-            continue;
+        let row = inventory.get(&f.resource.resource_type, &f.resource.id);
+        let (row, user) = match report_user(row) {
+            Ok(found) => found,
+            // A failing row Ward cannot name a user for is said, never passed over.
+            Err(reason) => {
+                skipped.push(SkippedUser {
+                    user_name: f.resource.id.clone(),
+                    reason,
+                    rules: vec![f.rule.clone()],
+                    error: true,
+                });
+                continue;
+            }
         };
         if !options.users.is_empty() && !options.users.iter().any(|u| u == user) {
             continue;
@@ -242,7 +264,6 @@ pub async fn plan_keys(
         }
     }
     let mut actions = Vec::new();
-    let mut skipped = Vec::new();
     let mut before = BTreeMap::new();
     for (user, row, findings, mut numbers) in failing {
         numbers.sort_unstable();
@@ -455,6 +476,24 @@ mod tests {
             "configuration.accessKey3LastRotated",
         ]);
         assert_eq!(evidenced_keys(&f), [1]);
+    }
+
+    #[test]
+    fn a_row_without_a_user_name_is_an_error_that_says_what_was_recorded() {
+        let row = |user: Value| {
+            let mut r = Resource::new("Ward::IAM::CredentialReportUser", "row-1");
+            r.configuration = serde_json::json!({"user": user});
+            r
+        };
+        let named = row(json!("leaky-ci"));
+        assert_eq!(report_user(Some(&named)).map(|(_, u)| u), Ok("leaky-ci"));
+        let numbered = row(json!(42));
+        let err = report_user(Some(&numbered)).unwrap_err();
+        assert!(err.contains("configuration.user: 42"), "{err}");
+        let absent = row(Value::Null);
+        let err = report_user(Some(&absent)).unwrap_err();
+        assert!(err.contains("configuration.user: null"), "{err}");
+        assert!(report_user(None).unwrap_err().contains("absent"));
     }
 
     #[test]
