@@ -328,7 +328,8 @@ impl Backend for CedarBackend {
 }
 
 /// The resource types a set of controls reads as Cedar entities: the types their policies
-/// name, and for least privilege the IAM principals and groups and the PHI-bearing types.
+/// name, and for least privilege the IAM principals and groups and the PHI-bearing types it
+/// judges (those of its `@scopeTypes`, or all of them).
 /// The parent types entities are placed in (accounts, VPCs, subnets, security groups) only
 /// when some policy names an entity of one: a policy can only test membership (`in`) in an
 /// entity it names, so otherwise their entities change no decision, and at scale they are
@@ -338,6 +339,9 @@ pub(crate) fn types_read<'a>(
 ) -> std::collections::BTreeSet<String> {
     let mut types = std::collections::BTreeSet::new();
     let mut least_privilege = false;
+    // The PHI-bearing types least privilege judges: a control scoped to some
+    // (`@scopeTypes`) asks Cedar about resources of those alone.
+    let mut judged: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
     let mut names_parent = false;
     let parents: Vec<String> = schema::PARENT_TYPES
         .iter()
@@ -345,7 +349,13 @@ pub(crate) fn types_read<'a>(
         .collect();
     for c in controls {
         types.extend(c.resource_types.iter().cloned());
-        least_privilege |= c.mode == Mode::LeastPrivilege;
+        if c.mode == Mode::LeastPrivilege {
+            least_privilege = true;
+            match &c.scope.types {
+                Some(scope) => judged.extend(scope.iter().cloned()),
+                None => judged.extend(ward_iam::phi_services().iter().map(|(t, _)| t.to_string())),
+            }
+        }
         names_parent |= c
             .named_types
             .as_ref()
@@ -356,7 +366,7 @@ pub(crate) fn types_read<'a>(
     }
     if least_privilege {
         types.extend(["AWS::IAM::Role", "AWS::IAM::User", "AWS::IAM::Group"].map(String::from));
-        types.extend(ward_iam::phi_services().iter().map(|(t, _)| t.to_string()));
+        types.extend(judged);
     }
     types
 }

@@ -74,6 +74,32 @@ fn types_read_follow_imported_defs() {
 }
 
 #[test]
+fn scoped_least_privilege_reads_the_types_it_judges() {
+    let controls = ControlSet::load(&LoadOptions::default()).unwrap();
+    // Every PHI-bearing type for the unscoped control; EC2 instances alone (beside the
+    // principals and their policies) for the one scoped to them (`@scopeTypes`): its entity
+    // store holds no bucket, table or key.
+    let every = controls.types_read("ward-phi-least-privilege");
+    let instances = controls.types_read("ward-production-instance-access");
+    for t in [
+        "AWS::IAM::Role",
+        "AWS::IAM::User",
+        "AWS::IAM::Policy",
+        "AWS::EC2::Instance",
+    ] {
+        assert!(every.types.contains(t), "{t} missing from {every:?}");
+        assert!(
+            instances.types.contains(t),
+            "{t} missing from {instances:?}"
+        );
+    }
+    for t in ["AWS::S3::Bucket", "AWS::DynamoDB::Table", "AWS::KMS::Key"] {
+        assert!(every.types.contains(t), "{t} missing from {every:?}");
+        assert!(!instances.types.contains(t), "{t} in {instances:?}");
+    }
+}
+
+#[test]
 fn a_change_event_whose_rule_reads_other_resources_needs_them() {
     let controls = ControlSet::load(&LoadOptions::default()).unwrap();
     let event = bucket_event();

@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
 use std::rc::Rc;
+use std::sync::Arc;
 
 use serde_json::Value;
 use ward_lang::functions::Builtin;
@@ -438,6 +439,7 @@ pub fn call<'a>(
                     .any(|p| ward_iam::pattern::matches_action(p, action)),
             )
         }
+        B::GrantedActions => return granted_actions(a0, a1, frame),
         B::Allows => {
             let (action, resource) = (str_arg(b, a1)?, str_arg(b, a2)?);
             let allowed =
@@ -705,6 +707,89 @@ fn patterns(v: &Val<'_>) -> Result<Vec<String>, EvalError> {
             .map(|s| vec![s.to_string()])
             .ok_or_else(|| not_text(v)),
     }
+}
+
+/// `granted_actions(s, actions)`: the actions of `actions` that IAM statement `s` grants,
+/// through its `Action` or a `NotAction` that does not exclude them, in the list's order.
+/// Evaluates, records and fails as
+/// `filter(actions, a => action_matches(s.Action ?? [], a) or (exists(s.NotAction) and not
+/// action_matches(s.NotAction, a)))` does, in one step instead of a few per action.
+fn granted_actions<'a>(
+    statement: &Val<'a>,
+    actions: &Val<'a>,
+    frame: &mut Frame<'a>,
+) -> EvalResult<'a> {
+    if actions.is_absent() {
+        frame.note(actions);
+        return Ok(actions.clone());
+    }
+    let items = list_of(Builtin::GrantedActions, actions)?;
+    let action_key: Arc<str> = Arc::from("Action");
+    let not_action_key: Arc<str> = Arc::from("NotAction");
+    // The statement's elements and their patterns, read at the first action as the
+    // expression reads them there.
+    let mut allowed: Option<(Val<'a>, Vec<String>)> = None;
+    let mut excluded: Option<Option<(Val<'a>, Vec<String>)>> = None;
+    let mut kept = Vec::new();
+    let mut absent: Option<Val<'a>> = None;
+    for item in items {
+        let mark = frame.evidence.len();
+        if allowed.is_none() {
+            let element = crate::eval::field(statement, &action_key)?;
+            let element = if element.is_absent() {
+                Val::list(Vec::new())
+            } else {
+                element
+            };
+            allowed = Some((element, Vec::new()));
+        }
+        let Some((element, patterns_allowed)) = allowed.as_mut() else {
+            continue;
+        };
+        frame.note(element);
+        frame.note(&item);
+        if item.is_absent() {
+            absent.get_or_insert(item);
+            continue;
+        }
+        let name = str_arg(Builtin::ActionMatches, &item)?.to_string();
+        if patterns_allowed.is_empty() {
+            *patterns_allowed = patterns(element)?;
+        }
+        let granted = if patterns_allowed
+            .iter()
+            .any(|p| ward_iam::pattern::matches_action(p, &name))
+        {
+            true
+        } else {
+            if excluded.is_none() {
+                let element = crate::eval::field(statement, &not_action_key)?;
+                excluded = Some(if element.is_absent() {
+                    None
+                } else {
+                    let listed = patterns(&element).map(|p| (element, p));
+                    Some(listed?)
+                });
+            }
+            match excluded.as_ref().and_then(Option::as_ref) {
+                None => false,
+                Some((element, patterns_excluded)) => {
+                    frame.note(element);
+                    frame.note(&item);
+                    !patterns_excluded
+                        .iter()
+                        .any(|p| ward_iam::pattern::matches_action(p, &name))
+                }
+            }
+        };
+        if granted {
+            frame.note(&item);
+            kept.push(item);
+        } else {
+            frame.evidence.truncate(mark);
+        }
+    }
+    Ok(absent.unwrap_or_else(|| Val::list(kept)))
 }
 
 /// A policy document's statements, with `Action`, `NotAction`, `Resource`, `NotResource`

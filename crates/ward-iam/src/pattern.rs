@@ -1,12 +1,3 @@
-//! IAM wildcard patterns: `*` matches any run of characters, `?` exactly one.
-//!
-//! Actions are matched case-insensitively (IAM action names are), ARNs case-sensitively.
-//! Besides matching a name, the analysis asks two questions about *sets* of ARNs written
-//! as patterns (`arn:aws:s3:::phi-data/*` is every object of the bucket):
-//! [`intersects`] (could one ARN be in both?) and [`covers`] (is every ARN of the target in
-//! the pattern?). `covers` is sound but not complete: when it answers `false` for an exotic
-//! pair, the grant is kept — the stricter reading.
-
 //! IAM wildcard patterns: `*` matches any run of characters (none included), `?` exactly one.
 //!
 //! Two ways of comparing a pattern with a name, as AWS compares them:
@@ -118,17 +109,31 @@ pub fn covers(pattern: &str, target: &str) -> bool {
 /// Matches `pattern` against `text` where a `*` of the pattern absorbs any run of `text`'s
 /// characters and `single` decides whether one other pattern character matches one text
 /// character. Greedy with one backtrack point (the last `*`): linear for the patterns
-/// policies hold, at worst `pattern × text` steps, and it allocates only the two character
-/// lists.
+/// policies hold, at worst `pattern × text` steps. ASCII names and patterns (nearly all) are
+/// compared byte by byte without allocating; others as lists of characters.
 fn glob(pattern: &str, text: &str, single: impl Fn(char, char) -> bool) -> bool {
+    if pattern.is_ascii() && text.is_ascii() {
+        return glob_in(pattern.as_bytes(), text.as_bytes(), b'*', |p, t| {
+            single(char::from(p), char::from(t))
+        });
+    }
     let p: Vec<char> = pattern.chars().collect();
     let t: Vec<char> = text.chars().collect();
+    glob_in(&p, &t, '*', single)
+}
+
+fn glob_in<T: Copy + PartialEq>(
+    p: &[T],
+    t: &[T],
+    any_run: T,
+    single: impl Fn(T, T) -> bool,
+) -> bool {
     let (mut pi, mut ti) = (0usize, 0usize);
     // The last `*` seen and the text position it has absorbed up to.
     let mut star: Option<(usize, usize)> = None;
     while ti < t.len() {
         match (p.get(pi), t.get(ti)) {
-            (Some('*'), _) => {
+            (Some(pc), _) if *pc == any_run => {
                 star = Some((pi, ti));
                 pi += 1;
             }
@@ -147,7 +152,7 @@ fn glob(pattern: &str, text: &str, single: impl Fn(char, char) -> bool) -> bool 
         }
     }
     p.get(pi..)
-        .is_some_and(|rest| rest.iter().all(|c| *c == '*'))
+        .is_some_and(|rest| rest.iter().all(|c| *c == any_run))
 }
 
 #[cfg(test)]
@@ -174,6 +179,15 @@ mod tests {
         assert!(matches("", ""));
         assert!(!matches("", "x"));
         assert!(!matches("s3:GetObject", "s3:GetObjectAcl"));
+        // `?` is one character, not one byte, where either side is not ASCII.
+        assert!(matches("tag-?", "tag-é"));
+        assert!(!matches("tag-??", "tag-é"));
+        assert!(matches("*é*", "café-logs"));
+        assert!(matches("caf?-*", "café-logs"));
+        assert!(!matches("cafe*", "café"));
+        assert!(matches_action("S3:*É", "s3:xÉ"));
+        assert!(covers("phi-*", "phi-?"));
+        assert!(!covers("phi-?", "phi-*"));
     }
 
     #[test]

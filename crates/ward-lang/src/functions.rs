@@ -172,6 +172,7 @@ builtins! {
     RangesOverlap = "ranges_overlap", 4..=4,    [Num, Num, Num, Num, ..Num],                Bool,                 Propagates;
     Statements = "statements",       1..=1,     [Any, ..Any],                               ListOfAny,            Propagates;
     ActionMatches = "action_matches", 2..=2,    [Any, Str, ..Any],                          Bool,                 Propagates;
+    GrantedActions = "granted_actions", 2..=2,  [Any, List, ..Any],                         ListOfStr,            Accepted;
     Allows = "allows",               3..=3,     [Any, Str, Str, ..Any],                     Bool,                 Propagates;
     Now = "now",                     0..=0,     [..Any],                                    Str,                  Propagates;
     AgeDays = "age_days",            1..=1,     [Any, ..Any],                               Num,                  Propagates;
