@@ -358,22 +358,36 @@ fn eval_inner<'a>(ir: &Ir, env: &Env<'a>, frame: &mut Frame<'a>) -> EvalResult<'
                 None => {
                     // In a frame of its own, so that its evidence can be replayed; with the
                     // caller's depth and remaining budget, so that it fails where evaluating
-                    // it in place would.
+                    // it in place would. Each argument stands for itself (its path is a
+                    // marker), so that the value and evidence serve every caller passing
+                    // the same values, wherever it read them.
                     let mut own = Frame::new(0);
                     own.depth = frame.depth;
                     own.max_depth = frame.depth;
                     own.budget = frame.budget.saturating_sub(frame.steps);
                     own.memo = std::mem::take(&mut frame.memo);
-                    let value = call_def(def, values.clone(), env, &mut own);
+                    let marked: Vec<Val<'a>> = values
+                        .iter()
+                        .enumerate()
+                        .map(|(i, v)| Val {
+                            v: v.v.clone(),
+                            path: Some(Rc::new(Path::Label(crate::memo::argument_marker(i)))),
+                        })
+                        .collect();
+                    let value = call_def(def, marked, env, &mut own);
                     frame.memo = std::mem::take(&mut own.memo);
                     frame.work += own.work;
                     // An error (a spent budget, too deep a nesting, a shape surprise) is not
                     // remembered: the call is evaluated in place below, which gives exactly
                     // what evaluation without reuse gives.
                     value.ok().map(|value| {
+                        let reads_arguments =
+                            own.evidence.iter().any(|e| e.path.starts_with('\u{0}'));
                         let entry = Rc::new(Entry {
+                            returns_argument: crate::memo::mentions_argument(&value),
                             value,
                             evidence: own.evidence,
+                            reads_arguments,
                             steps: own.steps,
                             depth: own.max_depth.saturating_sub(frame.depth),
                             peak: own.peak,
@@ -391,21 +405,40 @@ fn eval_inner<'a>(ir: &Ir, env: &Env<'a>, frame: &mut Frame<'a>) -> EvalResult<'
                 // remove nothing: what it rolls back, it recorded itself). Without the second
                 // case, an account-level rule whose evidence fills up while it asks an
                 // account-wide def about every resource would evaluate the def in place for
-                // each: quadratic.
+                // each: quadratic. A call whose own evidence filled up while it read from its
+                // arguments may have kept an entry twice (under the marker and under the
+                // caller's path) and dropped one evaluation in place would keep: in place.
                 Some(e)
                     if frame.steps + e.steps <= frame.budget
                         && frame.depth + e.depth <= MAX_DEPTH
-                        && (frame.evidence.len() + e.peak <= MAX_EVIDENCE
+                        && ((frame.evidence.len() + e.peak <= MAX_EVIDENCE
+                            && !(e.reads_arguments && e.peak >= MAX_EVIDENCE))
                             || frame.evidence.len() >= MAX_EVIDENCE) =>
                 {
                     let held = frame.evidence.len();
                     frame.steps += e.steps;
                     frame.max_depth = frame.max_depth.max(frame.depth + e.depth);
                     frame.peak = frame.peak.max((held + e.peak).min(MAX_EVIDENCE));
-                    for ev in &e.evidence {
-                        frame.note_evidence(ev);
+                    if e.reads_arguments {
+                        let paths: Vec<Option<String>> = values
+                            .iter()
+                            .map(|v| v.path.as_ref().map(|p| p.render()))
+                            .collect();
+                        for ev in &e.evidence {
+                            if let Some(ev) = crate::memo::evidence_for_caller(ev, &paths) {
+                                frame.note_evidence(&ev);
+                            }
+                        }
+                    } else {
+                        for ev in &e.evidence {
+                            frame.note_evidence(ev);
+                        }
                     }
-                    e.value.clone()
+                    if e.returns_argument {
+                        crate::memo::value_for_caller(&e.value, &values)
+                    } else {
+                        e.value.clone()
+                    }
                 }
                 _ => call_def(def, values, env, frame)?,
             }

@@ -20,9 +20,12 @@
 //! differ from evaluating in place (the caller would reach its step budget, the nesting limit
 //! or the evidence limit) the call is evaluated in place instead, and a call that fails is
 //! never remembered: the result is always what evaluation without reuse gives. Arguments are part
-//! of the key with the path they were read from (evidence names paths); only calls whose
-//! arguments are all scalars (strings, numbers, booleans, absent values, resource types) are
-//! memoized, the others evaluated as before.
+//! of the key by value: the call is evaluated once with each argument standing for itself (a
+//! marker path, [`argument_marker`]), and each caller gets the evidence and value with its own
+//! paths in place of the markers ([`evidence_for_caller`], [`value_for_caller`]), so that a
+//! pattern every principal's policy holds at its own path is worked out once, not once per
+//! principal. Only calls whose arguments are all scalars (strings, numbers, booleans, absent
+//! values, resource types) are memoized, the others evaluated as before.
 
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -34,7 +37,7 @@ use ward_lang::ir::Ir;
 use ward_model::Evidence;
 
 use crate::index::{FieldIndex, IndexKey};
-use crate::value::{V, Val};
+use crate::value::{Path, V, Val};
 
 /// How a memoized `def`'s calls are shared.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -122,23 +125,24 @@ fn independent(ir: &Ir, defs: &[bool]) -> bool {
     !reads_resource
 }
 
-/// One argument of a memoized call, as its key: its value and the path it was read from.
+/// One argument of a memoized call, as its key: its value. Where it was read from is not
+/// part of the key: the call is evaluated once with each argument standing for itself
+/// ([`argument_marker`]), and its evidence names the caller's paths when replayed.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 enum ArgKey {
-    Absent(Option<String>),
-    Bool(bool, Option<String>),
-    Num(u64, Option<String>),
-    Str(String, Option<String>),
+    Absent,
+    Bool(bool),
+    Num(u64),
+    Str(String),
     Type(String),
 }
 
 fn arg_key(v: &Val<'_>) -> Option<ArgKey> {
-    let path = v.path.as_ref().map(|p| p.render());
     Some(match &v.v {
-        V::Absent => ArgKey::Absent(path),
-        V::Bool(b) => ArgKey::Bool(*b, path),
-        V::Num(n) => ArgKey::Num(n.to_bits(), path),
-        V::Str(s) => ArgKey::Str(s.as_str().to_string(), path),
+        V::Absent => ArgKey::Absent,
+        V::Bool(b) => ArgKey::Bool(*b),
+        V::Num(n) => ArgKey::Num(n.to_bits()),
+        V::Str(s) => ArgKey::Str(s.as_str().to_string()),
         V::Type(t) => ArgKey::Type(t.to_string()),
         // A resource or a part of one is, nearly always, the resource under evaluation or
         // one read from it: a different key for every resource, so remembering it would
@@ -146,6 +150,85 @@ fn arg_key(v: &Val<'_>) -> Option<ArgKey> {
         V::Json(_) | V::JsonMap(_) | V::Tags(_) | V::Resource(_) | V::List(_) | V::Obj(_) => {
             return None;
         }
+    })
+}
+
+/// The path a memoized call's `i`th argument has while the call is evaluated: a label no
+/// path of the inventory renders as, so that evidence read from the argument (its own path,
+/// or `[0]` of an absent one) starts with it and is rewritten to the caller's path.
+pub fn argument_marker(i: usize) -> String {
+    format!("\u{0}arg{i}\u{0}")
+}
+
+/// True when a value holds something read from a memoized call's argument (its path starts
+/// at an [`argument_marker`]): each caller gets it with its own paths.
+pub fn mentions_argument(val: &Val<'_>) -> bool {
+    fn marked(path: &Path<'_>) -> bool {
+        match path {
+            Path::Label(l) => l.starts_with('\u{0}'),
+            Path::Field(parent, _) | Path::Index(parent, _) => marked(parent),
+            Path::Root { .. } => false,
+        }
+    }
+    val.path.as_deref().is_some_and(marked)
+        || match &val.v {
+            V::List(items) => items.iter().any(mentions_argument),
+            V::Obj(fields) => fields.values().any(mentions_argument),
+            _ => false,
+        }
+}
+
+/// A memoized call's value as the caller would have had it: what it holds of an argument
+/// (the argument itself, or a part of an absent one) carries the caller's path for it.
+pub fn value_for_caller<'a>(val: &Val<'a>, args: &[Val<'a>]) -> Val<'a> {
+    /// `Some(new path)` for a path that starts at an argument's marker.
+    fn rebase<'a>(path: &Path<'a>, args: &[Val<'a>]) -> Option<Option<Rc<Path<'a>>>> {
+        match path {
+            Path::Label(l) => {
+                let index = l.strip_prefix("\u{0}arg")?.strip_suffix('\u{0}')?;
+                let arg = args.get(index.parse::<usize>().ok()?)?;
+                Some(arg.path.clone())
+            }
+            Path::Field(parent, name) => {
+                Some(rebase(parent, args)?.map(|p| Rc::new(Path::Field(p, name.clone()))))
+            }
+            Path::Index(parent, i) => {
+                Some(rebase(parent, args)?.map(|p| Rc::new(Path::Index(p, *i))))
+            }
+            Path::Root { .. } => None,
+        }
+    }
+    let path = match val.path.as_deref().and_then(|p| rebase(p, args)) {
+        Some(rebased) => rebased,
+        None => val.path.clone(),
+    };
+    let v = match &val.v {
+        V::List(items) if items.iter().any(mentions_argument) => V::List(Rc::new(
+            items.iter().map(|i| value_for_caller(i, args)).collect(),
+        )),
+        V::Obj(fields) if fields.values().any(mentions_argument) => V::Obj(Rc::new(
+            fields
+                .iter()
+                .map(|(k, f)| (k.clone(), value_for_caller(f, args)))
+                .collect(),
+        )),
+        other => other.clone(),
+    };
+    Val { v, path }
+}
+
+/// Evidence a memoized call recorded, as the caller would have recorded it: paths read from
+/// an argument start at the caller's path for it; an argument the caller did not read from
+/// anywhere (a literal) records nothing, as evaluated in place.
+pub fn evidence_for_caller(evidence: &Evidence, args: &[Option<String>]) -> Option<Evidence> {
+    let Some(rest) = evidence.path.strip_prefix("\u{0}arg") else {
+        return Some(evidence.clone());
+    };
+    let (index, rest) = rest.split_once('\u{0}')?;
+    let caller = args.get(index.parse::<usize>().ok()?)?.as_ref()?;
+    Some(Evidence {
+        path: format!("{caller}{rest}"),
+        ..evidence.clone()
     })
 }
 
@@ -160,7 +243,13 @@ struct Key {
 /// A memoized call's outcome and the evidence it recorded.
 pub struct Entry<'a> {
     pub value: Val<'a>,
+    /// The value holds something read from an argument ([`mentions_argument`]): each caller
+    /// gets it with its own paths ([`value_for_caller`]).
+    pub returns_argument: bool,
+    /// Paths read from the arguments start with their [`argument_marker`].
     pub evidence: Vec<Evidence>,
+    /// Some evidence was read from an argument.
+    pub reads_arguments: bool,
     /// The steps it took, the nesting it reached below the call, and the most evidence it
     /// held at once: a caller that would reach a limit with them evaluates the call in place.
     pub steps: u64,

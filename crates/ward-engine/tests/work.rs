@@ -574,3 +574,56 @@ rule app-group {
         128
     );
 }
+
+/// Calls whose arguments each resource reads from itself: the same values at a different
+/// path for every bucket. Reused by value, with evidence naming each caller's own paths:
+/// read from the argument (`starts_with`), from an absent argument, none for a literal; and
+/// a def that returns its argument gives each caller its own.
+const BY_VALUE: &str = r#"
+def locked_like(v) = count(resources(AWS::S3::Bucket), b => ends_with(b.resourceId, "-b0") and starts_with(b.tags.locked ?? "", v))
+def same_if_any(v) = if count(resources(AWS::S3::Bucket)) > 0 then v else "none"
+def missing_or(v, w) = count(resources(AWS::S3::Bucket), b => (v ?? w) == "x") == 0
+
+rule by-value {
+  title: "t"
+  severity: low
+  resource: AWS::S3::Bucket
+  hipaa: ["164.312(b)"]
+  assert locked_like(tags.locked) < 1000 and same_if_any(tags.locked) == "true"
+    and missing_or(tags.nothing, "y") and locked_like("tr") > 0
+    else "bucket {configuration.name}: {locked_like(tags.locked)} alike"
+}
+"#;
+
+#[test]
+fn a_call_reused_for_arguments_read_elsewhere_names_each_callers_paths() {
+    let pack = load(BY_VALUE);
+    let inventory = inventory(60);
+    assert_eq!(
+        same_as_in_place(&pack, &inventory, &EvalOptions::default()),
+        120
+    );
+    let found = ward_engine::evaluate(&pack, &inventory, &EvalOptions::default()).unwrap();
+    let statuses: std::collections::BTreeSet<_> = found.findings.iter().map(|f| f.status).collect();
+    assert_eq!(
+        statuses.len(),
+        2,
+        "compliant and non-compliant: {statuses:?}"
+    );
+    // The evidence names the caller's own tag, read inside the reused call.
+    assert!(found.findings.iter().all(|f| {
+        f.evidence.iter().any(|e| e.path == "tags.locked")
+            && f.evidence.iter().all(|e| !e.path.contains('\u{0}'))
+    }));
+}
+
+#[test]
+fn a_call_with_an_argument_read_from_each_resource_costs_one_pass_per_value() {
+    let pack = load(BY_VALUE);
+    let (small, large) = (
+        steps(&pack, &inventory(200)),
+        steps(&pack, &inventory(2_000)),
+    );
+    // Keyed by where each bucket read its tag, it would scan the account once per bucket.
+    assert_tenfold(small, large, "buckets");
+}
