@@ -231,14 +231,26 @@ struct Pending {
     policies: Vec<(Policy, Span)>,
 }
 
+/// Whether [`load`] runs Cedar's validator over the policies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Validation {
+    /// Type-check every policy against the schema (user policies).
+    Full,
+    /// The sources are the built-in pack's, embedded in the binary and validated by its
+    /// tests (`ward_run`'s `the_builtin_cedar_controls_validate`): the validator, most of
+    /// the time of loading them, is not run again at every start.
+    AlreadyValidated,
+}
+
 /// Loads, checks and validates Cedar control files. All problems are returned together.
 pub fn load(
     sources: &[CedarSource],
     schema: &WardSchema,
+    validation: Validation,
 ) -> Result<Vec<CedarControl>, Vec<LangDiagnostic>> {
     let mut diags = Vec::new();
     let mut controls: Vec<CedarControl> = Vec::new();
-    let validator = Validator::new(schema.schema.clone());
+    let validator = (validation == Validation::Full).then(|| Validator::new(schema.schema.clone()));
     for source in sources {
         let file = SourceFile::new(
             &source.name,
@@ -278,22 +290,24 @@ pub fn load(
             }
             continue;
         }
-        let result = validator.validate(&pset, ValidationMode::Strict);
-        for e in result.validation_errors() {
-            diags.push(from_cedar(
-                &file,
-                "cedar-validation",
-                e,
-                span_of(e.policy_id()),
-            ));
-        }
-        for w in result.validation_warnings() {
-            diags.push(from_cedar(
-                &file,
-                "cedar-validation",
-                w,
-                span_of(w.policy_id()),
-            ));
+        if let Some(validator) = &validator {
+            let result = validator.validate(&pset, ValidationMode::Strict);
+            for e in result.validation_errors() {
+                diags.push(from_cedar(
+                    &file,
+                    "cedar-validation",
+                    e,
+                    span_of(e.policy_id()),
+                ));
+            }
+            for w in result.validation_warnings() {
+                diags.push(from_cedar(
+                    &file,
+                    "cedar-validation",
+                    w,
+                    span_of(w.policy_id()),
+                ));
+            }
         }
         let mut policies: Vec<&Policy> = pset.policies().collect();
         policies.sort_by_key(|p| span_of(p.id()).start);

@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use ward_cedar::control::Validation;
 use ward_cedar::{CedarBackend, CedarLoadError, CedarSource};
 
 use crate::backends::{ControlSource, LoadError};
@@ -37,7 +38,13 @@ pub fn load_cedar(
     if sources.is_empty() {
         return Ok(None);
     }
-    let backend = CedarBackend::from_sources(&sources).map_err(|e| match e {
+    // The built-in pack's policies are validated by the tests, not at every start.
+    let validation = if dirs.is_empty() {
+        Validation::AlreadyValidated
+    } else {
+        Validation::Full
+    };
+    let backend = CedarBackend::from_sources_with(&sources, validation).map_err(|e| match e {
         CedarLoadError::Invalid(diags) => LoadError::Invalid {
             what: "the Cedar policies".to_string(),
             diagnostics: diags.into_iter().map(miette::Report::new).collect(),
@@ -52,4 +59,41 @@ pub fn load_cedar(
         })
         .collect();
     Ok(Some((backend, files)))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic)]
+
+    use super::*;
+
+    /// What lets a run skip Cedar's validator for the built-in pack
+    /// ([`Validation::AlreadyValidated`]): its policies validate against the schema, with no
+    /// error and no warning.
+    #[test]
+    fn the_builtin_cedar_controls_validate() {
+        let sources = builtin_sources();
+        assert!(sources.len() >= 4, "{} Cedar files", sources.len());
+        let validated = match CedarBackend::from_sources_with(&sources, Validation::Full) {
+            Ok(b) => b,
+            Err(CedarLoadError::Invalid(diags)) => panic!(
+                "{}",
+                diags
+                    .iter()
+                    .map(|d| format!("{d:?}"))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            ),
+            Err(e) => panic!("{e}"),
+        };
+        let trusted =
+            CedarBackend::from_sources_with(&sources, Validation::AlreadyValidated).unwrap();
+        let ids = |b: &CedarBackend| {
+            b.controls()
+                .iter()
+                .map(|c| c.id.clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(ids(&validated), ids(&trusted));
+    }
 }
