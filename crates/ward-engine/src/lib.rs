@@ -367,7 +367,10 @@ fn run_rule<'a>(
     frame: &mut Frame<'a>,
 ) -> Finding {
     let resource = env.resource;
-    let make = |status: Status, message: String, evidence| {
+    let make = |status: Status, message: String, mut evidence: Vec<ward_model::Evidence>| {
+        // Recorded by pushing: without this, a finding held until output keeps up to
+        // twice the room its evidence needs.
+        evidence.shrink_to_fit();
         let r = resource.shared_ref();
         Finding {
             rule: rule.id.clone(),
