@@ -335,6 +335,24 @@ fn ward_test_runs_the_pack_and_reports_failures() {
         "{text}"
     );
     assert!(text.trim_end().ends_with("0 passed, 1 failed"), "{text}");
+
+    // An id that two resources share (two accounts): the expectation holds for both, not
+    // only for the first finding found.
+    std::fs::write(
+        dir.path().join("r.tests.yaml"),
+        "cases:\n  - name: one id in two accounts\n    resources:\n      - resourceType: AWS::EC2::Volume\n        resourceId: vol-1\n        awsAccountId: '111122223333'\n        configuration: {encrypted: true}\n      - resourceType: AWS::EC2::Volume\n        resourceId: vol-1\n        awsAccountId: '444455556666'\n        configuration: {encrypted: false}\n    expect:\n      vol-1: COMPLIANT\n",
+    )
+    .unwrap();
+    let out = ward(&["test", dir.path().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(
+            "vol-1 (account 444455556666): expected COMPLIANT, got NON_COMPLIANT — volume not encrypted"
+        ),
+        "{text}"
+    );
+    assert!(text.trim_end().ends_with("0 passed, 1 failed"), "{text}");
 }
 
 /// The real AWS samples: every file imports, and the findings agree with the AWS

@@ -255,19 +255,34 @@ fn check_case(
             ));
             continue;
         };
-        let found = evaluation.findings.iter().find(|f| {
-            f.resource.id == *key
-                || format!("{}/{}", f.resource.resource_type, f.resource.id) == *key
-        });
-        match found {
-            None => failures.push(format!(
+        // Every finding the key names: a resource id can recur (the same id in two
+        // accounts or Regions, or of two types), and the expectation holds for each.
+        let found: Vec<_> = evaluation
+            .findings
+            .iter()
+            .filter(|f| {
+                f.resource.id == *key
+                    || format!("{}/{}", f.resource.resource_type, f.resource.id) == *key
+            })
+            .collect();
+        if found.is_empty() {
+            failures.push(format!(
                 "{key}: expected {expected_status}, but the rule produced no finding for it"
-            )),
-            Some(f) if f.status != expected_status => failures.push(format!(
-                "{key}: expected {expected_status}, got {} — {}",
-                f.status, f.message
-            )),
-            Some(_) => {}
+            ));
+        }
+        let several = found.len() > 1;
+        for f in found {
+            if f.status != expected_status {
+                let place = if several && let Some(account) = &f.resource.account {
+                    format!(" (account {account})")
+                } else {
+                    String::new()
+                };
+                failures.push(format!(
+                    "{key}{place}: expected {expected_status}, got {} — {}",
+                    f.status, f.message
+                ));
+            }
         }
     }
     if let Some(want) = &case.message
