@@ -227,15 +227,21 @@ pub struct EntityStore {
 /// the time spent building entities. A test runs Cedar's check over every entity of the
 /// example estate ([`nonconforming`]). Only when the set as a whole fails (a cycle in the
 /// hierarchy) is each entity checked alone against the schema, to name the ones at fault
-/// and keep the rest.
+/// and keep the rest. Of the types in `phi_only`, only the PHI-bearing resources (not
+/// deleted) become entities: the only requests about them are least privilege's.
 pub fn build(
     inventory: &Inventory,
     schema: &WardSchema,
     phi: &PhiConfig,
     types: &BTreeSet<String>,
     reads: &AttributeReads,
+    phi_only: &BTreeSet<String>,
 ) -> EntityStore {
-    let resources: Vec<&Resource> = types.iter().flat_map(|t| inventory.of_type(t)).collect();
+    let resources: Vec<&Resource> = types
+        .iter()
+        .flat_map(|t| inventory.of_type(t))
+        .filter(|r| !phi_only.contains(&r.resource_type) || (!r.is_deleted() && phi.is_phi(r)))
+        .collect();
     let fast = convert_all(&resources, inventory, schema, phi, reads, false);
     let (entities, mut failed) = collect(fast);
     match joined(entities, &schema.schema) {

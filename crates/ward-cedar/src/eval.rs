@@ -1283,7 +1283,37 @@ pub fn entity_store(
     for c in controls {
         reads.union(&c.reads);
     }
-    crate::entities::build(inventory, schema, phi, &types, &reads)
+    let phi_only = judged_alone(controls, phi);
+    crate::entities::build(inventory, schema, phi, &types, &reads, &phi_only)
+}
+
+/// The PHI-bearing types whose entities only least privilege reads, and only as the resource
+/// of a request about a PHI-bearing resource: no control of the set evaluates them, no policy
+/// names an entity of them, and they are no entity's parent. Their resources that are not
+/// PHI-bearing (or are deleted) are never asked about, and get no entity.
+fn judged_alone(controls: &[&CedarControl], phi: &PhiConfig) -> BTreeSet<String> {
+    if !controls.iter().any(|c| c.mode == Mode::LeastPrivilege) {
+        return BTreeSet::new();
+    }
+    let mut judged: BTreeSet<String> = ward_iam::phi_services()
+        .iter()
+        .map(|(t, _)| t.to_string())
+        .filter(|t| phi.types.as_ref().is_none_or(|scope| scope.contains(t)))
+        .collect();
+    for c in controls {
+        for t in &c.resource_types {
+            judged.remove(t);
+        }
+        match &c.named_types {
+            // A policy Ward cannot walk may name any entity.
+            None => return BTreeSet::new(),
+            Some(named) => judged.retain(|t| !named.contains(&crate::names::entity_type_of(t))),
+        }
+    }
+    for parent in crate::schema::PARENT_TYPES {
+        judged.remove(parent);
+    }
+    judged
 }
 
 /// Runs every control over the inventory; each control is a step of `progress`, and each
@@ -1374,6 +1404,7 @@ mod tests {
             &PhiConfig::default(),
             &BTreeSet::new(),
             &crate::reads::AttributeReads::default(),
+            &BTreeSet::new(),
         );
         let policies: PolicySet = policies.parse().unwrap_or_else(|e| panic!("{e}"));
         let catalog = ActionCatalog::builtin();

@@ -544,3 +544,61 @@ fn a_failure_in_one_account_is_not_another_accounts() {
         "{statuses:?}"
     );
 }
+
+/// The entity store of least privilege holds, of a type only it reads, the PHI-bearing
+/// resources (the only ones it asks Cedar about); of a type another control of the store
+/// evaluates, every resource.
+#[test]
+fn least_privilege_stores_entities_only_for_the_phi_resources_it_asks_about() {
+    use ward_cedar::eval::entity_store;
+    let backend = CedarBackend::from_sources(&[
+        CedarSource {
+            name: "db.cedar".into(),
+            text: CONTROL.into(),
+        },
+        CedarSource {
+            name: "lp.cedar".into(),
+            text: INTENT.into(),
+        },
+    ])
+    .unwrap();
+    let mut inv = inventory();
+    for (id, phi) in [("vol-phi", true), ("vol-other", false)] {
+        let mut v: Resource = serde_json::from_value(json!({
+            "resourceType": "AWS::EC2::Volume", "resourceId": id,
+            "arn": format!("arn:aws:ec2:us-east-1:123456789012:volume/{id}"),
+            "accountId": "123456789012", "awsRegion": "us-east-1",
+            "configuration": {"volumeId": id},
+        }))
+        .unwrap();
+        if phi {
+            v.tags.insert("phi".into(), "true".into());
+        }
+        inv.insert(v);
+    }
+    let schema = ward_cedar::WardSchema::builtin().unwrap();
+    let phi = ward_cedar::PhiConfig::default();
+    let controls = [
+        backend.control("db-check").unwrap(),
+        backend.control("lp").unwrap(),
+    ];
+    let store = entity_store(&controls, &inv, schema, &phi);
+    let ids: Vec<String> = store
+        .entities
+        .iter()
+        .map(|e| e.uid().id().escaped().to_string())
+        .collect();
+    let has = |id: &str| ids.iter().any(|u| u.ends_with(id));
+    assert!(has("volume/vol-phi"), "{ids:?}");
+    assert!(!has("volume/vol-other"), "{ids:?}");
+    // db-check evaluates every database: the one without the tag keeps its entity.
+    assert!(has("db:not-phi") && has("db:good"), "{ids:?}");
+    // Least privilege alone: the volume type is judged, so the store holds it at all.
+    let lp_alone = entity_store(&controls[1..], &inv, schema, &phi);
+    assert!(
+        !lp_alone
+            .entities
+            .iter()
+            .any(|e| e.uid().id().escaped().ends_with("db:not-phi"))
+    );
+}
