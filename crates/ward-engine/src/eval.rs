@@ -57,6 +57,8 @@ pub struct Frame<'a> {
     /// needs to know to be replayed exactly ([`crate::memo::Entry`]).
     pub max_depth: usize,
     pub peak: usize,
+    /// Where [`Frame::note`] renders a path before knowing whether it is new.
+    scratch: String,
 }
 
 /// How an error for a spent step budget begins ([`EvalError::is_budget`]).
@@ -81,6 +83,7 @@ impl<'a> Frame<'a> {
             work: 0,
             max_depth: 0,
             peak: 0,
+            scratch: String::new(),
         }
     }
 
@@ -104,15 +107,19 @@ impl<'a> Frame<'a> {
         if !val.is_scalar() || self.evidence.len() >= MAX_EVIDENCE {
             return;
         }
-        let path = path.render();
-        if self.evidence.iter().any(|e| e.path == path) {
-            return;
+        // Rendered into a buffer kept from call to call: most paths noted are already in
+        // the evidence, and a new one is copied out at its exact length.
+        let mut rendered = std::mem::take(&mut self.scratch);
+        rendered.clear();
+        path.write(&mut rendered);
+        if !self.evidence.iter().any(|e| e.path == rendered) {
+            self.push_evidence(Evidence {
+                path: rendered.clone(),
+                value: val.to_json(),
+                absent: val.is_absent(),
+            });
         }
-        self.push_evidence(Evidence {
-            path,
-            value: val.to_json(),
-            absent: val.is_absent(),
-        });
+        self.scratch = rendered;
     }
 }
 

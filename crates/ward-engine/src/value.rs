@@ -32,7 +32,8 @@ impl Path<'_> {
         out
     }
 
-    fn write(&self, out: &mut String) {
+    /// Appends the rendering to `out`.
+    pub fn write(&self, out: &mut String) {
         match self {
             Path::Root { other, field } => {
                 if let Some(r) = other {
