@@ -1295,11 +1295,7 @@ fn judged_alone(controls: &[&CedarControl], phi: &PhiConfig) -> BTreeSet<String>
     if !controls.iter().any(|c| c.mode == Mode::LeastPrivilege) {
         return BTreeSet::new();
     }
-    let mut judged: BTreeSet<String> = ward_iam::phi_services()
-        .iter()
-        .map(|(t, _)| t.to_string())
-        .filter(|t| phi.types.as_ref().is_none_or(|scope| scope.contains(t)))
-        .collect();
+    let mut judged: BTreeSet<String> = crate::judged_types(phi.types.as_deref()).collect();
     for c in controls {
         for t in &c.resource_types {
             judged.remove(t);

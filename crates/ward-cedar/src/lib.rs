@@ -336,6 +336,16 @@ impl Backend for CedarBackend {
     }
 }
 
+/// The PHI-bearing types a least-privilege control judges: those of its scope
+/// (`@scopeTypes`), or all of them.
+pub(crate) fn judged_types(scope: Option<&[String]>) -> impl Iterator<Item = String> + '_ {
+    ward_iam::phi_services()
+        .iter()
+        .map(|(t, _)| *t)
+        .filter(move |t| scope.is_none_or(|s| s.iter().any(|w| w == t)))
+        .map(str::to_string)
+}
+
 /// The resource types a set of controls reads as Cedar entities: the types their policies
 /// name, and for least privilege the IAM principals and groups and the PHI-bearing types it
 /// judges (those of its `@scopeTypes`, or all of them).
@@ -360,10 +370,7 @@ pub(crate) fn types_read<'a>(
         types.extend(c.resource_types.iter().cloned());
         if c.mode == Mode::LeastPrivilege {
             least_privilege = true;
-            match &c.scope.types {
-                Some(scope) => judged.extend(scope.iter().cloned()),
-                None => judged.extend(ward_iam::phi_services().iter().map(|(t, _)| t.to_string())),
-            }
+            judged.extend(judged_types(c.scope.types.as_deref()));
         }
         names_parent |= c
             .named_types

@@ -724,66 +724,58 @@ fn granted_actions<'a>(
         return Ok(actions.clone());
     }
     let items = list_of(Builtin::GrantedActions, actions)?;
-    let action_key: Arc<str> = Arc::from("Action");
-    let not_action_key: Arc<str> = Arc::from("NotAction");
-    // The statement's elements and their patterns, read at the first action as the
-    // expression reads them there.
-    let mut allowed: Option<(Val<'a>, Vec<String>)> = None;
+    if items.is_empty() {
+        // Nothing asked: the statement is not read (and cannot fail).
+        return Ok(Val::list(Vec::new()));
+    }
+    // Read as the expression reads them: `Action` at the first action, its patterns once an
+    // action's name is known; `NotAction` at the first action `Action` does not grant.
+    let allowed = match crate::eval::field(statement, &Arc::from("Action"))? {
+        a if a.is_absent() => Val::list(Vec::new()),
+        a => a,
+    };
+    let mut allowed_patterns: Option<Vec<String>> = None;
     let mut excluded: Option<Option<(Val<'a>, Vec<String>)>> = None;
     let mut kept = Vec::new();
     let mut absent: Option<Val<'a>> = None;
     for item in items {
         let mark = frame.evidence.len();
-        if allowed.is_none() {
-            let element = crate::eval::field(statement, &action_key)?;
-            let element = if element.is_absent() {
-                Val::list(Vec::new())
-            } else {
-                element
-            };
-            allowed = Some((element, Vec::new()));
-        }
-        let Some((element, patterns_allowed)) = allowed.as_mut() else {
-            continue;
-        };
-        frame.note(element);
+        frame.note(&allowed);
         frame.note(&item);
         if item.is_absent() {
             absent.get_or_insert(item);
             continue;
         }
         let name = str_arg(Builtin::ActionMatches, &item)?.to_string();
-        if patterns_allowed.is_empty() {
-            *patterns_allowed = patterns(element)?;
+        if allowed_patterns.is_none() {
+            allowed_patterns = Some(patterns(&allowed)?);
         }
-        let granted = if patterns_allowed
-            .iter()
-            .any(|p| ward_iam::pattern::matches_action(p, &name))
-        {
+        let matches = |ps: &[String]| {
+            ps.iter()
+                .any(|p| ward_iam::pattern::matches_action(p, &name))
+        };
+        let granted = if matches(allowed_patterns.as_deref().unwrap_or_default()) {
             true
         } else {
             if excluded.is_none() {
-                let element = crate::eval::field(statement, &not_action_key)?;
+                let element = crate::eval::field(statement, &Arc::from("NotAction"))?;
                 excluded = Some(if element.is_absent() {
                     None
                 } else {
-                    let listed = patterns(&element).map(|p| (element, p));
-                    Some(listed?)
+                    let listed = patterns(&element)?;
+                    Some((element, listed))
                 });
             }
             match excluded.as_ref().and_then(Option::as_ref) {
                 None => false,
-                Some((element, patterns_excluded)) => {
+                Some((element, listed)) => {
                     frame.note(element);
                     frame.note(&item);
-                    !patterns_excluded
-                        .iter()
-                        .any(|p| ward_iam::pattern::matches_action(p, &name))
+                    !matches(listed)
                 }
             }
         };
         if granted {
-            frame.note(&item);
             kept.push(item);
         } else {
             frame.evidence.truncate(mark);

@@ -388,10 +388,12 @@ fn eval_inner<'a>(ir: &Ir, env: &Env<'a>, frame: &mut Frame<'a>) -> EvalResult<'
                     // remembered: the call is evaluated in place below, which gives exactly
                     // what evaluation without reuse gives.
                     value.ok().map(|value| {
+                        // A call without arguments has nothing to rebase.
+                        let has_args = !values.is_empty();
                         let reads_arguments =
-                            own.evidence.iter().any(|e| e.path.starts_with('\u{0}'));
+                            has_args && own.evidence.iter().any(|e| e.path.starts_with('\u{0}'));
                         let entry = Rc::new(Entry {
-                            returns_argument: crate::memo::mentions_argument(&value),
+                            returns_argument: has_args && crate::memo::mentions_argument(&value),
                             value,
                             evidence: own.evidence,
                             reads_arguments,
