@@ -327,7 +327,10 @@ pub async fn plan(
         // A group that cannot be read is reported and left alone; the others go on.
         match ward_import::resource_from_item(item, source) {
             Ok(resource) => {
-                before.insert(resource.resource_id.clone(), resource.configuration.clone());
+                before.insert(
+                    resource.resource_id.clone(),
+                    resource.configuration.to_value(),
+                );
                 inventory.insert(resource);
             }
             Err(d) => unreadable.push(Skipped {
@@ -560,7 +563,8 @@ fn plan_group(
                 still.join("; ")
             )));
         }
-        resource.configuration = after_revocation(&resource.configuration, &sources, everything);
+        resource.configuration =
+            after_revocation(&resource.configuration.to_value(), &sources, everything).into();
     }
     Err(fail(format!(
         "the plan still fails after {rounds} rounds of revocations"
@@ -760,7 +764,7 @@ pub async fn apply(clients: &Clients, plan: &Plan) -> Result<Value, AwsError> {
                     if let Some(item) = convert::security_group(&ctx, &g) {
                         let source = Source::default();
                         if let Ok(r) = ward_import::resource_from_item(item, source) {
-                            after.insert(r.resource_id, r.configuration);
+                            after.insert(r.resource_id, r.configuration.to_value());
                         }
                     }
                 }

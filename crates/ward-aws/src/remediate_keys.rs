@@ -28,7 +28,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde::Serialize;
 use serde_json::{Value, json};
 use ward_backend::EvalOptions;
-use ward_model::{Evidence, Inventory, Resource, Status};
+use ward_model::{Evidence, Inventory, Json, Resource, Status};
 
 use crate::AwsError;
 use crate::client::Clients;
@@ -135,10 +135,10 @@ fn evidenced_keys(evidence: &[Evidence]) -> Vec<u8> {
 fn report_user(row: Option<&Resource>) -> Result<(&Resource, &str), String> {
     let recorded = row.and_then(|r| r.configuration.get("user"));
     match (row, recorded) {
-        (Some(row), Some(Value::String(user))) => Ok((row, user.as_str())),
+        (Some(row), Some(Json::String(user))) => Ok((row, user)),
         _ => Err(format!(
             "its credential report row names no user (configuration.user: {}), so Ward cannot tell whose keys to deactivate",
-            recorded.map_or_else(|| "absent".to_string(), Value::to_string)
+            recorded.map_or_else(|| "absent".to_string(), Json::to_string)
         )),
     }
 }
@@ -317,8 +317,8 @@ pub async fn plan_keys(
         for n in numbers {
             let rotated = row
                 .configuration
-                .get(format!("accessKey{n}LastRotated"))
-                .and_then(Value::as_str);
+                .get(&format!("accessKey{n}LastRotated"))
+                .and_then(Json::as_str);
             let Some(rotated) = rotated else {
                 problems.push(format!(
                     "the report gives no creation date for key {n}, so Ward cannot tell which key it is"
@@ -482,7 +482,7 @@ mod tests {
     fn a_row_without_a_user_name_is_an_error_that_says_what_was_recorded() {
         let row = |user: Value| {
             let mut r = Resource::new("Ward::IAM::CredentialReportUser", "row-1");
-            r.configuration = serde_json::json!({"user": user});
+            r.configuration = serde_json::json!({"user": user}).into();
             r
         };
         let named = row(json!("leaky-ci"));

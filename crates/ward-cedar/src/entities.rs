@@ -22,7 +22,7 @@ use std::str::FromStr;
 use cedar_policy::{Entities, Entity, EntityId, EntityTypeName, EntityUid, RestrictedExpression};
 use rayon::prelude::*;
 use serde_json::{Map, Value, json};
-use ward_model::{Inventory, Resource, ResourceKey};
+use ward_model::{Inventory, Json, Object, Resource, ResourceKey};
 
 use crate::names::ACCOUNT_TYPE;
 use crate::reads::AttributeReads;
@@ -38,11 +38,11 @@ pub fn uid_of(resource: &Resource) -> String {
 }
 
 /// Converts a JSON value along a Cedar type; `None` when it does not fit.
-pub fn convert(value: &Value, ty: &CType) -> Option<Value> {
+pub fn convert(value: &Json, ty: &CType) -> Option<Value> {
     match (ty, value) {
-        (CType::String, Value::String(s)) => Some(Value::String(s.clone())),
-        (CType::Bool, Value::Bool(b)) => Some(Value::Bool(*b)),
-        (CType::Long, Value::Number(n)) => {
+        (CType::String, Json::String(s)) => Some(Value::String(s.to_string())),
+        (CType::Bool, Json::Bool(b)) => Some(Value::Bool(*b)),
+        (CType::Long, Json::Number(n)) => {
             if let Some(i) = n.as_i64() {
                 Some(json!(i))
             } else {
@@ -50,12 +50,12 @@ pub fn convert(value: &Value, ty: &CType) -> Option<Value> {
                 (f.fract() == 0.0 && f.abs() < 9.0e15).then(|| json!(f as i64))
             }
         }
-        (CType::Set(inner), Value::Array(items)) => items
+        (CType::Set(inner), Json::Array(items)) => items
             .iter()
             .map(|i| convert(i, inner))
             .collect::<Option<Vec<Value>>>()
             .map(Value::Array),
-        (CType::Record(attrs), Value::Object(fields)) => {
+        (CType::Record(attrs), Json::Object(fields)) => {
             let out: Map<String, Value> = attrs
                 .iter()
                 .filter_map(|(k, t)| {
@@ -67,7 +67,7 @@ pub fn convert(value: &Value, ty: &CType) -> Option<Value> {
                 .collect();
             Some(Value::Object(out))
         }
-        (CType::KeyValues(inner), Value::Object(fields)) => fields
+        (CType::KeyValues(inner), Json::Object(fields)) => fields
             .iter()
             .map(|(k, v)| convert(v, inner).map(|v| json!({"key": k, "value": v})))
             .collect::<Option<Vec<Value>>>()
@@ -78,22 +78,27 @@ pub fn convert(value: &Value, ty: &CType) -> Option<Value> {
 
 /// Converts a `configuration` or `supplementaryConfiguration` along its record type,
 /// keeping only the first-level keys the policies read.
-fn convert_read(value: &Value, ty: &CType, reads: &AttributeReads) -> Option<Value> {
+fn convert_read(value: &Json, ty: &CType, reads: &AttributeReads) -> Option<Value> {
     match (ty, value) {
-        (CType::Record(attrs), Value::Object(fields)) => Some(Value::Object(
-            attrs
-                .iter()
-                .filter(|(k, _)| reads.reads(k))
-                .filter_map(|(k, t)| {
-                    fields
-                        .get(k)
-                        .and_then(|v| convert(v, t))
-                        .map(|v| (k.clone(), v))
-                })
-                .collect(),
-        )),
+        (CType::Record(attrs), Json::Object(fields)) => Some(record_read(fields, attrs, reads)),
         _ => convert(value, ty),
     }
+}
+
+/// A record of the first-level keys of `fields` the policies read.
+fn record_read(fields: &Object, attrs: &BTreeMap<String, CType>, reads: &AttributeReads) -> Value {
+    Value::Object(
+        attrs
+            .iter()
+            .filter(|(k, _)| reads.reads(k))
+            .filter_map(|(k, t)| {
+                fields
+                    .get(k)
+                    .and_then(|v| convert(v, t))
+                    .map(|v| (k.clone(), v))
+            })
+            .collect(),
+    )
 }
 
 /// The entity of one resource in Cedar's JSON entity format, its configurations cut to
@@ -137,8 +142,12 @@ pub fn entity_json(
             attrs.insert("configuration".into(), v);
         }
         if let Some(t) = &shape.supplementary {
-            let sup = Value::Object(resource.supplementary_configuration.clone());
-            if let Some(v) = convert_read(&sup, t, reads) {
+            let sup = &resource.supplementary_configuration;
+            let v = match t {
+                CType::Record(record) => Some(record_read(sup, record, reads)),
+                _ => convert(&Json::Object(sup.clone()), t),
+            };
+            if let Some(v) = v {
                 attrs.insert("supplementaryConfiguration".into(), v);
             }
         }

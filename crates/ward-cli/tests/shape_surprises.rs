@@ -69,13 +69,16 @@ fn planted(estate: &Inventory, p: &Plant) -> (Inventory, usize) {
         let mut r = r.clone();
         if r.resource_type == p.resource_type {
             match path.as_slice() {
-                ["configuration", rest @ ..] => plant(&mut r.configuration, rest, &p.value),
+                ["configuration", rest @ ..] => {
+                    let mut config = r.configuration.to_value();
+                    plant(&mut config, rest, &p.value);
+                    r.configuration = config.into();
+                }
                 ["supplementaryConfiguration", rest @ ..] => {
-                    let mut supp =
-                        Value::Object(std::mem::take(&mut r.supplementary_configuration));
+                    let mut supp = Value::Object(r.supplementary_configuration.to_map());
                     plant(&mut supp, rest, &p.value);
                     if let Value::Object(map) = supp {
-                        r.supplementary_configuration = map;
+                        r.supplementary_configuration = map.into();
                     }
                 }
                 _ => panic!(

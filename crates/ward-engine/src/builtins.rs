@@ -7,9 +7,9 @@ use std::net::IpAddr;
 use std::rc::Rc;
 use std::sync::Arc;
 
-use serde_json::Value;
 use ward_lang::functions::Builtin;
 use ward_lang::ir::Ir;
+use ward_model::Json;
 
 use crate::eval::{Env, EvalError, EvalResult, Frame, Truth, apply, truth, values_equal};
 use crate::value::{Path, Text, V, Val, format_number};
@@ -278,11 +278,8 @@ pub fn call<'a>(
         B::Keys | B::Values => {
             let pairs: Vec<(String, Val<'a>)> = match (&a0.v, a0.json_map()) {
                 (_, Some(m)) => m
-                    .iter()
-                    .map(|(k, v)| {
-                        let path = a0.child_path(&std::sync::Arc::from(k.as_str()));
-                        (k.clone(), Val::json(v, path))
-                    })
+                    .entries()
+                    .map(|(k, v)| (k.to_string(), Val::json(v, a0.child_path(k))))
                     .collect(),
                 (V::Tags(t), _) => t
                     .iter()
@@ -798,14 +795,9 @@ fn statements<'a>(doc: &Val<'a>) -> EvalResult<'a> {
     let mut out = Vec::with_capacity(items.len());
     for item in items {
         let fields: Vec<(String, Val<'a>)> = match &item.v {
-            V::Json(Value::Object(m)) => m
-                .iter()
-                .map(|(k, v)| {
-                    (
-                        k.clone(),
-                        Val::json(v, item.child_path(&std::sync::Arc::from(k.as_str()))),
-                    )
-                })
+            V::Json(Json::Object(m)) => m
+                .entries()
+                .map(|(k, v)| (k.to_string(), Val::json(v, item.child_path(k))))
                 .collect(),
             _ => {
                 return err(format!(
@@ -842,9 +834,9 @@ fn principals<'a>(v: &Val<'a>) -> Val<'a> {
     let mut out = Vec::new();
     match &v.v {
         V::Str(_) => out.push(v.clone()),
-        V::Json(Value::Object(m)) => {
-            for (k, inner) in m {
-                let inner = Val::json(inner, v.child_path(&std::sync::Arc::from(k.as_str())));
+        V::Json(Json::Object(m)) => {
+            for (k, inner) in m.entries() {
+                let inner = Val::json(inner, v.child_path(k));
                 match inner.elements() {
                     Some(items) => out.extend(items),
                     None => out.push(inner),

@@ -8,11 +8,10 @@
 use std::rc::Rc;
 use std::sync::Arc;
 
-use serde_json::Value;
 use ward_lang::Pack;
 use ward_lang::functions::Builtin;
 use ward_lang::ir::{ArithOp, CmpOp, Ir, IrArg, Message, MessagePart, RootField};
-use ward_model::{Evidence, Inventory, Resource};
+use ward_model::{Evidence, Inventory, Json, Resource};
 
 use crate::builtins;
 use crate::memo::{Entry, Memo};
@@ -32,7 +31,7 @@ pub struct Env<'a> {
     pub pack: &'a Pack,
     pub inventory: &'a Inventory,
     pub resource: &'a Resource,
-    pub params: &'a [Option<Value>],
+    pub params: &'a [Option<Json>],
     /// The evaluation time (RFC 3339), for `now()` and ages.
     pub now: Option<jiff::Timestamp>,
     /// The most steps one evaluation may take ([`ward_backend::EvalOptions::step_budget`]).

@@ -22,7 +22,7 @@ use serde_json::Value;
 use ward_lang::ir::IrStmt;
 use ward_lang::{CompiledRule, Pack};
 use ward_model::{
-    FieldNeeds, Finding, Inventory, ParamInfo, Resource, RuleInfo, SourceLocation, Status,
+    FieldNeeds, Finding, Inventory, Json, ParamInfo, Resource, RuleInfo, SourceLocation, Status,
     TypesRead,
 };
 
@@ -215,7 +215,11 @@ pub fn evaluate_counting(
     let step_budget = options
         .step_budget
         .unwrap_or(ward_backend::DEFAULT_STEP_BUDGET);
-    let params = resolve_params(pack, &options.params)?;
+    // Held as the inventory's values are, for rules to read alike.
+    let params: Vec<Vec<Option<Json>>> = resolve_params(pack, &options.params)?
+        .into_iter()
+        .map(|rule| rule.into_iter().map(|p| p.map(Json::from)).collect())
+        .collect();
     let as_of = options
         .as_of
         .clone()

@@ -7,8 +7,9 @@ use std::fmt::Write as _;
 use std::rc::Rc;
 use std::sync::Arc;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 use ward_model::Resource;
+use ward_model::{Json, Object};
 
 /// Where a value was read from.
 #[derive(Debug)]
@@ -83,9 +84,9 @@ pub enum V<'a> {
     Num(f64),
     Str(Text<'a>),
     /// A JSON array or object of the inventory.
-    Json(&'a Value),
+    Json(&'a Json),
     /// A JSON object of the inventory held as a map (`supplementaryConfiguration`).
-    JsonMap(&'a Map<String, Value>),
+    JsonMap(&'a Object),
     Tags(&'a BTreeMap<String, String>),
     List(Rc<Vec<Val<'a>>>),
     /// An object built at run time (an IAM statement, a relationship).
@@ -127,13 +128,13 @@ impl<'a> Val<'a> {
     }
 
     /// A JSON value of the inventory, read from `path`.
-    pub fn json(value: &'a Value, path: Option<Rc<Path<'a>>>) -> Self {
+    pub fn json(value: &'a Json, path: Option<Rc<Path<'a>>>) -> Self {
         let v = match value {
-            Value::Null => V::Absent,
-            Value::Bool(b) => V::Bool(*b),
-            Value::Number(n) => V::Num(n.as_f64().unwrap_or(f64::NAN)),
-            Value::String(s) => V::Str(Text::Borrowed(s)),
-            Value::Array(_) | Value::Object(_) => V::Json(value),
+            Json::Null => V::Absent,
+            Json::Bool(b) => V::Bool(*b),
+            Json::Number(n) => V::Num(n.as_f64().unwrap_or(f64::NAN)),
+            Json::String(s) => V::Str(Text::Borrowed(s)),
+            Json::Array(_) | Json::Object(_) => V::Json(value),
         };
         Val { v, path }
     }
@@ -166,7 +167,7 @@ impl<'a> Val<'a> {
     /// The elements of a list value; `None` when it is not a list.
     pub fn elements(&self) -> Option<Vec<Val<'a>>> {
         match &self.v {
-            V::Json(Value::Array(items)) => Some(
+            V::Json(Json::Array(items)) => Some(
                 items
                     .iter()
                     .enumerate()
@@ -185,7 +186,7 @@ impl<'a> Val<'a> {
     }
 
     /// The value as an inventory JSON object, if it is one.
-    pub fn json_map(&self) -> Option<&'a Map<String, Value>> {
+    pub fn json_map(&self) -> Option<&'a Object> {
         match &self.v {
             V::Json(v) => v.as_object(),
             V::JsonMap(m) => Some(*m),
@@ -200,7 +201,7 @@ impl<'a> Val<'a> {
             V::Bool(_) => "boolean",
             V::Num(_) => "number",
             V::Str(_) => "string",
-            V::Json(Value::Array(_)) | V::List(_) => "list",
+            V::Json(Json::Array(_)) | V::List(_) => "list",
             V::Json(_) | V::JsonMap(_) | V::Tags(_) | V::Obj(_) => "object",
             V::Resource(_) => "resource",
             V::Type(_) => "resource type",
@@ -214,8 +215,8 @@ impl<'a> Val<'a> {
             V::Bool(b) => Value::Bool(*b),
             V::Num(n) => number_json(*n),
             V::Str(t) => Value::String(t.as_str().to_string()),
-            V::Json(v) => (*v).clone(),
-            V::JsonMap(m) => Value::Object((*m).clone()),
+            V::Json(v) => v.to_value(),
+            V::JsonMap(m) => Value::Object(m.to_map()),
             V::Tags(t) => Value::Object(
                 t.iter()
                     .map(|(k, v)| (k.clone(), Value::String(v.clone())))
@@ -235,7 +236,7 @@ impl<'a> Val<'a> {
             V::Str(t) => t.as_str().to_string(),
             V::Num(n) => format_number(*n),
             V::Bool(b) => b.to_string(),
-            V::List(_) | V::Json(Value::Array(_)) => self
+            V::List(_) | V::Json(Json::Array(_)) => self
                 .elements()
                 .unwrap_or_default()
                 .iter()

@@ -77,7 +77,7 @@ fn every_builtin_with_a_function_argument_is_evaluated() {
 /// `group_by(xs, x => x.k)` over JSON objects read from `items[i]`, each with the path the
 /// inventory would give it.
 fn group<'a>(
-    items: &'a [serde_json::Value],
+    items: &'a [ward_model::Json],
     env: &Env<'a>,
     frame: &mut Frame<'a>,
 ) -> Result<Val<'a>, ward_engine::eval::EvalError> {
@@ -107,7 +107,7 @@ fn names(v: &Val<'_>) -> Vec<String> {
 fn group_by_files_each_element_under_its_keys_in_list_order_and_records_no_evidence() {
     let world = World::new();
     let env = world.env();
-    let items: Vec<serde_json::Value> = serde_json::from_str(
+    let items: Vec<ward_model::Json> = serde_json::from_str(
         r#"[{"n": "a", "k": "x"}, {"n": "b", "k": ["y", "x", "y"]}, {"n": "c"},
             {"n": "d", "k": null}, {"n": "e", "k": "y"}, {"n": "f", "k": []}]"#,
     )
@@ -142,7 +142,7 @@ fn group_by_with_a_key_that_is_not_a_string_is_an_error_naming_the_path() {
             "found a list holding a object at `items[0].k[1]`",
         ),
     ] {
-        let items: Vec<serde_json::Value> = serde_json::from_str(items).unwrap();
+        let items: Vec<ward_model::Json> = serde_json::from_str(items).unwrap();
         let mut frame = Frame::new(1);
         let err = group(&items, &env, &mut frame).unwrap_err();
         assert!(err.0.contains(expected), "{}", err.0);

@@ -19,7 +19,8 @@ fn inventory() -> Inventory {
     let mut inventory = Inventory::new();
     let mut sg = Resource::new("AWS::EC2::SecurityGroup", "sg-1");
     sg.configuration = serde_json::json!({"ipPermissions": [
-        {"ipProtocol": "tcp", "fromPort": 22, "toPort": 22, "ipRanges": ["0.0.0.0/0"]}]});
+        {"ipProtocol": "tcp", "fromPort": 22, "toPort": 22, "ipRanges": ["0.0.0.0/0"]}]})
+    .into();
     inventory.insert(sg);
     inventory.insert(Resource::new("AWS::S3::Bucket", "b"));
     inventory

@@ -112,7 +112,7 @@ fn the_builtin_gives_what_the_expression_gives() {
     let mut inventory = Inventory::new();
     for (i, (statements, actions)) in cases.iter().enumerate() {
         let mut p = Resource::new("AWS::IAM::Policy", format!("p{i:02}"));
-        p.configuration = json!({"policyVersionList": [{"document": {"statements": statements, "actions": actions}}]});
+        p.configuration = json!({"policyVersionList": [{"document": {"statements": statements, "actions": actions}}]}).into();
         inventory.insert(p);
     }
     let found = ward_engine::evaluate(&pack(), &inventory, &EvalOptions::default()).unwrap();

@@ -56,9 +56,9 @@ fn inventory(n: usize) -> Inventory {
         for i in 0..n {
             let mut b = Resource::new("AWS::S3::Bucket", format!("{account}-b{i}"));
             b.account_id = Some(account.to_string());
-            b.configuration = serde_json::json!({"name": format!("{account}-b{i}")});
+            b.configuration = serde_json::json!({"name": format!("{account}-b{i}")}).into();
             b.supplementary_configuration.insert(
-                "BucketLoggingConfiguration".to_string(),
+                "BucketLoggingConfiguration",
                 serde_json::json!({"destinationBucketName": format!("{account}-b{}", (i / 10) * 10)}),
             );
             b.tags
@@ -244,13 +244,14 @@ rule trail-check {
         let mut t = Resource::new("AWS::CloudTrail::Trail", format!("trail-{i:02}"));
         t.account_id = Some("111122223333".into());
         t.configuration =
-            serde_json::json!({"name": format!("trail-{i:02}"), "isMultiRegionTrail": i == 39});
+            serde_json::json!({"name": format!("trail-{i:02}"), "isMultiRegionTrail": i == 39})
+                .into();
         inventory.insert(t);
     }
     for i in 0..3 {
         let mut b = Resource::new("AWS::S3::Bucket", format!("b{i}"));
         b.account_id = Some("111122223333".into());
-        b.configuration = serde_json::json!({"name": format!("b{i}")});
+        b.configuration = serde_json::json!({"name": format!("b{i}")}).into();
         inventory.insert(b);
     }
     assert_eq!(
@@ -335,7 +336,7 @@ fn balancers(n: usize, odd: bool) -> Inventory {
                 l.account_id = Some(account.to_string());
                 let protocol = if (i + j) % 3 == 0 { "HTTP" } else { "HTTPS" };
                 l.configuration =
-                    serde_json::json!({"LoadBalancerArn": lb_arn(i), "Protocol": protocol});
+                    serde_json::json!({"LoadBalancerArn": lb_arn(i), "Protocol": protocol}).into();
                 inventory.insert(l);
             }
         }
@@ -347,7 +348,7 @@ fn balancers(n: usize, odd: bool) -> Inventory {
                 format!("{account}-unowned"),
             );
             unowned.account_id = Some(account.to_string());
-            unowned.configuration = serde_json::json!({"Protocol": "HTTPS"});
+            unowned.configuration = serde_json::json!({"Protocol": "HTTPS"}).into();
             inventory.insert(unowned);
         }
     }
@@ -355,7 +356,7 @@ fn balancers(n: usize, odd: bool) -> Inventory {
         let mut l = Resource::new("AWS::ElasticLoadBalancingV2::Listener", "odd");
         l.account_id = Some("111122223333".to_string());
         l.configuration =
-            serde_json::json!({"LoadBalancerArn": {"value": "lb0"}, "Protocol": "HTTPS"});
+            serde_json::json!({"LoadBalancerArn": {"value": "lb0"}, "Protocol": "HTTPS"}).into();
         inventory.insert(l);
     }
     inventory

@@ -30,7 +30,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use serde_json::Value;
-use ward_model::{Inventory, Resource};
+use ward_model::{Inventory, Json, Resource};
 
 use crate::arn_index::ArnIndex;
 use crate::catalog::ActionCatalog;
@@ -130,7 +130,7 @@ pub fn targets(resource: &Resource) -> Vec<(&'static str, String)> {
             .unwrap_or_else(|| format!("arn:aws:{service}:{region}:{account}:{rest}"))
     };
     let arn_or = |id: &str| resource.arn.clone().unwrap_or_else(|| id.to_string());
-    let str_field = |k: &str| config.get(k).and_then(Value::as_str).map(str::to_string);
+    let str_field = |k: &str| config.get(k).and_then(Json::as_str).map(str::to_string);
     match resource.resource_type.as_str() {
         "AWS::S3::Bucket" => {
             let b = resource
@@ -246,15 +246,15 @@ pub fn aws_managed_policies() -> &'static BTreeMap<String, Vec<Value>> {
 /// the statements that can touch the catalogued services: see
 /// `data/aws-managed-policies.json`), for rules that read its text; `None` for an ARN the
 /// catalogue does not hold (a policy newer than the catalogue, or not AWS managed).
-pub fn aws_managed_policy_document(arn: &str) -> Option<&'static Value> {
-    static DOCUMENTS: OnceLock<BTreeMap<String, Value>> = OnceLock::new();
+pub fn aws_managed_policy_document(arn: &str) -> Option<&'static Json> {
+    static DOCUMENTS: OnceLock<BTreeMap<String, Json>> = OnceLock::new();
     DOCUMENTS
         .get_or_init(|| {
             aws_managed_policies()
                 .iter()
                 .map(|(arn, statements)| {
                     let doc = serde_json::json!({"Version": "2012-10-17", "Statement": statements});
-                    (arn.clone(), doc)
+                    (arn.clone(), Json::from(doc))
                 })
                 .collect()
         })
@@ -326,7 +326,7 @@ pub fn principal_label(r: &Resource) -> String {
     let name = r
         .configuration
         .get(key)
-        .and_then(Value::as_str)
+        .and_then(Json::as_str)
         .or(r.resource_name.as_deref())
         .unwrap_or(&r.resource_id);
     format!("{kind}/{name}")
@@ -357,8 +357,8 @@ pub fn groups_of<'a>(inventory: &'a Inventory, user: &Resource) -> Vec<&'a Resou
     let names: Vec<&str> = user
         .configuration
         .get("groupList")
-        .and_then(Value::as_array)
-        .map(|l| l.iter().filter_map(Value::as_str).collect())
+        .and_then(Json::as_array)
+        .map(|l| l.iter().filter_map(Json::as_str).collect())
         .unwrap_or_default();
     if names.is_empty() {
         return out;
@@ -367,7 +367,7 @@ pub fn groups_of<'a>(inventory: &'a Inventory, user: &Resource) -> Vec<&'a Resou
         let name = g
             .configuration
             .get("groupName")
-            .and_then(Value::as_str)
+            .and_then(Json::as_str)
             .or(g.resource_name.as_deref());
         if name.is_some_and(|n| names.contains(&n)) {
             push(g);
@@ -400,11 +400,11 @@ fn statements_of(
         let inline = holder
             .configuration
             .get(inline_key)
-            .and_then(Value::as_array);
+            .and_then(Json::as_array);
         for p in inline.into_iter().flatten() {
             let name = p
                 .get("policyName")
-                .and_then(Value::as_str)
+                .and_then(Json::as_str)
                 .unwrap_or("(unnamed)")
                 .to_string();
             let source = StatementRef {
@@ -415,7 +415,7 @@ fn statements_of(
                 sid: None,
             };
             match p.get("policyDocument") {
-                Some(doc) => match policy::parse_document(doc, catalog, &source) {
+                Some(doc) => match policy::parse_document(&doc.to_value(), catalog, &source) {
                     Ok(s) => statements.extend(s),
                     Err(e) => problems.push(format!("inline policy {name} of {label}: {e}")),
                 },
@@ -427,9 +427,9 @@ fn statements_of(
         let attached = holder
             .configuration
             .get("attachedManagedPolicies")
-            .and_then(Value::as_array);
+            .and_then(Json::as_array);
         for a in attached.into_iter().flatten() {
-            let Some(arn) = a.get("policyArn").and_then(Value::as_str) else {
+            let Some(arn) = a.get("policyArn").and_then(Json::as_str) else {
                 problems.push(format!(
                     "{label}: an attached managed policy without policyArn"
                 ));
@@ -500,7 +500,7 @@ impl ManagedPolicies {
             .filter(|r| r.resource_type == "AWS::IAM::Policy")
         {
             return Some(match default_version(item) {
-                Some(doc) => policy::parse_document(doc, catalog, &source)
+                Some(doc) => policy::parse_document(&doc.to_value(), catalog, &source)
                     .map_err(|e| format!("managed policy {arn}: {e}")),
                 None => Err(format!(
                     "managed policy {arn}: no default version document recorded"
@@ -516,13 +516,13 @@ impl ManagedPolicies {
     }
 }
 
-fn default_version(policy: &Resource) -> Option<&Value> {
+fn default_version(policy: &Resource) -> Option<&Json> {
     policy
         .configuration
         .get("policyVersionList")
-        .and_then(Value::as_array)?
+        .and_then(Json::as_array)?
         .iter()
-        .find(|v| v.get("isDefaultVersion").and_then(Value::as_bool) == Some(true))?
+        .find(|v| v.get("isDefaultVersion").and_then(Json::as_bool) == Some(true))?
         .get("document")
 }
 

@@ -7,7 +7,7 @@
 //! the resource's policy naming the principal, its account, or everyone.
 
 use serde_json::Value;
-use ward_model::Resource;
+use ward_model::{Json, Resource};
 
 use crate::catalog::ActionCatalog;
 use crate::policy::{self, Effect, Statement, StatementRef};
@@ -167,7 +167,11 @@ impl ResourcePolicy {
                         ));
                     }
                 };
-                (decoded(&text), "bucket policy", format!("bucket/{name}"))
+                (
+                    decoded_value(text),
+                    "bucket policy",
+                    format!("bucket/{name}"),
+                )
             }
             "AWS::KMS::Key" => {
                 let Some(recorded) = supplementary.get("Policy") else {
@@ -281,10 +285,15 @@ impl ResourcePolicy {
 }
 
 /// A JSON text stands for the value it encodes.
-fn decoded(value: &Value) -> Value {
-    match value {
-        Value::String(text) => serde_json::from_str(text).unwrap_or_else(|_| value.clone()),
-        other => other.clone(),
+fn decoded(value: &Json) -> Value {
+    decoded_value(value.to_value())
+}
+
+/// The value, or the JSON its text holds when it is a string of JSON.
+fn decoded_value(value: Value) -> Value {
+    match &value {
+        Value::String(text) => serde_json::from_str(text).unwrap_or(value),
+        _ => value,
     }
 }
 

@@ -14,7 +14,7 @@ use std::collections::BTreeSet;
 
 use base64::Engine as _;
 use serde_json::{Map, Value};
-use ward_model::{Inventory, Resource, Source};
+use ward_model::{Inventory, Json, Resource, Source};
 
 use crate::api::camel_case;
 use crate::diagnostic::{Code, ImportDiagnostic};
@@ -210,22 +210,22 @@ pub(crate) fn read_object(recognized: &Recognized, rest: Map<String, Value>, fil
         _ => Some(camel_case(Value::Object(without_envelope(rest)))),
     };
     let mut resource = Resource::new(recognized.resource_type, "");
-    resource.configuration = configuration.unwrap_or(Value::Null);
+    resource.configuration = configuration.unwrap_or(Value::Null).into();
     resource.source = source;
     // Some responses name their account (and Region) in an ARN.
     let named_arn = match recognized.resource_type {
         SECURITY_HUB => resource
             .configuration
             .get("hubArn")
-            .and_then(Value::as_str)
+            .and_then(Json::as_str)
             .map(str::to_string),
         VIRTUAL_MFA_DEVICES => resource
             .configuration
             .get("virtualMFADevices")
-            .and_then(Value::as_array)
+            .and_then(Json::as_array)
             .and_then(|devices| devices.first())
             .and_then(|d| d.get("serialNumber"))
-            .and_then(Value::as_str)
+            .and_then(Json::as_str)
             .map(str::to_string),
         _ => None,
     };
@@ -452,7 +452,7 @@ pub(crate) fn read_public_snapshots(mut rest: Map<String, Value>, file: &str) ->
         rest.remove("NextToken");
     }
     let mut resource = Resource::new(PUBLIC_SNAPSHOTS, "");
-    resource.configuration = camel_case(Value::Object(rest));
+    resource.configuration = camel_case(Value::Object(rest)).into();
     resource.source = Source {
         format: "aws-account-facts".to_string(),
         file: Some(file.to_string()),
@@ -624,7 +624,7 @@ pub(crate) fn read_credential_report_csv(
         resource.account_id = Some(account);
         resource.aws_region = Some("global".to_string());
         resource.configuration_item_capture_time = generated.clone();
-        resource.configuration = Value::Object(configuration);
+        resource.configuration = Value::Object(configuration).into();
         resource.source = Source {
             format: "iam-credential-report".to_string(),
             file: Some(file.to_string()),

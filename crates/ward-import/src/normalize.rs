@@ -118,7 +118,8 @@ pub(crate) fn normalize_item(item: Value, source: Source) -> Result<Normalized, 
         }
     }
 
-    resource.configuration = match obj.remove("configuration") {
+    // Normalized as `serde_json` values, then kept in the inventory's compact form.
+    let mut configuration = match obj.remove("configuration") {
         None | Some(Value::Null) => Value::Null,
         Some(Value::Object(map)) => Value::Object(map),
         Some(Value::String(text)) => match decode_json_text(&text) {
@@ -155,7 +156,7 @@ pub(crate) fn normalize_item(item: Value, source: Source) -> Result<Normalized, 
         }
     };
 
-    resource.supplementary_configuration = match obj.remove("supplementaryConfiguration") {
+    let mut supplementary = match obj.remove("supplementaryConfiguration") {
         None | Some(Value::Null) => Map::new(),
         Some(Value::Object(map)) => map,
         Some(Value::String(text)) => match decode_json_text(&text) {
@@ -178,7 +179,7 @@ pub(crate) fn normalize_item(item: Value, source: Source) -> Result<Normalized, 
             ));
         }
     };
-    for value in resource.supplementary_configuration.values_mut() {
+    for value in supplementary.values_mut() {
         if let Value::String(text) = value
             && let Some(decoded) = decode_json_text(text)
         {
@@ -191,12 +192,12 @@ pub(crate) fn normalize_item(item: Value, source: Source) -> Result<Normalized, 
         tags = tag_map(&value, &mut warn);
     }
     if tags.is_empty()
-        && let Some(value) = resource.configuration.get("tags")
+        && let Some(value) = configuration.get("tags")
     {
         tags = tag_map(value, &mut warn);
     }
     if tags.is_empty()
-        && let Some(value) = resource.supplementary_configuration.get("Tags")
+        && let Some(value) = supplementary.get("Tags")
     {
         tags = tag_map(value, &mut warn);
     }
@@ -224,9 +225,16 @@ pub(crate) fn normalize_item(item: Value, source: Source) -> Result<Normalized, 
 
     let resource_type = resource.resource_type.clone();
     for path in ValueWrappers::builtin().of(&resource_type) {
-        unwrap_values(&mut resource.configuration, path);
+        unwrap_values(&mut configuration, path);
     }
-    normalize_type_specific(&resource_type, &mut resource, &mut warn);
+    normalize_type_specific(
+        &resource_type,
+        &mut configuration,
+        &mut supplementary,
+        &mut warn,
+    );
+    resource.configuration = configuration.into();
+    resource.supplementary_configuration = supplementary.into();
 
     Ok(Normalized { resource, warnings })
 }
@@ -263,10 +271,10 @@ fn unwrap_values(value: &mut Value, path: &[String]) {
 /// Type-specific rules: security group ranges, IAM policy documents, S3 bucket policy.
 fn normalize_type_specific(
     resource_type: &str,
-    resource: &mut Resource,
+    config: &mut Value,
+    supplementary: &mut Map<String, Value>,
     warn: &mut impl FnMut(String),
 ) {
-    let config = &mut resource.configuration;
     match resource_type {
         "AWS::EC2::SecurityGroup" => {
             for field in ["ipPermissions", "ipPermissionsEgress"] {
@@ -291,8 +299,7 @@ fn normalize_type_specific(
             }
         }
         "AWS::S3::Bucket" => {
-            if let Some(doc) = resource
-                .supplementary_configuration
+            if let Some(doc) = supplementary
                 .get_mut("BucketPolicy")
                 .and_then(|p| p.get_mut("policyText"))
             {

@@ -484,9 +484,11 @@ impl FileState {
                 resource.configuration_item_capture_time.clone_from(&time);
             }
             if resource.resource_type == "AWS::S3::Bucket"
-                && let (Some(owner), Value::Object(config)) = (&owner, &mut resource.configuration)
+                && let (Some(owner), Some(config)) =
+                    (&owner, resource.configuration.as_object_mut())
+                && !config.contains_key("owner")
             {
-                config.entry("owner").or_insert_with(|| owner.clone());
+                config.insert("owner", owner.clone());
             }
         }
     }

@@ -32,8 +32,7 @@ use std::sync::LazyLock;
 
 use base64::Engine as _;
 use regex::Regex;
-use serde_json::{Map, Value};
-use ward_model::{Redaction, Resource};
+use ward_model::{Json, Object, Redaction, Resource};
 
 /// Every marker starts with this; a string that does is never redacted again.
 pub const MARKER_PREFIX: &str = "[REDACTED:";
@@ -59,7 +58,9 @@ pub fn redact_resource(resource: &mut Resource) -> Vec<Redaction> {
     }
     for (key, value) in resource.tags.iter_mut() {
         let path = join_key("tags", key);
-        r.field_string(value, &path, Some(key));
+        if let Some(redacted) = r.field_string(value, &path, Some(key)) {
+            *value = redacted;
+        }
     }
     let mut found = r.found;
     found.sort();
@@ -71,6 +72,13 @@ struct Redactor {
     resource_type: String,
     resource_id: String,
     found: Vec<Redaction>,
+}
+
+/// Puts `redacted`, when there is one, in place of the string `value`.
+fn replace(value: &mut Box<str>, redacted: Option<String>) {
+    if let Some(redacted) = redacted {
+        *value = redacted.into_boxed_str();
+    }
 }
 
 impl Redactor {
@@ -85,9 +93,9 @@ impl Redactor {
 
     /// Walks `value`, found at `path`: one path buffer for the whole walk, each child's
     /// segment appended and taken off again, so no path string is built per node.
-    fn walk(&mut self, value: &mut Value, path: &mut String, key: Option<&str>) {
+    fn walk(&mut self, value: &mut Json, path: &mut String, key: Option<&str>) {
         match value {
-            Value::Object(map) => {
+            Json::Object(map) => {
                 self.env_like(map, path, key);
                 for (k, v) in map.iter_mut() {
                     let len = path.len();
@@ -96,7 +104,7 @@ impl Redactor {
                     path.truncate(len);
                 }
             }
-            Value::Array(items) => {
+            Json::Array(items) => {
                 for (i, v) in items.iter_mut().enumerate() {
                     let len = path.len();
                     path.push('[');
@@ -106,42 +114,47 @@ impl Redactor {
                     path.truncate(len);
                 }
             }
-            Value::String(s) => self.field_string(s, path, key),
+            Json::String(s) => {
+                let redacted = self.field_string(s, path, key);
+                replace(s, redacted);
+            }
             _ => {}
         }
     }
 
     /// Environment-variable-like places in `map` (reached at `path` under `key`): values
     /// whose people-chosen names look sensitive are replaced whole.
-    fn env_like(&mut self, map: &mut Map<String, Value>, path: &str, key: Option<&str>) {
+    fn env_like(&mut self, map: &mut Object, path: &str, key: Option<&str>) {
         let facts = key.map(key_facts).unwrap_or_default();
         // Lambda: environment.variables is a map of name -> value.
         if facts.variables {
             for (name, value) in map.iter_mut() {
-                if let Value::String(s) = value {
+                if let Json::String(s) = value {
                     let child = join_key(path, name);
-                    self.env_value(s, &child, name);
+                    let redacted = self.env_value(s, &child, name);
+                    replace(s, redacted);
                 }
             }
         }
         // Elastic Beanstalk (Config item): optionSettings is namespace -> option -> {value}.
         if facts.option_settings {
             for (namespace, options) in map.iter_mut() {
-                let Value::Object(options) = options else {
+                let Json::Object(options) = options else {
                     continue;
                 };
                 let ns_path = join_key(path, namespace);
                 for (option, setting) in options.iter_mut() {
-                    let Value::Object(setting) = setting else {
+                    let Json::Object(setting) = setting else {
                         continue;
                     };
                     let Some((value_key, _)) = ci_get(setting, "value") else {
                         continue;
                     };
-                    let value_key = value_key.clone();
-                    if let Some(Value::String(s)) = setting.get_mut(&value_key) {
+                    let value_key = value_key.to_string();
+                    if let Some(Json::String(s)) = setting.get_mut(&value_key) {
                         let child = join_key(&join_key(&ns_path, option), &value_key);
-                        self.env_value(s, &child, option);
+                        let redacted = self.env_value(s, &child, option);
+                        replace(s, redacted);
                     }
                 }
             }
@@ -154,7 +167,7 @@ impl Redactor {
         let Some(name) = name else {
             return;
         };
-        if let Some((_, Value::String(kind))) = ci_get(map, "type")
+        if let Some((_, Json::String(kind))) = ci_get(map, "type")
             && !kind.eq_ignore_ascii_case("PLAINTEXT")
         {
             // SECRETS_MANAGER / PARAMETER_STORE: the value is a reference.
@@ -163,44 +176,46 @@ impl Redactor {
         let Some((value_key, _)) = ci_get(map, "value") else {
             return;
         };
-        let value_key = value_key.clone();
-        if let Some(Value::String(s)) = map.get_mut(&value_key) {
+        let value_key = value_key.to_string();
+        if let Some(Json::String(s)) = map.get_mut(&value_key) {
             let child = join_key(path, &value_key);
-            self.env_value(s, &child, &name);
+            let redacted = self.env_value(s, &child, &name);
+            replace(s, redacted);
         }
     }
 
-    /// The value of an environment variable (or option) called `name`.
-    fn env_value(&mut self, value: &mut String, path: &str, name: &str) {
+    /// The value of an environment variable (or option) called `name`: what replaces it
+    /// when it is a secret.
+    fn env_value(&mut self, value: &str, path: &str, name: &str) -> Option<String> {
         if is_reference_or_trivial(value) {
-            return;
+            return None;
         }
         match env_name_kind(name) {
             // A connection string keeps its host and database; only its password goes
             // (pattern detection, below).
-            Some("connection-string") | None => {}
+            Some("connection-string") | None => None,
             Some(kind) => {
-                *value = marker(kind);
                 self.record(path, kind);
+                Some(marker(kind))
             }
         }
     }
 
-    /// Any string: the rules for fields named by AWS, then the patterns.
-    fn field_string(&mut self, value: &mut String, path: &str, key: Option<&str>) {
+    /// Any string: the rules for fields named by AWS, then the patterns. What replaces it
+    /// when it holds a secret.
+    fn field_string(&mut self, value: &str, path: &str, key: Option<&str>) -> Option<String> {
         if value.starts_with(MARKER_PREFIX) {
-            return;
+            return None;
         }
         let facts = key.map(key_facts).unwrap_or_default();
         if facts.user_data {
             let kind = match user_data_has_secret(value) {
-                UserData::Clean => return,
+                UserData::Clean => return None,
                 UserData::Secret => "user-data",
                 UserData::Unreadable => "user-data-unreadable",
             };
-            *value = marker(kind);
             self.record(path, kind);
-            return;
+            return Some(marker(kind));
         }
         let hits = find_secrets(value);
         if hits.is_empty() {
@@ -209,18 +224,19 @@ impl Redactor {
                 && !is_reference_or_trivial(value)
                 && (kind == "password" || is_high_entropy(value))
             {
-                *value = marker(kind);
                 self.record(path, kind);
+                return Some(marker(kind));
             }
-            return;
+            return None;
         }
         let mut kinds: Vec<&'static str> = hits.iter().map(|(_, k)| *k).collect();
-        *value = replace_ranges(value, &hits);
+        let redacted = replace_ranges(value, &hits);
         kinds.sort_unstable();
         kinds.dedup();
         for kind in kinds {
             self.record(path, kind);
         }
+        Some(redacted)
     }
 }
 
@@ -292,7 +308,7 @@ fn push_key(path: &mut String, key: &str) {
 }
 
 /// Case-insensitive lookup of a key (`Name`, `name`), returning the key as spelled.
-fn ci_get<'a>(map: &'a Map<String, Value>, key: &str) -> Option<(&'a String, &'a Value)> {
+fn ci_get<'a>(map: &'a Object, key: &str) -> Option<(&'a str, &'a Json)> {
     map.iter().find(|(k, _)| k.eq_ignore_ascii_case(key))
 }
 
@@ -861,11 +877,11 @@ fn text_has_secret(text: &str) -> bool {
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     fn resource(resource_type: &str, configuration: Value) -> Resource {
         let mut r = Resource::new(resource_type.to_string(), "r-1".to_string());
-        r.configuration = configuration;
+        r.configuration = configuration.into();
         r
     }
 
@@ -1362,7 +1378,7 @@ mod tests {
         r.tags.insert("DataClassification".into(), "secret".into());
         r.tags.insert("Owner".into(), "team-a".into());
         r.supplementary_configuration.insert(
-            "Notes".into(),
+            "Notes",
             json!({"callback": "https://user:pw0rd@hooks.example.com/x"}),
         );
         let found = redact_resource(&mut r);

@@ -268,7 +268,7 @@ pub(crate) fn read(spec: &Spec, mut rest: Map<String, Value>, file: &str) -> Rea
         }
         let mut resource = Resource::new(spec.resource_type, "");
         resource.resource_name = name.last().cloned();
-        resource.configuration = configuration;
+        resource.configuration = configuration.into();
         resource.source = Source {
             format: "aws-service-facts".to_string(),
             file: Some(file.to_string()),

@@ -289,14 +289,12 @@ fn stream_items<E: serde::de::Error>(state: &mut FileState, input: &Input<'_>) -
                             }
                             item.map(|mut normalized| {
                                 // What the inventory would do on insert, done here on every
-                                // core: keep only what the controls read, redact it, and
-                                // give back the spare capacity of its trees.
+                                // core: keep only what the controls read, and redact it.
                                 if !needs.is_everything() {
                                     needs.project(&mut normalized.resource);
                                 }
                                 let redactions =
                                     crate::redact::redact_resource(&mut normalized.resource);
-                                normalized.resource.compact();
                                 (normalized, redactions)
                             })
                         })

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 use ward_import::{FileReport, Format, Level, import_path};
-use ward_model::{Inventory, Resource};
+use ward_model::{Inventory, Json, Resource};
 
 fn reference_dir() -> Option<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/reference");
@@ -65,7 +65,7 @@ fn get<'a>(inventory: &'a Inventory, resource_type: &str, id: &str) -> &'a Resou
 
 /// The permission of a security group with this protocol and port range (protocol `-1`
 /// has no ports: `from`/`to` are then ignored).
-fn permission<'a>(sg: &'a Resource, field: &str, protocol: &str, from: i64, to: i64) -> &'a Value {
+fn permission<'a>(sg: &'a Resource, field: &str, protocol: &str, from: i64, to: i64) -> &'a Json {
     sg.configuration[field]
         .as_array()
         .unwrap()
@@ -77,7 +77,7 @@ fn permission<'a>(sg: &'a Resource, field: &str, protocol: &str, from: i64, to: 
         .unwrap_or_else(|| panic!("{}: no {protocol} {from}-{to} in {field}", sg.resource_id))
 }
 
-fn cidrs(permission: &Value) -> Vec<&str> {
+fn cidrs(permission: &Json) -> Vec<&str> {
     permission["ipv4Ranges"]
         .as_array()
         .unwrap()
@@ -238,7 +238,7 @@ fn iam_policy_documents_become_objects() {
 #[test]
 fn elbv2_attributes_decoded_from_json_strings() {
     let Some(root) = reference_dir() else { return };
-    let attribute = |r: &Resource, key: &str| -> Value {
+    let attribute = |r: &Resource, key: &str| -> Json {
         r.supplementary_configuration["LoadBalancerAttributes"]
             .as_array()
             .unwrap()

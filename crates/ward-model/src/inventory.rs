@@ -52,13 +52,12 @@ impl Inventory {
         if !self.needs.is_everything() {
             self.needs.project(&mut resource);
         }
-        resource.compact();
         self.insert_projected(resource)
     }
 
-    /// Adds a resource its caller has already projected with [`Inventory::field_needs`]
-    /// and compacted ([`Resource::compact`]): an importer that does both on every core. As
-    /// [`Inventory::insert`], without doing them again.
+    /// Adds a resource its caller has already projected with [`Inventory::field_needs`]:
+    /// an importer that does it on every core. As [`Inventory::insert`], without doing it
+    /// again.
     pub fn insert_projected(&mut self, mut resource: Resource) -> Insert {
         resource.shared_ref.reset();
         let same = self

@@ -7,6 +7,7 @@
 
 pub mod finding;
 pub mod inventory;
+pub mod json;
 pub mod param_type;
 pub mod plugin;
 pub mod projection;
@@ -20,6 +21,7 @@ pub use finding::{
     WaiverOutcome, WaiverState,
 };
 pub use inventory::{ACCOUNT_TYPE, INVENTORY_FORMAT_VERSION, Insert, Inventory, InventorySnapshot};
+pub use json::{Json, Object};
 pub use param_type::ParamType;
 pub use plugin::PluginRecord;
 pub use projection::{FieldNeeds, FieldsRead};

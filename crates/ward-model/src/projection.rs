@@ -8,8 +8,6 @@
 
 use std::collections::BTreeSet;
 
-use serde_json::{Map, Value};
-
 use crate::resource::Resource;
 
 /// First-level configuration keys always kept: the importer reads tags from them when an
@@ -115,14 +113,12 @@ impl FieldNeeds {
         if self.keeps_whole(&resource.resource_type) {
             return;
         }
-        if let Value::Object(map) = &mut resource.configuration {
-            self.project_map(map);
+        if let Some(map) = resource.configuration.as_object_mut() {
+            map.retain(|key, _| self.keeps_name(key));
         }
-        self.project_map(&mut resource.supplementary_configuration);
-    }
-
-    fn project_map(&self, map: &mut Map<String, Value>) {
-        map.retain(|key, _| self.keeps_name(key));
+        resource
+            .supplementary_configuration
+            .retain(|key, _| self.keeps_name(key));
     }
 }
 
@@ -147,9 +143,10 @@ mod tests {
         let mut needs = FieldNeeds::names(["ipPermissions".to_string()]);
         needs.union(&FieldNeeds::whole_types(["AWS::IAM::Role".to_string()]));
         let mut sg = Resource::new("AWS::EC2::SecurityGroup", "sg-1");
-        sg.configuration = serde_json::json!({"ipPermissions": [], "description": "x", "tags": []});
+        sg.configuration =
+            serde_json::json!({"ipPermissions": [], "description": "x", "tags": []}).into();
         sg.supplementary_configuration
-            .insert("Other".into(), Value::Bool(true));
+            .insert("Other", crate::Json::Bool(true));
         needs.project(&mut sg);
         assert_eq!(
             sg.configuration,
@@ -157,7 +154,7 @@ mod tests {
         );
         assert!(sg.supplementary_configuration.is_empty());
         let mut role = Resource::new("AWS::IAM::Role", "r");
-        role.configuration = serde_json::json!({"anything": 1});
+        role.configuration = serde_json::json!({"anything": 1}).into();
         needs.project(&mut role);
         assert_eq!(role.configuration, serde_json::json!({"anything": 1}));
         assert!(FieldNeeds::default().is_everything());

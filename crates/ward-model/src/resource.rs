@@ -7,8 +7,8 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 
+use crate::json::{Json, Object};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 
 /// A resource as Ward sees it, whatever file or API it came from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -40,10 +40,10 @@ pub struct Resource {
     pub resource_creation_time: Option<String>,
     /// The resource's configuration, always a JSON object (or `null` when Config recorded none).
     #[serde(default)]
-    pub configuration: Value,
+    pub configuration: Json,
     /// Supplementary configuration, every value decoded to JSON (Config sends some as strings).
     #[serde(default)]
-    pub supplementary_configuration: Map<String, Value>,
+    pub supplementary_configuration: Object,
     /// Tags as a flat key/value map.
     #[serde(default)]
     pub tags: BTreeMap<String, String>,
@@ -72,23 +72,13 @@ impl Resource {
             configuration_item_status: None,
             configuration_item_capture_time: None,
             resource_creation_time: None,
-            configuration: Value::Object(Map::new()),
-            supplementary_configuration: Map::new(),
+            configuration: Json::object(),
+            supplementary_configuration: Object::default(),
             tags: BTreeMap::new(),
             relationships: Vec::new(),
             source: Source::default(),
             shared_ref: SharedRef::default(),
         }
-    }
-
-    /// Gives back the spare capacity reading left in the configuration trees: maps and
-    /// lists grow by doubling as a parser fills them, and a large inventory is mostly such
-    /// trees (at 100k items, 28% of the memory after import). Each map is rebuilt at its
-    /// size, in the same order; nothing else changes.
-    pub fn compact(&mut self) {
-        compact_value(&mut self.configuration);
-        let supplementary = std::mem::take(&mut self.supplementary_configuration);
-        self.supplementary_configuration = compact_map(supplementary);
     }
 
     /// The key under which the inventory indexes this resource.
@@ -162,30 +152,6 @@ impl std::fmt::Debug for SharedRef {
     }
 }
 
-/// A JSON value with no spare capacity in its maps, lists and strings.
-pub fn compact_value(value: &mut Value) {
-    match value {
-        Value::Array(items) => {
-            items.iter_mut().for_each(compact_value);
-            items.shrink_to_fit();
-        }
-        Value::Object(map) => *map = compact_map(std::mem::take(map)),
-        Value::String(s) => s.shrink_to_fit(),
-        Value::Null | Value::Bool(_) | Value::Number(_) => {}
-    }
-}
-
-/// The map rebuilt at its size (collecting an exact-size iterator), its values compacted.
-fn compact_map(map: Map<String, Value>) -> Map<String, Value> {
-    map.into_iter()
-        .map(|(mut key, mut value)| {
-            key.shrink_to_fit();
-            compact_value(&mut value);
-            (key, value)
-        })
-        .collect()
-}
-
 /// Identity of a resource inside one inventory: its type and id in its account and Region.
 /// AWS Config's resource ids are unique per account and Region only: two accounts may each
 /// have a CloudTrail trail or an EventBridge rule of the same name.
@@ -248,31 +214,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn compacting_keeps_every_value_and_the_order_of_keys() {
+    fn a_resource_reads_back_as_it_was_written_with_the_order_of_keys() {
         let text = r#"{"resourceType": "AWS::EC2::SecurityGroup", "resourceId": "sg-1",
             "configuration": {"zeta": 1, "alpha": [1, 2, 3, {"b": "x", "a": null}], "mid": {"k": "v"}},
             "supplementaryConfiguration": {"Z": true, "A": "s"}}"#;
-        let mut resource: Resource = serde_json::from_str(text).unwrap();
-        let mut list = Vec::with_capacity(64);
-        list.push(Value::from("grown"));
-        resource.configuration["grown"] = Value::Array(list);
-        let before = resource.clone();
-        resource.compact();
-        assert_eq!(resource, before);
-        let keys: Vec<&String> = resource.configuration.as_object().unwrap().keys().collect();
-        assert_eq!(keys, ["zeta", "alpha", "mid", "grown"]);
-        let keys: Vec<&String> = resource.supplementary_configuration.keys().collect();
+        let resource: Resource = serde_json::from_str(text).unwrap();
+        let keys: Vec<&str> = resource.configuration.as_object().unwrap().keys().collect();
+        assert_eq!(keys, ["zeta", "alpha", "mid"]);
+        let keys: Vec<&str> = resource.supplementary_configuration.keys().collect();
         assert_eq!(keys, ["Z", "A"]);
-        assert_eq!(
-            resource.configuration["grown"]
-                .as_array()
-                .unwrap()
-                .capacity(),
-            1
-        );
-        assert_eq!(
-            serde_json::to_string(&resource).unwrap(),
-            serde_json::to_string(&before).unwrap()
-        );
+        let as_value: serde_json::Value = serde_json::from_str(text).unwrap();
+        assert_eq!(resource.configuration, as_value["configuration"]);
+        let again: Resource =
+            serde_json::from_str(&serde_json::to_string(&resource).unwrap()).unwrap();
+        assert_eq!(again, resource);
     }
 }

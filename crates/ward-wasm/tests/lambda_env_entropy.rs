@@ -33,7 +33,7 @@ fn lambdas(functions: &[(&str, Value)]) -> Inventory {
         let mut r = Resource::new("AWS::Lambda::Function", *name);
         r.account_id = Some("111122223333".into());
         r.aws_region = Some("us-east-1".into());
-        r.configuration = configuration.clone();
+        r.configuration = configuration.clone().into();
         inventory.insert(r);
     }
     inventory

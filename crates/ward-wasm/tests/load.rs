@@ -298,7 +298,7 @@ fn evaluate_breaker(bytes: &[u8]) -> ward_model::Finding {
     let backend = WasmBackend::new(vec![plugin]).unwrap();
     let mut inventory = Inventory::new();
     let mut r = Resource::new("AWS::S3::Bucket", "b");
-    r.configuration = json!({});
+    r.configuration = json!({}).into();
     inventory.insert(r);
     let mut evaluation = backend
         .evaluate(&inventory, &EvalOptions::default())

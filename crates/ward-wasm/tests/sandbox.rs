@@ -31,7 +31,7 @@ fn buckets(ids: &[&str]) -> Inventory {
         let mut r = Resource::new("AWS::S3::Bucket", *id);
         r.account_id = Some("111122223333".into());
         r.aws_region = Some("us-east-1".into());
-        r.configuration = json!({"name": id});
+        r.configuration = json!({"name": id}).into();
         inventory.insert(r);
     }
     inventory
