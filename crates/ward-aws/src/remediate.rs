@@ -1014,7 +1014,7 @@ mod tests {
     fn evidence(path: &str, value: Value) -> Evidence {
         Evidence {
             path: path.to_string(),
-            value,
+            value: value.into(),
             absent: false,
         }
     }

@@ -455,7 +455,7 @@ mod tests {
             .iter()
             .map(|p| Evidence {
                 path: p.to_string(),
-                value: Value::Null,
+                value: Value::Null.into(),
                 absent: false,
             })
             .collect()

@@ -78,7 +78,7 @@ fn policy_evidence(control: &CedarControl, ids: &[PolicyId]) -> Vec<Evidence> {
         .filter_map(|id| control.info.get(id).map(|i| (id, i)))
         .map(|(_, i)| Evidence {
             path: format!("cedar:{}", i.location),
-            value: json!({"effect": i.effect, "message": i.message}),
+            value: json!({"effect": i.effect, "message": i.message}).into(),
             absent: false,
         })
         .collect()
@@ -1166,14 +1166,14 @@ fn judge<'r>(
         }
         evidence.push(Evidence {
             path: format!("iam:{label}:{}", key.statement),
-            value,
+            value: value.into(),
             absent: false,
         });
     }
     for u in &access.unverifiable {
         evidence.push(Evidence {
             path: format!("iam:{label}"),
-            value: json!(u),
+            value: json!(u).into(),
             absent: true,
         });
     }

@@ -114,7 +114,7 @@ impl<'a> Frame<'a> {
         if !self.evidence.iter().any(|e| e.path == rendered) {
             self.push_evidence(Evidence {
                 path: rendered.clone(),
-                value: val.to_json(),
+                value: val.to_json().into(),
                 absent: val.is_absent(),
             });
         }
@@ -658,7 +658,7 @@ pub fn shape_surprise(frame: &mut Frame<'_>, found: &Val<'_>, other: &Val<'_>) -
         if !frame.evidence.iter().any(|e| e.path == path) && frame.evidence.len() < MAX_EVIDENCE {
             frame.push_evidence(Evidence {
                 path,
-                value: found.to_json(),
+                value: found.to_json().into(),
                 absent: false,
             });
         }

@@ -3,8 +3,8 @@
 use std::fmt;
 use std::sync::Arc;
 
+use crate::json::Json;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::resource::ResourceRef;
@@ -95,7 +95,7 @@ impl fmt::Display for Severity {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Evidence {
     pub path: String,
-    pub value: Value,
+    pub value: Json,
     #[serde(default, skip_serializing_if = "is_false")]
     pub absent: bool,
 }

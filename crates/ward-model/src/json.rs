@@ -61,8 +61,14 @@ thread_local! {
     static KEYS: RefCell<HashSet<Key>> = RefCell::new(HashSet::new());
 }
 
+/// How many keys each thread shares. AWS's field names are a few hundred; keys people
+/// choose (environment variable names, map keys) need not be few, and a long-lived process
+/// (the Config rule Lambda) must not hold every key it ever met: past this many, a key is
+/// made for its object alone.
+const KEYS_SHARED: usize = 1 << 16;
+
 /// The shared copy of `name`. Each thread keeps its own table (import threads never wait
-/// on each other); the keys of configuration items are a few hundred names.
+/// on each other).
 pub fn key(name: &str) -> Key {
     KEYS.with(|keys| {
         let mut keys = keys.borrow_mut();
@@ -70,7 +76,9 @@ pub fn key(name: &str) -> Key {
             return k.clone();
         }
         let k: Key = Arc::from(name);
-        keys.insert(k.clone());
+        if keys.len() < KEYS_SHARED {
+            keys.insert(k.clone());
+        }
         k
     })
 }
@@ -674,6 +682,17 @@ mod tests {
         o.retain(|k, _| k != "b");
         assert_eq!(tree, json!({"a": "one", "z": false}));
         assert_eq!(tree.to_string(), r#"{"a":"one","z":false}"#);
+    }
+
+    #[test]
+    fn a_thread_shares_a_bounded_number_of_keys() {
+        for i in 0..KEYS_SHARED + 100 {
+            let _ = key(&format!("k{i}"));
+        }
+        assert_eq!(KEYS.with(|k| k.borrow().len()), KEYS_SHARED);
+        let (a, b) = (key("not shared"), key("not shared"));
+        assert_eq!(a, b);
+        assert!(!Arc::ptr_eq(&a, &b));
     }
 
     #[test]

@@ -9,8 +9,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
-use serde_json::Value;
-use ward_model::{Evidence, Finding, Severity, Status, WaiverState};
+use ward_model::{Evidence, Finding, Json, Severity, Status, WaiverState};
 
 use crate::FindingsDocument;
 use crate::controls::{CitationReport, CitationStatus, ControlsReport};
@@ -783,7 +782,7 @@ fn evidence_value(e: &Evidence) -> String {
             .to_string();
     }
     let text = match &e.value {
-        Value::Object(_) | Value::Array(_) => {
+        Json::Object(_) | Json::Array(_) => {
             let compact = e.value.to_string();
             if compact.len() > 80 {
                 serde_json::to_string_pretty(&e.value).unwrap_or(compact)
@@ -923,6 +922,7 @@ mod tests {
 
     use super::*;
     use crate::controls::{CitationCatalogue, RuleCitations};
+    use serde_json::Value;
     use ward_model::{AppliedWaiver, Redaction, ResourceRef, WaiverOutcome};
 
     fn finding(rule: &str, id: &str, status: Status, message: &str, value: Value) -> Finding {
@@ -943,12 +943,12 @@ mod tests {
             evidence: vec![
                 Evidence {
                     path: "configuration.x".into(),
-                    value,
+                    value: value.into(),
                     absent: false,
                 },
                 Evidence {
                     path: "configuration.missing".into(),
-                    value: Value::Null,
+                    value: Value::Null.into(),
                     absent: true,
                 },
             ],

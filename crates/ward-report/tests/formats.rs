@@ -49,12 +49,12 @@ fn finding(rule: &str, id: &str, status: Status, severity: Severity) -> Finding 
         evidence: vec![
             Evidence {
                 path: "configuration.ipPermissions[0].fromPort".into(),
-                value: json!(22),
+                value: json!(22).into(),
                 absent: false,
             },
             Evidence {
                 path: "configuration.description".into(),
-                value: Value::Null,
+                value: Value::Null.into(),
                 absent: true,
             },
         ],

@@ -295,7 +295,7 @@ fn check_output(
             })?;
             evidence.push(Evidence {
                 path: e.path,
-                value,
+                value: value.into(),
                 absent: false,
             });
         }
