@@ -564,7 +564,7 @@ fn plan_group(
             )));
         }
         resource.configuration =
-            after_revocation(&resource.configuration.to_value(), &sources, everything).into();
+            after_revocation(resource.configuration.to_value(), &sources, everything).into();
     }
     Err(fail(format!(
         "the plan still fails after {rounds} rounds of revocations"
@@ -581,11 +581,11 @@ fn has_source(p: &IpPermission, family: Family, cidr: &str) -> bool {
 /// The group's configuration once `sources` (or, with `everything`, every permission) are
 /// revoked. Permissions keep their places, so the indexes in evidence stay valid.
 fn after_revocation(
-    configuration: &Value,
+    configuration: Value,
     sources: &BTreeSet<SourceRef>,
     everything: bool,
 ) -> Value {
-    let mut out = configuration.clone();
+    let mut out = configuration;
     if everything {
         for key in ["ipPermissions", "ipPermissionsEgress"] {
             if let Some(list) = out.get_mut(key).and_then(Value::as_array_mut) {
@@ -1065,14 +1065,14 @@ mod tests {
             (0, Family::V6, "::/0".to_string()),
         ]
         .into();
-        let after = after_revocation(&config, &sources, false);
+        let after = after_revocation(config.clone(), &sources, false);
         assert_eq!(
             after["ipPermissions"][0],
             json!({"ipProtocol": "tcp", "fromPort": 22, "toPort": 22,
                 "ipRanges": ["10.0.0.0/8"], "ipv4Ranges": [{"cidrIp": "10.0.0.0/8"}], "ipv6Ranges": []})
         );
         assert_eq!(after["ipPermissions"][1], config["ipPermissions"][1]);
-        let closed = after_revocation(&config, &BTreeSet::new(), true);
+        let closed = after_revocation(config, &BTreeSet::new(), true);
         assert_eq!(closed["ipPermissions"], json!([]));
         assert_eq!(closed["ipPermissionsEgress"], json!([]));
     }

@@ -232,14 +232,6 @@ impl Object {
             .map(|(_, v)| v)
     }
 
-    /// The entry whose key is `name`, with the key as recorded.
-    pub fn get_key_value(&self, name: &str) -> Option<(&str, &Json)> {
-        self.0
-            .iter()
-            .find(|(k, _)| k.as_ref() == name)
-            .map(|(k, v)| (k.as_ref(), v))
-    }
-
     pub fn contains_key(&self, name: &str) -> bool {
         self.get(name).is_some()
     }
@@ -353,12 +345,6 @@ impl From<Value> for Json {
             Value::Array(items) => Json::Array(items.into_iter().map(Json::from).collect()),
             Value::Object(map) => Json::Object(Object::from(map)),
         }
-    }
-}
-
-impl From<&Value> for Json {
-    fn from(value: &Value) -> Self {
-        Json::from(value.clone())
     }
 }
 
